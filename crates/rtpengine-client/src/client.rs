@@ -1,0 +1,367 @@
+//! The client handle.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::time::Instant;
+use tracing::{debug, debug_span, Instrument};
+
+use crate::bencode::Dict;
+use crate::error::{Error, Result};
+use crate::message::{
+    check_result, encode_request, list_calls, new_cookie, request, AnswerOptions, CallStats,
+    DeleteOptions, OfferOptions, QueryOptions, Request, SdpReply, MAX_UDP_PAYLOAD,
+};
+use crate::transport::udp::UdpTransport;
+use crate::transport::{RetransmitPolicy, Scheme, ServerUrl};
+
+/// The deadline of a request unless set otherwise: 10 s, as in the seed client.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `list` returns at most this many calls unless told otherwise (rtpengine's own default).
+pub const DEFAULT_LIST_LIMIT: u32 = 32;
+
+/// Requests in flight per client before [`Error::TooManyInFlight`].
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 16_384;
+
+/// A handle on one rtpengine, speaking NG over UDP.
+///
+/// Cheap to clone; clones share one socket and one background task, which ends when the last
+/// clone is dropped. Many requests may be in flight at once; replies are matched by cookie.
+///
+/// # Retransmission, deadlines and cancellation
+///
+/// Each request gets a fresh, globally unique cookie. Until a reply arrives the same bytes are
+/// sent again with the same cookie on the [`RetransmitPolicy`] schedule; rtpengine's cookie cache
+/// answers a retransmission from cache, so an `offer` is executed once however many copies
+/// arrive. When the deadline ([`Client::timeout`], 10 s by default) passes, the request fails
+/// with [`Error::Timeout`]. Dropping a request future stops its retransmissions and frees its
+/// table entry, but a copy already sent may still be executed by rtpengine.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), rtpengine_client::Error> {
+/// use rtpengine_client::{Client, OfferOptions, Ice};
+///
+/// let client = Client::connect("udp://127.0.0.1:2223").await?;
+/// client.ping().await?;
+/// let sdp = "v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\n\
+///            m=audio 40000 RTP/AVP 0\r\n";
+/// let reply = client
+///     .offer(sdp, "call-1", "tag-a", &OfferOptions::new().ice(Ice::Remove))
+///     .await?;
+/// println!("{}", reply.sdp_str());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    transport: UdpTransport,
+    settings: Arc<Settings>,
+    timeout: Duration,
+}
+
+struct Settings {
+    url: ServerUrl,
+    server_label: String,
+    retransmit: RetransmitPolicy,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("url", &self.settings.url.to_string())
+            .field("server", &self.transport.server())
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    url: String,
+    timeout: Duration,
+    retransmit: RetransmitPolicy,
+    max_in_flight: usize,
+    bind: Option<SocketAddr>,
+}
+
+impl ClientBuilder {
+    /// A builder for `url` (`udp://host[:port]`).
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            timeout: DEFAULT_TIMEOUT,
+            retransmit: RetransmitPolicy::default(),
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            bind: None,
+        }
+    }
+
+    /// The whole deadline of a request, retransmissions included (default 10 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The retransmission schedule (default: 500 ms doubling to 4 s, within 25 s).
+    pub fn retransmit(mut self, policy: RetransmitPolicy) -> Self {
+        self.retransmit = policy;
+        self
+    }
+
+    /// The most requests in flight at once (default 16,384).
+    pub fn max_in_flight(mut self, limit: usize) -> Self {
+        self.max_in_flight = limit;
+        self
+    }
+
+    /// The local address to bind (default: any address of the server's family, any port).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = Some(addr);
+        self
+    }
+
+    /// Resolves the host, binds a socket and starts the background task. Sends nothing: use
+    /// [`Client::ping`] to check the server answers.
+    pub async fn connect(self) -> Result<Client> {
+        let url = ServerUrl::parse(&self.url)?;
+        match url.scheme {
+            Scheme::Udp => {}
+        }
+        let host_port = url.host_port();
+        let mut addrs = tokio::net::lookup_host(&host_port)
+            .await
+            .map_err(|e| Error::BadUrl {
+                url: self.url.clone(),
+                reason: format!("cannot resolve '{}': {e}", url.host),
+            })?;
+        let server = match self.bind {
+            Some(bind) => addrs.find(|a| a.is_ipv4() == bind.is_ipv4()),
+            None => addrs.next(),
+        }
+        .ok_or_else(|| Error::BadUrl {
+            url: self.url.clone(),
+            reason: format!("'{}' resolves to no usable address", url.host),
+        })?;
+        let transport = UdpTransport::open(server, self.bind, self.max_in_flight).await?;
+        debug!(%url, %server, "rtpengine client ready");
+        Ok(Client {
+            transport,
+            settings: Arc::new(Settings {
+                server_label: server.to_string(),
+                url,
+                retransmit: self.retransmit,
+            }),
+            timeout: self.timeout,
+        })
+    }
+}
+
+impl Client {
+    /// Connects with default settings (see [`ClientBuilder::connect`]).
+    pub async fn connect(url: &str) -> Result<Self> {
+        ClientBuilder::new(url).connect().await
+    }
+
+    /// A builder for more settings.
+    pub fn builder(url: impl Into<String>) -> ClientBuilder {
+        ClientBuilder::new(url)
+    }
+
+    /// A handle on the same connection whose requests use another deadline (per-request
+    /// deadlines: `client.with_timeout(d).offer(…)`).
+    pub fn with_timeout(&self, timeout: Duration) -> Self {
+        Self {
+            timeout,
+            ..self.clone()
+        }
+    }
+
+    /// The deadline of this handle's requests.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The server's resolved address.
+    pub fn server_addr(&self) -> SocketAddr {
+        self.transport.server()
+    }
+
+    /// The URL the client was built from.
+    pub fn url(&self) -> &ServerUrl {
+        &self.settings.url
+    }
+
+    /// The local socket address.
+    pub fn local_addr(&self) -> Result<SocketAddr> {
+        self.transport.local_addr()
+    }
+
+    /// Requests waiting for a reply right now.
+    pub fn in_flight(&self) -> usize {
+        self.transport.in_flight()
+    }
+
+    /// `ping`: succeeds when rtpengine answers `pong`.
+    pub async fn ping(&self) -> Result<()> {
+        let reply = self.send(&request::Ping).await?;
+        match reply.get("result").and_then(|v| v.as_bytes()) {
+            Some(r) if r.as_ref() == b"pong" => Ok(()),
+            _ => Err(Error::malformed(format!(
+                "ping was answered with {reply:?} instead of pong"
+            ))),
+        }
+    }
+
+    /// `offer`: rewrites the caller's SDP so media flows through rtpengine.
+    pub async fn offer(
+        &self,
+        sdp: impl AsRef<[u8]>,
+        call_id: &str,
+        from_tag: &str,
+        options: &OfferOptions,
+    ) -> Result<SdpReply> {
+        let req = request::Offer {
+            sdp: sdp.as_ref(),
+            call_id,
+            from_tag,
+            options,
+        };
+        SdpReply::from_dict(self.send(&req).await?)
+    }
+
+    /// `answer`: rewrites the callee's SDP. `from_tag` is still the caller's tag.
+    pub async fn answer(
+        &self,
+        sdp: impl AsRef<[u8]>,
+        call_id: &str,
+        from_tag: &str,
+        to_tag: &str,
+        options: &AnswerOptions,
+    ) -> Result<SdpReply> {
+        let req = request::Answer {
+            sdp: sdp.as_ref(),
+            call_id,
+            from_tag,
+            to_tag,
+            options,
+        };
+        SdpReply::from_dict(self.send(&req).await?)
+    }
+
+    /// `delete`: ends the call (or one branch). An empty `from_tag` is not sent.
+    ///
+    /// An unknown call is a success with [`CallStats::warning`] set and no call data, unless
+    /// [`DeleteOptions::fatal`] makes it an error.
+    pub async fn delete(
+        &self,
+        call_id: &str,
+        from_tag: &str,
+        options: &DeleteOptions,
+    ) -> Result<CallStats> {
+        let req = request::Delete {
+            call_id,
+            from_tag,
+            options,
+        };
+        Ok(CallStats::from_dict(self.send(&req).await?))
+    }
+
+    /// `list`: call-ids known to rtpengine, at most `limit` ([`DEFAULT_LIST_LIMIT`] when `None`).
+    pub async fn list(&self, limit: Option<u32>) -> Result<Vec<String>> {
+        let req = request::List {
+            limit: limit.unwrap_or(DEFAULT_LIST_LIMIT),
+        };
+        list_calls(&self.send(&req).await?)
+    }
+
+    /// `query`: statistics of a call.
+    pub async fn query(&self, call_id: &str, options: &QueryOptions) -> Result<CallStats> {
+        let req = request::Query { call_id, options };
+        Ok(CallStats::from_dict(self.send(&req).await?))
+    }
+
+    /// Any command with a hand-built dictionary. `result: error` and `load limit` become errors;
+    /// the whole reply dictionary is returned otherwise.
+    pub async fn request(&self, command: &str, dict: &Dict) -> Result<Dict> {
+        self.send(&request::RawRequest { command, dict }).await
+    }
+
+    /// Sends any [`Request`] and checks its `result`.
+    pub async fn send<R: Request + ?Sized>(&self, request: &R) -> Result<Dict> {
+        check_result(self.send_unchecked(request).await?)
+    }
+
+    /// Sends any [`Request`] and returns the reply without looking at `result`.
+    pub async fn send_unchecked<R: Request + ?Sized>(&self, request: &R) -> Result<Dict> {
+        let cookie = new_cookie();
+        let span = debug_span!(
+            "ng_request",
+            command = request.command(),
+            call_id = request.call_id().unwrap_or(""),
+            cookie = cookie.as_str(),
+            server = self.settings.server_label.as_str(),
+        );
+        let datagram = encode_request(&cookie, request)?;
+        self.exchange(request.command(), Bytes::from(cookie), datagram)
+            .instrument(span)
+            .await
+    }
+
+    async fn exchange(&self, command: &str, cookie: Bytes, datagram: Bytes) -> Result<Dict> {
+        if datagram.len() > MAX_UDP_PAYLOAD {
+            return Err(Error::RequestTooLarge {
+                reason: format!(
+                    "'{command}' request is {} bytes; a UDP datagram holds at most \
+                     {MAX_UDP_PAYLOAD}",
+                    datagram.len()
+                ),
+            });
+        }
+        let policy = &self.settings.retransmit;
+        let start = Instant::now();
+        let deadline = start + self.timeout;
+        let mut registration = self.transport.register(cookie)?;
+        let mut attempts: u32 = 0;
+        loop {
+            self.transport.send(&datagram).await?;
+            attempts += 1;
+            if attempts > 1 {
+                debug!(attempts, "retransmitted");
+            }
+            let since_start = start.elapsed();
+            let next = (since_start < policy.window)
+                .then(|| Instant::now() + policy.interval(attempts))
+                .filter(|at| *at < deadline && at.duration_since(start) <= policy.window)
+                .unwrap_or(deadline);
+            tokio::select! {
+                reply = &mut registration.rx => {
+                    return match reply {
+                        Ok(result) => {
+                            debug!(attempts, elapsed = ?start.elapsed(), "reply received");
+                            result
+                        }
+                        // The table entry was dropped without an answer: only the driver's
+                        // shutdown does that.
+                        Err(_) => Err(Error::Closed {
+                            reason: "the client's background task ended".to_owned(),
+                        }),
+                    };
+                }
+                () = tokio::time::sleep_until(next) => {
+                    if next >= deadline {
+                        debug!(attempts, "deadline passed");
+                        return Err(Error::Timeout {
+                            server: self.settings.server_label.clone(),
+                            command: command.to_owned(),
+                            attempts,
+                            elapsed: self.timeout,
+                        });
+                    }
+                }
+            }
+        }
+    }
+}

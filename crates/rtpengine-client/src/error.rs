@@ -1,0 +1,165 @@
+//! The one error type of the crate.
+
+use std::{io, sync::Arc, time::Duration};
+
+/// Everything that can go wrong talking to rtpengine.
+///
+/// `Clone` (I/O errors are shared through an `Arc`) so one failure can be handed to every waiting
+/// request. Use the predicates rather than matching when deciding what to do next.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No reply within the deadline, after every retransmission.
+    #[error("no reply from rtpengine at {server} to '{command}' within {elapsed:?} ({attempts} attempts)")]
+    Timeout {
+        /// The server address the request was sent to.
+        server: String,
+        /// The NG command.
+        command: String,
+        /// How many times the request was sent (the first send plus retransmissions).
+        attempts: u32,
+        /// The deadline that ran out.
+        elapsed: Duration,
+    },
+    /// A socket operation failed.
+    #[error("I/O error ({context}): {source}")]
+    Io {
+        /// What the client was doing.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: Arc<io::Error>,
+    },
+    /// The reply is a well-formed message but not a valid NG reply (no `result`, missing `sdp`…).
+    #[error("malformed reply from rtpengine: {reason}")]
+    MalformedReply {
+        /// What was wrong.
+        reason: String,
+    },
+    /// rtpengine answered `result: error`.
+    #[error("rtpengine error: {reason}")]
+    Rtpengine {
+        /// The `error-reason` text (human text; do not parse it).
+        reason: String,
+    },
+    /// rtpengine answered `result: load limit` (only when the request announced support).
+    #[error("rtpengine load limit: {message}")]
+    LoadLimit {
+        /// The `message` text, e.g. "Parallel session limit reached".
+        message: String,
+    },
+    /// The server URL could not be used.
+    #[error("bad rtpengine URL '{url}': {reason}")]
+    BadUrl {
+        /// The URL as given.
+        url: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// The request cannot be sent safely: the datagram is too big for UDP, or a string is so long
+    /// that rtpengine would crash echoing it.
+    #[error("request too large: {reason}")]
+    RequestTooLarge {
+        /// Which limit was exceeded.
+        reason: String,
+    },
+    /// The in-flight table is full; the request was not sent.
+    #[error("too many requests in flight (limit {limit})")]
+    TooManyInFlight {
+        /// The configured limit.
+        limit: usize,
+    },
+    /// A request could not be built (an invalid option value).
+    #[error("invalid request: {reason}")]
+    InvalidRequest {
+        /// What was wrong.
+        reason: String,
+    },
+    /// The client's background task is gone (the runtime is shutting down).
+    #[error("client is closed: {reason}")]
+    Closed {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
+        Self::Io {
+            context: context.into(),
+            source: Arc::new(source),
+        }
+    }
+
+    pub(crate) fn malformed(reason: impl Into<String>) -> Self {
+        Self::MalformedReply {
+            reason: reason.into(),
+        }
+    }
+
+    /// No reply arrived in time.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::Timeout { .. })
+    }
+
+    /// rtpengine itself answered with an error (`result: error`).
+    pub fn is_rtpengine_error(&self) -> bool {
+        matches!(self, Self::Rtpengine { .. })
+    }
+
+    /// The `error-reason` of an rtpengine error, or the message of a load-limit reply.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Self::Rtpengine { reason } => Some(reason),
+            Self::LoadLimit { message } => Some(message),
+            _ => None,
+        }
+    }
+
+    /// Sending the same request to another rtpengine node could succeed: the node did not answer,
+    /// its socket failed, it is overloaded, or this client's in-flight table for it is full. Errors that describe the
+    /// request itself (bad options, rtpengine's own `error` reply, size) are not.
+    pub fn is_retryable_elsewhere(&self) -> bool {
+        matches!(
+            self,
+            Self::Timeout { .. }
+                | Self::Io { .. }
+                | Self::LoadLimit { .. }
+                | Self::TooManyInFlight { .. }
+                | Self::Closed { .. }
+        )
+    }
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn predicates() {
+        let t = Error::Timeout {
+            server: "127.0.0.1:2223".into(),
+            command: "offer".into(),
+            attempts: 5,
+            elapsed: Duration::from_secs(10),
+        };
+        assert!(t.is_timeout() && t.is_retryable_elsewhere());
+        assert!(t.to_string().contains("127.0.0.1:2223"));
+        let e = Error::Rtpengine {
+            reason: "Unknown call-id".into(),
+        };
+        assert!(!e.is_retryable_elsewhere() && e.is_rtpengine_error());
+        assert_eq!(e.reason(), Some("Unknown call-id"));
+        assert!(Error::LoadLimit {
+            message: "x".into()
+        }
+        .is_retryable_elsewhere());
+        assert!(!Error::RequestTooLarge { reason: "x".into() }.is_retryable_elsewhere());
+        let io = Error::io("send", io::Error::other("boom"));
+        let copy = io.clone();
+        assert!(copy.is_retryable_elsewhere());
+    }
+}

@@ -1,0 +1,65 @@
+//! An async client for the [Sipwise rtpengine](https://github.com/sipwise/rtpengine) NG control
+//! protocol.
+//!
+//! A SIP proxy, B2BUA, SBC or WebRTC gateway tells rtpengine, per call, to rewrite the SDP of an
+//! offer and of its answer so that media flows through rtpengine, then deletes the call. This
+//! crate speaks that protocol over UDP:
+//!
+//! * one cheap, cloneable [`Client`] per rtpengine; many requests in flight on one socket,
+//!   matched by cookie;
+//! * retransmission with the same cookie inside one deadline (10 s by default), which the
+//!   daemon's cookie cache makes idempotent;
+//! * typed operations and options ([`Client::offer`], [`OfferOptions`], …) with a raw escape
+//!   hatch at every level ([`OfferOptions::raw_key`], [`Client::request`]);
+//! * typed replies that keep every field ([`SdpReply::raw`], [`CallStats::raw`]);
+//! * one error type, [`Error`], with predicates such as [`Error::is_timeout`].
+//!
+//! The codec ([`bencode`]) and the message model ([`message`]) do no I/O and can be used alone.
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! use rtpengine_client::{Client, DeleteOptions, Flag, OfferOptions, QueryOptions};
+//!
+//! # async fn run() -> Result<(), rtpengine_client::Error> {
+//! let client = Client::connect("udp://127.0.0.1:2223").await?;
+//! client.ping().await?;
+//!
+//! let offer_sdp = "v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\n\
+//!                  t=0 0\r\nm=audio 40000 RTP/AVP 0\r\n";
+//! let opts = OfferOptions::new().flag(Flag::TrustAddress);
+//! let offer = client.offer(offer_sdp, "call-1", "caller-tag", &opts).await?;
+//! // … send offer.sdp to the callee, get its answer SDP …
+//! # let answer_sdp = offer.sdp.clone();
+//! let answer = client
+//!     .answer(&answer_sdp, "call-1", "caller-tag", "callee-tag", &opts)
+//!     .await?;
+//! let stats = client.query("call-1", &QueryOptions::new()).await?;
+//! println!("{} parties", stats.tags.len());
+//! client
+//!     .delete("call-1", "caller-tag", &DeleteOptions::new())
+//!     .await?;
+//! # let _ = answer;
+//! # Ok(()) }
+//! ```
+
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+pub mod bencode;
+mod client;
+pub mod error;
+pub mod message;
+pub mod transport;
+
+pub use bencode::{Dict, Value};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_LIST_LIMIT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT,
+};
+pub use error::{Error, Result};
+pub use message::{
+    AddressFamily, AnswerOptions, CallStats, Counters, DeleteOptions, Direction, Dtls, Endpoint,
+    Flag, Ice, MediaStats, OfferOptions, QueryOptions, ReceivedFrom, Replace, RtcpMux, Sdes,
+    SdpReply, StreamStats, TagStats, TransportProtocol,
+};
+pub use transport::{RetransmitPolicy, ServerUrl, DEFAULT_PORT};

@@ -1,0 +1,17 @@
+//! The NG message model (sans-IO): cookies, requests with typed options, replies.
+
+pub mod cookie;
+pub mod options;
+pub mod reply;
+pub mod request;
+
+pub use cookie::new_cookie;
+pub use options::{
+    AddressFamily, AnswerOptions, DeleteOptions, Direction, Dtls, Flag, Ice, OfferOptions,
+    QueryOptions, Raw, ReceivedFrom, Replace, RtcpMux, Sdes, TransportProtocol,
+};
+pub use reply::{
+    check_result, list_calls, parse_message, result_kind, CallStats, Counters, Endpoint,
+    MediaStats, MessageError, ResultKind, SdpReply, StreamStats, TagStats,
+};
+pub use request::{encode_request, Request, MAX_STRING_LEN, MAX_UDP_PAYLOAD};

@@ -1,0 +1,41 @@
+//! Error type of the test kit.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while starting a real rtpengine daemon.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TestkitError {
+    /// No rtpengine binary could be found. The message explains how to install one.
+    #[error(
+        "rtpengine binary not found (looked at $RTPENGINE_BIN, PATH, /usr/bin, /usr/sbin). \
+         Install it with `sudo apt-get update && sudo apt-get install -y rtpengine-daemon` \
+         (or run `scripts/install-deps.sh` from the repository), or set RTPENGINE_BIN to its path."
+    )]
+    BinaryNotFound,
+
+    /// The binary exists but the process could not be spawned.
+    #[error("failed to spawn rtpengine at {}: {source}", path.display())]
+    Spawn {
+        /// Path of the binary that was executed.
+        path: PathBuf,
+        /// The underlying OS error.
+        source: std::io::Error,
+    },
+
+    /// The daemon was spawned but did not become ready (it exited, or did not
+    /// answer an NG `ping` within the startup timeout).
+    #[error(
+        "rtpengine failed to start: {reason}\n--- last lines of the rtpengine log ---\n{log_tail}"
+    )]
+    StartupFailed {
+        /// What went wrong.
+        reason: String,
+        /// The last lines (up to 40) of the daemon's stdout/stderr.
+        log_tail: String,
+    },
+
+    /// Any other I/O error (e.g. while choosing ports).
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}

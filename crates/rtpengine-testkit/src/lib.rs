@@ -1,0 +1,73 @@
+//! Test kit for rtpengine NG control protocol clients.
+//!
+//! * [`Rtpengine`] starts a real, userspace-only rtpengine daemon with its own
+//!   ports and media range, waits until it answers an NG `ping`, captures its
+//!   log and kills it on drop. Many instances can run in parallel.
+//! * [`FakeNg`] is a scriptable fake NG server over UDP, for faults the real
+//!   daemon cannot produce (lost, late, duplicated or reordered replies, wrong
+//!   cookies, garbage, replies from another port).
+//! * [`LossyUdpProxy`] relays UDP to an upstream (e.g. the real daemon) and
+//!   drops datagrams according to a [`LossPattern`].
+//! * [`rtp`] has small RTP/SDP helpers for end-to-end media tests.
+//!
+//! If no rtpengine binary is installed, [`Rtpengine::start`] fails with
+//! [`TestkitError::BinaryNotFound`], whose message explains how to install it
+//! (tests fail rather than skip).
+//!
+//! # Starting the real daemon
+//!
+//! ```no_run
+//! use rtpengine_testkit::Rtpengine;
+//!
+//! let rtpe = Rtpengine::builder()
+//!     .arg("--log-level=7")
+//!     .start()
+//!     .expect("start rtpengine");
+//! let ng = rtpe.ng_udp_addr(); // send NG commands here
+//! let url = rtpe.udp_url(); // "udp://127.0.0.1:P"
+//! let media = rtpe.media_port_range(); // 200 ports, e.g. 23400..=23599
+//! assert_eq!(rtpe.log_count("Fatal"), 0);
+//! drop(rtpe); // SIGKILL + wait
+//! # let _ = (ng, url, media);
+//! ```
+//!
+//! # Scripting a fake NG server
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use rtpengine_testkit::{FakeAction, FakeNg};
+//!
+//! # async fn example() -> std::io::Result<()> {
+//! let fake = FakeNg::start(|req| {
+//!     if req.body_contains(b"4:ping") {
+//!         // Lose the first transmission, answer the retransmission twice.
+//!         if req.attempt == 0 {
+//!             vec![]
+//!         } else {
+//!             vec![FakeAction::pong(), FakeAction::pong()]
+//!         }
+//!     } else {
+//!         vec![FakeAction::ReplyAfter(
+//!             Duration::from_millis(200),
+//!             bytes::Bytes::from_static(b"d6:result2:oke"),
+//!         )]
+//!     }
+//! })
+//! .await?;
+//! // Point the client under test at fake.url(), then inspect fake.received().
+//! # Ok(()) }
+//! ```
+
+pub mod daemon;
+pub mod error;
+pub mod fake;
+pub mod proxy;
+pub mod rtp;
+
+pub use daemon::{Rtpengine, RtpengineBuilder};
+pub use error::TestkitError;
+pub use fake::{FakeAction, FakeNg, FakeRequest};
+pub use proxy::{LossPattern, LossyUdpProxy, ProxyStats};
+pub use rtp::{
+    parse_rtp, rtp_packet, sdp_audio, sdp_audio_v6, sdp_connection_addr, sdp_media_port, RtpHeader,
+};
