@@ -190,8 +190,8 @@ impl<'a> Parser<'a> {
         let digits = text.strip_prefix(b"-").unwrap_or(text);
         let valid = !digits.is_empty()
             && digits.iter().all(u8::is_ascii_digit)
-            && !(digits.len() > 1 && digits[0] == b'0')
-            && !(text.len() != digits.len() && digits == b"0");
+            && (digits.len() == 1 || digits[0] != b'0')
+            && (text.len() == digits.len() || digits != b"0");
         if !valid {
             return Err(DecodeError::InvalidInteger { at });
         }
