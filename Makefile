@@ -1,0 +1,16 @@
+# The two entry points of the README. Each installs what it needs first.
+.PHONY: demo test deps lint
+
+deps:
+	./scripts/install-deps.sh
+
+demo: deps
+	cargo run --quiet -p rtpengine-client --example demo
+
+test: deps
+	cargo test --workspace --all-targets
+	cargo test --workspace --doc
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs what the demo and the tests need on a fresh Debian/Ubuntu machine:
+# the rtpengine daemon (Debian package rtpengine-daemon; it runs in userspace, no kernel
+# module needed). A Rust toolchain (cargo) must already be on PATH.
+set -euo pipefail
+
+log() { printf 'install-deps: %s\n' "$*" >&2; }
+
+if ! command -v cargo >/dev/null 2>&1; then
+    log "cargo not found: install a Rust toolchain first (https://rustup.rs)"
+    exit 1
+fi
+
+have_rtpengine() {
+    if [[ -n "${RTPENGINE_BIN:-}" ]]; then
+        [[ -x "${RTPENGINE_BIN}" ]]
+    else
+        command -v rtpengine >/dev/null 2>&1 || [[ -x /usr/bin/rtpengine ]] || [[ -x /usr/sbin/rtpengine ]]
+    fi
+}
+
+if have_rtpengine; then
+    log "rtpengine present: $( (${RTPENGINE_BIN:-rtpengine} --version 2>&1 || true) | head -n1)"
+    exit 0
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+    log "rtpengine is missing and apt-get is not available."
+    log "Install rtpengine by hand and set RTPENGINE_BIN to its path."
+    exit 1
+fi
+
+SUDO=""
+if [[ "$(id -u)" -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+        log "need root (or sudo) to install rtpengine-daemon"; exit 1
+    fi
+fi
+
+log "installing rtpengine-daemon from the distribution's packages"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# The package's service is not used: tests and the demo start their own daemons on loopback.
+$SUDO apt-get install -y -qq --no-install-recommends rtpengine-daemon >/dev/null
+# Some images start the packaged service on install; it would hold the default ports.
+if command -v service >/dev/null 2>&1; then
+    $SUDO service rtpengine-daemon stop >/dev/null 2>&1 || true
+fi
+
+if have_rtpengine; then
+    log "installed: $( (rtpengine --version 2>&1 || true) | head -n1)"
+else
+    log "rtpengine-daemon installed but no rtpengine binary found"
+    exit 1
+fi
