@@ -63,3 +63,8 @@ pub use message::{
     SdpReply, StreamStats, TagStats, TransportProtocol,
 };
 pub use transport::{RetransmitPolicy, ServerUrl, DEFAULT_PORT};
+
+// Compiles the README's Rust examples as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
