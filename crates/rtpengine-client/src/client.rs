@@ -322,7 +322,10 @@ impl Client {
         }
         let policy = &self.settings.retransmit;
         let start = Instant::now();
-        let deadline = start + self.timeout;
+        // A deadline too far to represent is as good as none.
+        let deadline = start
+            .checked_add(self.timeout)
+            .unwrap_or_else(|| start + Duration::from_secs(100 * 365 * 86_400));
         let mut registration = self.transport.register(cookie)?;
         let mut attempts: u32 = 0;
         loop {
@@ -333,7 +336,8 @@ impl Client {
             }
             let since_start = start.elapsed();
             let next = (since_start < policy.window)
-                .then(|| Instant::now() + policy.interval(attempts))
+                .then(|| Instant::now().checked_add(policy.interval(attempts)))
+                .flatten()
                 .filter(|at| *at < deadline && at.duration_since(start) <= policy.window)
                 .unwrap_or(deadline);
             tokio::select! {
