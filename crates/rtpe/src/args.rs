@@ -1,0 +1,715 @@
+//! Command-line arguments (clap derive) and their conversion into library options.
+//!
+//! Option names follow rtpengine's own `rtpengine-ng-client` script (`--trust-address`, `--ICE`,
+//! `--TOS`, …); upper-case names also have lower-case aliases (`--ice`, `--tos`, …).
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+use rtpengine_client::{
+    AddressFamily, DeleteOptions, Dict, Direction, Dtls, Flag, Ice, OfferOptions, QueryOptions,
+    ReceivedFrom, Replace, RtcpMux, Sdes, ServerUrl, TransportProtocol, Value,
+};
+
+/// The server used when neither `--server` nor `$RTPE_SERVER` is given.
+pub(crate) const DEFAULT_SERVER: &str = "udp://127.0.0.1:2223";
+
+/// The default deadline of a request, in milliseconds.
+pub(crate) const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+
+/// The help heading of the options every command takes.
+const GLOBAL: &str = "Global options";
+
+/// `rtpe`: a command-line client for Sipwise rtpengine's NG control protocol.
+#[derive(Debug, Parser)]
+#[command(
+    name = "rtpe",
+    version,
+    about = "Command-line client for Sipwise rtpengine's NG control protocol",
+    after_help = "Exit status: 0 success, 1 rtpengine answered an error, 2 usage error, \
+                  3 no reply within the deadline, 4 any other failure."
+)]
+pub(crate) struct Cli {
+    /// rtpengine's NG control address, udp://HOST[:PORT].
+    #[arg(
+        long,
+        global = true,
+        help_heading = GLOBAL,
+        env = "RTPE_SERVER",
+        default_value = DEFAULT_SERVER,
+        value_name = "URL",
+        value_parser = parse_server,
+    )]
+    pub(crate) server: ServerUrl,
+
+    /// The whole deadline of the request in milliseconds, retransmissions included.
+    #[arg(
+        long,
+        global = true,
+        help_heading = GLOBAL,
+        value_name = "MS",
+        default_value_t = DEFAULT_TIMEOUT_MS,
+        value_parser = clap::value_parser!(u64).range(1..),
+    )]
+    pub(crate) timeout: u64,
+
+    /// Print the whole reply dictionary as one JSON object.
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    pub(crate) json: bool,
+
+    /// Log to stderr (-v: debug, -vv: trace); setting RUST_LOG also enables logging.
+    #[arg(short, long, global = true, help_heading = GLOBAL, action = ArgAction::Count)]
+    pub(crate) verbose: u8,
+
+    /// The NG command to send.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The NG commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Check that rtpengine answers; prints `pong`.
+    Ping,
+    /// Rewrite the caller's SDP; prints the rewritten SDP.
+    Offer(OfferCmd),
+    /// Rewrite the callee's SDP; prints the rewritten SDP.
+    Answer(AnswerCmd),
+    /// End a call (or one branch of it); prints its statistics.
+    Delete(DeleteCmd),
+    /// List the call-ids rtpengine knows, one per line.
+    List(ListCmd),
+    /// Print the statistics of a call.
+    Query(QueryCmd),
+}
+
+/// Arguments of `offer`.
+#[derive(Debug, Args)]
+pub(crate) struct OfferCmd {
+    /// The SIP Call-ID.
+    #[arg(long, value_name = "ID")]
+    pub(crate) call_id: String,
+    /// The caller's tag.
+    #[arg(long, value_name = "TAG")]
+    pub(crate) from_tag: String,
+    /// The callee's tag (re-offers within a dialogue).
+    #[arg(long, value_name = "TAG")]
+    pub(crate) to_tag: Option<String>,
+    /// The branch of the SIP Via header (tells forked branches apart).
+    #[arg(long, value_name = "BRANCH")]
+    pub(crate) via_branch: Option<String>,
+    /// Where the SDP comes from.
+    #[command(flatten)]
+    pub(crate) sdp: SdpSource,
+    /// Offer/answer options.
+    #[command(flatten)]
+    pub(crate) media: MediaArgs,
+}
+
+/// Arguments of `answer`.
+#[derive(Debug, Args)]
+pub(crate) struct AnswerCmd {
+    /// The SIP Call-ID.
+    #[arg(long, value_name = "ID")]
+    pub(crate) call_id: String,
+    /// The caller's tag (the From tag of the dialogue).
+    #[arg(long, value_name = "TAG")]
+    pub(crate) from_tag: String,
+    /// The callee's tag.
+    #[arg(long, value_name = "TAG")]
+    pub(crate) to_tag: String,
+    /// The branch of the SIP Via header (tells forked branches apart).
+    #[arg(long, value_name = "BRANCH")]
+    pub(crate) via_branch: Option<String>,
+    /// Where the SDP comes from.
+    #[command(flatten)]
+    pub(crate) sdp: SdpSource,
+    /// Offer/answer options.
+    #[command(flatten)]
+    pub(crate) media: MediaArgs,
+}
+
+/// Arguments of `delete`.
+#[derive(Debug, Args)]
+pub(crate) struct DeleteCmd {
+    /// The SIP Call-ID.
+    #[arg(long, value_name = "ID")]
+    pub(crate) call_id: String,
+    /// The caller's tag (optional: without it the whole call is deleted).
+    #[arg(long, value_name = "TAG")]
+    pub(crate) from_tag: Option<String>,
+    /// Delete only the dialogue branch with this callee tag.
+    #[arg(long, value_name = "TAG")]
+    pub(crate) to_tag: Option<String>,
+    /// The branch of the SIP Via header.
+    #[arg(long, value_name = "BRANCH")]
+    pub(crate) via_branch: Option<String>,
+    /// An unknown call is an error (exit 1) instead of a warning.
+    #[arg(long)]
+    pub(crate) fatal: bool,
+    /// Seconds before the call is removed (0: at once; default: the daemon's setting).
+    #[arg(long, value_name = "N")]
+    pub(crate) delete_delay: Option<u32>,
+    /// Raw flags and keys.
+    #[command(flatten)]
+    pub(crate) raw: RawArgs,
+}
+
+/// Arguments of `list`.
+#[derive(Debug, Args)]
+pub(crate) struct ListCmd {
+    /// List at most N calls (rtpengine's default: 32).
+    #[arg(long, value_name = "N")]
+    pub(crate) limit: Option<u32>,
+}
+
+/// Arguments of `query`.
+#[derive(Debug, Args)]
+pub(crate) struct QueryCmd {
+    /// The SIP Call-ID.
+    #[arg(long, value_name = "ID")]
+    pub(crate) call_id: String,
+    /// The caller's tag.
+    #[arg(long, value_name = "TAG")]
+    pub(crate) from_tag: Option<String>,
+    /// The callee's tag.
+    #[arg(long, value_name = "TAG")]
+    pub(crate) to_tag: Option<String>,
+    /// The branch of the SIP Via header.
+    #[arg(long, value_name = "BRANCH")]
+    pub(crate) via_branch: Option<String>,
+    /// Raw flags and keys.
+    #[command(flatten)]
+    pub(crate) raw: RawArgs,
+}
+
+/// Where the SDP body of `offer`/`answer` comes from (exactly one is required).
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub(crate) struct SdpSource {
+    /// The SDP body as text.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) sdp: Option<String>,
+    /// Read the SDP body from a file (`-`: standard input).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) sdp_file: Option<PathBuf>,
+}
+
+/// The generic escape hatches, accepted by every command with options.
+#[derive(Debug, Args)]
+pub(crate) struct RawArgs {
+    /// Add a raw entry to the `flags` list (repeatable).
+    #[arg(long = "flag", visible_alias = "flags", value_name = "TEXT")]
+    pub(crate) flags: Vec<String>,
+    /// Add a raw string key, KEY=VALUE (repeatable; replaces a typed key of the same name).
+    #[arg(long = "key", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub(crate) keys: Vec<(String, String)>,
+}
+
+/// The options of `offer` and `answer`, named as in rtpengine-ng-client.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Offer/answer options")]
+pub(crate) struct MediaArgs {
+    /// Flag `trust address`: use the addresses in the SDP.
+    #[arg(long)]
+    pub(crate) trust_address: bool,
+    /// Flag `SIP source address`: use the SIP source address instead of the SDP's.
+    #[arg(long, alias = "SIP-source-address")]
+    pub(crate) sip_source_address: bool,
+    /// Flag `symmetric` (the default behaviour).
+    #[arg(long)]
+    pub(crate) symmetric: bool,
+    /// Flag `asymmetric`: never learn endpoints from received media.
+    #[arg(long)]
+    pub(crate) asymmetric: bool,
+    /// Flag `unidirectional`: allow one-way media to kernelize.
+    #[arg(long)]
+    pub(crate) unidirectional: bool,
+    /// Flag `strict source`: drop media from unexpected sources.
+    #[arg(long)]
+    pub(crate) strict_source: bool,
+    /// Flag `media handover`: allow the media endpoint to change.
+    #[arg(long)]
+    pub(crate) media_handover: bool,
+    /// Flag `reset`: reset the negotiated state.
+    #[arg(long)]
+    pub(crate) reset: bool,
+    /// Flag `port latching`.
+    #[arg(long)]
+    pub(crate) port_latching: bool,
+    /// Record the call (flag `record call` and `record call: yes`).
+    #[arg(long)]
+    pub(crate) record_call: bool,
+    /// Rewrite the o= line address (`replace: origin`).
+    #[arg(long)]
+    pub(crate) replace_origin: bool,
+    /// Rewrite the session-level c= line (`replace: session connection`).
+    #[arg(long)]
+    pub(crate) replace_session_connection: bool,
+    /// Logical interfaces media flows between: A,B (or given twice); `round-robin-calls`.
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    pub(crate) direction: Vec<String>,
+    /// Where the SIP message came from: an IP address, or IP4:ADDR / IP6:ADDR.
+    #[arg(long, value_name = "ADDR", value_parser = parse_received_from)]
+    pub(crate) received_from: Option<ReceivedFrom>,
+    /// ICE handling: remove, force, force-relay.
+    #[arg(long = "ICE", visible_alias = "ice", value_name = "MODE", value_parser = parse_ice)]
+    pub(crate) ice: Option<Ice>,
+    /// Transport protocol of the rewritten SDP, e.g. RTP/AVP, RTP/SAVP, RTP/AVPF, RTP/SAVPF.
+    #[arg(
+        long,
+        visible_alias = "transport-protocol",
+        value_name = "PROTO",
+        value_parser = parse_protocol
+    )]
+    pub(crate) protocol: Option<TransportProtocol>,
+    /// Use this address in the rewritten SDP.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) media_address: Option<IpAddr>,
+    /// Address family of the rewritten SDP: IP4 or IP6.
+    #[arg(long, value_name = "FAMILY", value_parser = parse_family)]
+    pub(crate) address_family: Option<AddressFamily>,
+    /// rtcp-mux handling: offer, demux, accept, reject, require (repeatable).
+    #[arg(long, value_name = "MODE", value_parser = parse_rtcp_mux)]
+    pub(crate) rtcp_mux: Vec<RtcpMux>,
+    /// TOS value of the media packets rtpengine sends (0-255).
+    #[arg(long = "TOS", visible_alias = "tos", value_name = "N")]
+    pub(crate) tos: Option<u8>,
+    /// DTLS handling: off, passive, active.
+    #[arg(long = "DTLS", visible_alias = "dtls", value_name = "MODE", value_parser = parse_dtls)]
+    pub(crate) dtls: Option<Dtls>,
+    /// SDES option, e.g. off, unencrypted_srtp, no-AES_CM_128_HMAC_SHA1_32 (repeatable).
+    #[arg(long = "SDES", visible_alias = "sdes", value_name = "OPT", value_parser = parse_sdes)]
+    pub(crate) sdes: Vec<Sdes>,
+    /// Free-text metadata (e.g. for recordings).
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) metadata: Option<String>,
+    /// Remove this codec from the SDP (repeatable; `codec: strip`).
+    #[arg(long, value_name = "CODEC")]
+    pub(crate) codec_strip: Vec<String>,
+    /// Offer this codec (repeatable; `codec: offer`).
+    #[arg(long, value_name = "CODEC")]
+    pub(crate) codec_offer: Vec<String>,
+    /// Transcode to this codec (repeatable; `codec: transcode`).
+    #[arg(long, value_name = "CODEC")]
+    pub(crate) codec_transcode: Vec<String>,
+    /// Hide this codec from the other side (repeatable; `codec: mask`).
+    #[arg(long, value_name = "CODEC")]
+    pub(crate) codec_mask: Vec<String>,
+    /// Packetization time in milliseconds (`ptime`).
+    #[arg(long, value_name = "MS")]
+    pub(crate) ptime: Option<u32>,
+    /// Raw flags and keys.
+    #[command(flatten)]
+    pub(crate) raw: RawArgs,
+}
+
+impl MediaArgs {
+    /// Builds the library's options; `Err` is a usage error.
+    pub(crate) fn to_options(&self, via_branch: Option<&str>) -> Result<OfferOptions, String> {
+        let mut opts = OfferOptions::new();
+        if let Some(branch) = via_branch {
+            opts = opts.via_branch(branch);
+        }
+        let flags = [
+            (self.trust_address, Flag::TrustAddress),
+            (self.sip_source_address, Flag::SipSourceAddress),
+            (self.symmetric, Flag::Symmetric),
+            (self.asymmetric, Flag::Asymmetric),
+            (self.unidirectional, Flag::Unidirectional),
+            (self.strict_source, Flag::StrictSource),
+            (self.media_handover, Flag::MediaHandover),
+            (self.reset, Flag::Reset),
+            (self.port_latching, Flag::PortLatching),
+            (self.record_call, Flag::RecordCall),
+        ];
+        for (set, flag) in flags {
+            if set {
+                opts = opts.flag(flag);
+            }
+        }
+        if self.record_call {
+            opts = opts.record_call(true);
+        }
+        if self.replace_origin {
+            opts = opts.replace(Replace::Origin);
+        }
+        if self.replace_session_connection {
+            opts = opts.replace(Replace::SessionConnection);
+        }
+        if let Some(direction) = direction(&self.direction)? {
+            opts = opts.direction(direction);
+        }
+        if let Some(from) = &self.received_from {
+            opts = opts.received_from(from.clone());
+        }
+        if let Some(ice) = &self.ice {
+            opts = opts.ice(ice.clone());
+        }
+        if let Some(proto) = &self.protocol {
+            opts = opts.transport_protocol(proto.clone());
+        }
+        if let Some(addr) = self.media_address {
+            opts = opts.media_address(addr);
+        }
+        if let Some(family) = &self.address_family {
+            opts = opts.address_family(family.clone());
+        }
+        for mux in &self.rtcp_mux {
+            opts = opts.rtcp_mux(mux.clone());
+        }
+        if let Some(tos) = self.tos {
+            opts = opts.tos(tos);
+        }
+        if let Some(dtls) = &self.dtls {
+            opts = opts.dtls(dtls.clone());
+        }
+        for sdes in &self.sdes {
+            opts = opts.sdes(sdes.clone());
+        }
+        if let Some(metadata) = &self.metadata {
+            opts = opts.metadata(metadata.clone());
+        }
+        let codec: Dict = [
+            ("strip", &self.codec_strip),
+            ("offer", &self.codec_offer),
+            ("transcode", &self.codec_transcode),
+            ("mask", &self.codec_mask),
+        ]
+        .into_iter()
+        .filter(|(_, codecs)| !codecs.is_empty())
+        .map(|(key, codecs)| (key, Value::str_list(codecs)))
+        .collect();
+        if !codec.is_empty() {
+            opts = opts.raw_key("codec", codec);
+        }
+        if let Some(ptime) = self.ptime {
+            opts = opts.raw_key("ptime", i64::from(ptime));
+        }
+        for flag in &self.raw.flags {
+            opts = opts.raw_flag(flag.clone());
+        }
+        for (key, value) in &self.raw.keys {
+            opts = opts.raw_key(key.clone(), value.clone());
+        }
+        Ok(opts)
+    }
+}
+
+impl DeleteCmd {
+    /// Builds the library's options.
+    pub(crate) fn to_options(&self) -> DeleteOptions {
+        let mut opts = DeleteOptions::new().fatal(self.fatal);
+        if let Some(tag) = &self.to_tag {
+            opts = opts.to_tag(tag.clone());
+        }
+        if let Some(branch) = &self.via_branch {
+            opts = opts.via_branch(branch.clone());
+        }
+        if let Some(delay) = self.delete_delay {
+            opts = opts.delete_delay(delay);
+        }
+        for flag in &self.raw.flags {
+            opts = opts.raw_flag(flag.clone());
+        }
+        for (key, value) in &self.raw.keys {
+            opts = opts.raw_key(key.clone(), value.clone());
+        }
+        opts
+    }
+}
+
+impl QueryCmd {
+    /// Builds the library's options.
+    pub(crate) fn to_options(&self) -> QueryOptions {
+        let mut opts = QueryOptions::new();
+        if let Some(tag) = &self.from_tag {
+            opts = opts.from_tag(tag.clone());
+        }
+        if let Some(tag) = &self.to_tag {
+            opts = opts.to_tag(tag.clone());
+        }
+        if let Some(branch) = &self.via_branch {
+            opts = opts.raw_key("via-branch", branch.clone());
+        }
+        for flag in &self.raw.flags {
+            opts = opts.raw_flag(flag.clone());
+        }
+        for (key, value) in &self.raw.keys {
+            opts = opts.raw_key(key.clone(), value.clone());
+        }
+        opts
+    }
+}
+
+/// The interface name that asks for round-robin selection per call.
+const ROUND_ROBIN_CALLS: &str = "round-robin-calls";
+
+/// Turns the values of `--direction` (split at commas, every occurrence) into a direction.
+fn direction(values: &[String]) -> Result<Option<Direction>, String> {
+    match values {
+        [] => Ok(None),
+        [one] if one == ROUND_ROBIN_CALLS => Ok(Some(Direction::RoundRobinCalls)),
+        [a, b] if a == ROUND_ROBIN_CALLS && b == ROUND_ROBIN_CALLS => {
+            Ok(Some(Direction::RoundRobinCalls))
+        }
+        [a, b] if !a.is_empty() && !b.is_empty() => Ok(Some(Direction::new(a, b))),
+        _ => Err(format!(
+            "--direction needs two interface names, as A,B or given twice (or \
+             '{ROUND_ROBIN_CALLS}'); got {values:?}"
+        )),
+    }
+}
+
+/// Parses `--server`.
+fn parse_server(s: &str) -> Result<ServerUrl, String> {
+    ServerUrl::parse(s).map_err(|e| e.to_string())
+}
+
+/// Parses `--key KEY=VALUE`.
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err("expected KEY=VALUE with a non-empty KEY".to_owned()),
+    }
+}
+
+/// Parses `--received-from`: `ADDR`, `IP4:ADDR`, `IP6:ADDR` (or with a space instead of `:`).
+fn parse_received_from(s: &str) -> Result<ReceivedFrom, String> {
+    let s = s.trim();
+    if let Ok(addr) = s.parse::<IpAddr>() {
+        return Ok(ReceivedFrom::from(addr));
+    }
+    let family = s.get(..3).map(str::to_ascii_uppercase);
+    let rest = s
+        .get(4..)
+        .filter(|_| matches!(s.as_bytes().get(3), Some(b':' | b' ')));
+    let (Some(family), Some(rest)) = (family, rest) else {
+        return Err("expected an IP address, IP4:ADDR or IP6:ADDR".to_owned());
+    };
+    let rest = rest.trim();
+    let text = rest
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(rest);
+    let addr: IpAddr = text
+        .parse()
+        .map_err(|_| format!("'{text}' is not an IP address"))?;
+    let family = match family.as_str() {
+        "IP4" => AddressFamily::Ip4,
+        "IP6" => AddressFamily::Ip6,
+        other => return Err(format!("unknown address family '{other}' (IP4 or IP6)")),
+    };
+    if family != AddressFamily::of(&addr) {
+        return Err(format!("'{addr}' is not an {family} address"));
+    }
+    Ok(ReceivedFrom::new(family, addr.to_string()))
+}
+
+/// Parses a value of one of the library's text enums, refusing values it does not know.
+fn known<T>(s: &str, expected: &str, is_other: impl Fn(&T) -> bool) -> Result<T, String>
+where
+    T: std::str::FromStr<Err = std::convert::Infallible>,
+{
+    let value = match s.parse::<T>() {
+        Ok(v) => v,
+        Err(never) => match never {},
+    };
+    if is_other(&value) {
+        Err(format!(
+            "unknown value '{s}' (expected one of: {expected}; --key sends any other value)"
+        ))
+    } else {
+        Ok(value)
+    }
+}
+
+/// Parses `--ICE`.
+fn parse_ice(s: &str) -> Result<Ice, String> {
+    known(s, "remove, force, force-relay", |v| {
+        matches!(v, Ice::Other(_))
+    })
+}
+
+/// Parses `--DTLS`.
+fn parse_dtls(s: &str) -> Result<Dtls, String> {
+    known(s, "off, passive, active", |v| matches!(v, Dtls::Other(_)))
+}
+
+/// Parses `--address-family`.
+fn parse_family(s: &str) -> Result<AddressFamily, String> {
+    known(s, "IP4, IP6", |v| matches!(v, AddressFamily::Other(_)))
+}
+
+/// Parses `--rtcp-mux`.
+fn parse_rtcp_mux(s: &str) -> Result<RtcpMux, String> {
+    known(s, "offer, demux, accept, reject, require", |v| {
+        matches!(v, RtcpMux::Other(_))
+    })
+}
+
+/// Parses `--protocol`: the known profiles in their canonical spelling, anything else as written.
+fn parse_protocol(s: &str) -> Result<TransportProtocol, String> {
+    if s.is_empty() {
+        return Err("empty transport protocol".to_owned());
+    }
+    match s.parse::<TransportProtocol>() {
+        Ok(v) => Ok(v),
+        Err(never) => match never {},
+    }
+}
+
+/// Parses `--SDES`: the known options, anything else (e.g. suite names) as written.
+fn parse_sdes(s: &str) -> Result<Sdes, String> {
+    if s.is_empty() {
+        return Err("empty SDES option".to_owned());
+    }
+    match s.parse::<Sdes>() {
+        Ok(v) => Ok(v),
+        Err(never) => match never {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn directions() {
+        let s = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(direction(&[]).unwrap(), None);
+        assert_eq!(
+            direction(&s(&["pub", "priv"])).unwrap(),
+            Some(Direction::new("pub", "priv"))
+        );
+        assert_eq!(
+            direction(&s(&["round-robin-calls"])).unwrap(),
+            Some(Direction::RoundRobinCalls)
+        );
+        assert!(direction(&s(&["a"])).is_err());
+        assert!(direction(&s(&["a", "b", "c"])).is_err());
+        assert!(direction(&s(&["a", ""])).is_err());
+    }
+
+    #[test]
+    fn received_from() {
+        let rf = parse_received_from("192.0.2.1").unwrap();
+        assert_eq!(
+            (rf.family, rf.address.as_str()),
+            (AddressFamily::Ip4, "192.0.2.1")
+        );
+        let rf = parse_received_from("IP6:2001:db8::1").unwrap();
+        assert_eq!(
+            (rf.family, rf.address.as_str()),
+            (AddressFamily::Ip6, "2001:db8::1")
+        );
+        let rf = parse_received_from("ip4 10.0.0.1").unwrap();
+        assert_eq!(rf.family, AddressFamily::Ip4);
+        let rf = parse_received_from("IP6:[::1]").unwrap();
+        assert_eq!(rf.address, "::1");
+        assert!(parse_received_from("IP4:::1").is_err());
+        assert!(parse_received_from("IP5:1.2.3.4").is_err());
+        assert!(parse_received_from("example.com").is_err());
+    }
+
+    #[test]
+    fn enums_and_keys() {
+        assert_eq!(parse_ice("force-relay").unwrap(), Ice::ForceRelay);
+        assert_eq!(parse_ice("REMOVE").unwrap(), Ice::Remove);
+        assert!(parse_ice("sometimes").is_err());
+        assert_eq!(parse_family("ip6").unwrap(), AddressFamily::Ip6);
+        assert_eq!(
+            parse_protocol("rtp/savp").unwrap(),
+            TransportProtocol::RtpSavp
+        );
+        assert_eq!(
+            parse_protocol("UDP/TLS/RTP/SAVPF").unwrap(),
+            TransportProtocol::Other("UDP/TLS/RTP/SAVPF".into())
+        );
+        assert_eq!(
+            parse_key_value("a=b=c").unwrap(),
+            ("a".to_owned(), "b=c".to_owned())
+        );
+        assert!(parse_key_value("=x").is_err());
+        assert!(parse_key_value("x").is_err());
+        assert!(parse_server("tcp://x").is_err());
+    }
+
+    #[test]
+    fn parses_ng_client_spellings() {
+        let cli = Cli::try_parse_from([
+            "rtpe",
+            "offer",
+            "--call-id=c",
+            "--from-tag=f",
+            "--sdp=v=0",
+            "--ICE=remove",
+            "--TOS",
+            "184",
+            "--SDES",
+            "off",
+            "--sdes",
+            "unencrypted_srtcp",
+            "--direction",
+            "a,b",
+            "--rtcp-mux",
+            "demux",
+            "--record-call",
+            "--flag",
+            "loop protect",
+            "--key",
+            "label=x",
+        ])
+        .unwrap();
+        let Command::Offer(offer) = cli.command else {
+            panic!("not an offer")
+        };
+        let opts = offer.media.to_options(None).unwrap();
+        assert_eq!(opts.ice, Some(Ice::Remove));
+        assert_eq!(opts.tos, Some(184));
+        assert_eq!(opts.sdes, [Sdes::Off, Sdes::UnencryptedSrtcp]);
+        assert_eq!(opts.direction, Some(Direction::new("a", "b")));
+        assert_eq!(opts.flags, [Flag::RecordCall]);
+        assert_eq!(opts.record_call, Some(true));
+        assert_eq!(opts.raw.flags, ["loop protect"]);
+        assert_eq!(cli.timeout, DEFAULT_TIMEOUT_MS);
+
+        let cli = Cli::try_parse_from([
+            "rtpe",
+            "answer",
+            "--call-id=c",
+            "--from-tag=f",
+            "--to-tag=t",
+            "--sdp-file=-",
+            "--direction",
+            "pub",
+            "--direction",
+            "priv",
+            "--received-from",
+            "IP4:192.0.2.1",
+            "--json",
+            "--timeout",
+            "250",
+        ])
+        .unwrap();
+        let Command::Answer(answer) = cli.command else {
+            panic!("not an answer")
+        };
+        let opts = answer.media.to_options(Some("z9hG4bK1")).unwrap();
+        assert_eq!(opts.direction, Some(Direction::new("pub", "priv")));
+        assert_eq!(opts.via_branch.as_deref(), Some("z9hG4bK1"));
+        assert_eq!(
+            opts.received_from,
+            Some(ReceivedFrom::new(AddressFamily::Ip4, "192.0.2.1"))
+        );
+        assert!(cli.json);
+        assert_eq!(cli.timeout, 250);
+    }
+}

@@ -1,0 +1,413 @@
+//! Runs one command: prepares the request, sends it within the deadline, renders the reply.
+
+use std::io::{self, Read};
+use std::path::Path;
+use std::time::Duration;
+
+use rtpengine_client::message::list_calls;
+use rtpengine_client::{
+    CallStats, Client, DeleteOptions, Dict, Error, OfferOptions, QueryOptions, SdpReply,
+};
+use tokio::time::Instant;
+
+use crate::args::{Cli, Command, SdpSource};
+use crate::json::dict_to_json;
+use crate::output::call_summary;
+
+/// Exit status when rtpengine answered an error.
+pub(crate) const EXIT_RTPENGINE: u8 = 1;
+/// Exit status of a usage error (also clap's).
+pub(crate) const EXIT_USAGE: u8 = 2;
+/// Exit status when no reply arrived within the deadline.
+pub(crate) const EXIT_TIMEOUT: u8 = 3;
+/// Exit status of any other failure.
+pub(crate) const EXIT_OTHER: u8 = 4;
+
+/// What a successful command prints.
+#[derive(Debug, Default)]
+pub(crate) struct Output {
+    /// Bytes for stdout.
+    pub(crate) stdout: Vec<u8>,
+    /// Warnings for stderr (without the `warning: ` prefix).
+    pub(crate) warnings: Vec<String>,
+}
+
+/// A failed command: its exit status and its message for stderr (without `error: `).
+#[derive(Debug)]
+pub(crate) struct Failure {
+    /// The exit status.
+    pub(crate) code: u8,
+    /// The message.
+    pub(crate) message: String,
+}
+
+impl Failure {
+    /// A failure with this exit status.
+    fn new(code: u8, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// Classifies a library error; `timeout_ms` is the user's deadline.
+    fn from_client(err: Error, timeout_ms: u64) -> Self {
+        match err {
+            Error::Rtpengine { reason } => {
+                Self::new(EXIT_RTPENGINE, format!("rtpengine: {reason}"))
+            }
+            Error::LoadLimit { message } => {
+                Self::new(EXIT_RTPENGINE, format!("rtpengine: load limit: {message}"))
+            }
+            Error::Timeout {
+                server,
+                command,
+                attempts,
+                ..
+            } => {
+                let times = if attempts == 1 { "time" } else { "times" };
+                Self::new(
+                    EXIT_TIMEOUT,
+                    format!(
+                        "timed out: no reply from rtpengine at {server} within {timeout_ms} ms \
+                     ('{command}' sent {attempts} {times})"
+                    ),
+                )
+            }
+            err @ Error::BadUrl { .. } => Self::new(EXIT_USAGE, err.to_string()),
+            err => Self::new(EXIT_OTHER, err.to_string()),
+        }
+    }
+}
+
+/// One request, ready to send.
+enum Op<'a> {
+    /// `ping`.
+    Ping,
+    /// `offer`.
+    Offer {
+        sdp: Vec<u8>,
+        call_id: &'a str,
+        from_tag: &'a str,
+        options: OfferOptions,
+    },
+    /// `answer`.
+    Answer {
+        sdp: Vec<u8>,
+        call_id: &'a str,
+        from_tag: &'a str,
+        to_tag: &'a str,
+        options: OfferOptions,
+    },
+    /// `delete`.
+    Delete {
+        call_id: &'a str,
+        from_tag: &'a str,
+        options: DeleteOptions,
+    },
+    /// `list`.
+    List { limit: Option<u32> },
+    /// `query`.
+    Query {
+        call_id: &'a str,
+        options: QueryOptions,
+    },
+}
+
+/// Runs the command of `cli` on a current-thread runtime.
+pub(crate) fn run(cli: &Cli) -> Result<Output, Failure> {
+    let op = prepare(&cli.command)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(EXIT_OTHER, format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(execute(cli, op))
+}
+
+/// Reads the SDP and builds the options (no network yet).
+fn prepare(command: &Command) -> Result<Op<'_>, Failure> {
+    let usage = |msg: String| Failure::new(EXIT_USAGE, msg);
+    Ok(match command {
+        Command::Ping => Op::Ping,
+        Command::Offer(c) => {
+            let mut options = c.media.to_options(c.via_branch.as_deref()).map_err(usage)?;
+            if let Some(to_tag) = &c.to_tag {
+                options = options.raw_key("to-tag", to_tag.clone());
+            }
+            Op::Offer {
+                sdp: read_sdp(&c.sdp)?,
+                call_id: &c.call_id,
+                from_tag: &c.from_tag,
+                options,
+            }
+        }
+        Command::Answer(c) => Op::Answer {
+            options: c.media.to_options(c.via_branch.as_deref()).map_err(usage)?,
+            sdp: read_sdp(&c.sdp)?,
+            call_id: &c.call_id,
+            from_tag: &c.from_tag,
+            to_tag: &c.to_tag,
+        },
+        Command::Delete(c) => Op::Delete {
+            call_id: &c.call_id,
+            from_tag: c.from_tag.as_deref().unwrap_or(""),
+            options: c.to_options(),
+        },
+        Command::List(c) => Op::List { limit: c.limit },
+        Command::Query(c) => Op::Query {
+            call_id: &c.call_id,
+            options: c.to_options(),
+        },
+    })
+}
+
+/// The SDP body from `--sdp` or `--sdp-file` (`-`: stdin), ending with a line break.
+fn read_sdp(source: &SdpSource) -> Result<Vec<u8>, Failure> {
+    read_sdp_raw(source).map(terminate_last_line)
+}
+
+/// Ends the last line of a non-empty SDP with a line break, as rtpengine needs (without one, it
+/// glues its own attributes to that line, e.g. `--sdp "$(cat offer.sdp)"`). Uses CRLF unless the
+/// SDP uses bare LF.
+fn terminate_last_line(mut sdp: Vec<u8>) -> Vec<u8> {
+    match sdp.last() {
+        None | Some(b'\n') => {}
+        Some(b'\r') => sdp.push(b'\n'),
+        Some(_) => {
+            let bare_lf = sdp.contains(&b'\n') && !sdp.windows(2).any(|w| w == b"\r\n");
+            if bare_lf {
+                sdp.push(b'\n');
+            } else {
+                sdp.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+    sdp
+}
+
+/// The SDP body exactly as given.
+fn read_sdp_raw(source: &SdpSource) -> Result<Vec<u8>, Failure> {
+    let read_failed = |what: &str, e: io::Error| {
+        Failure::new(EXIT_OTHER, format!("cannot read SDP from {what}: {e}"))
+    };
+    match (&source.sdp, &source.sdp_file) {
+        (Some(text), _) => Ok(text.clone().into_bytes()),
+        (None, Some(path)) if path == Path::new("-") => {
+            let mut buf = Vec::new();
+            io::stdin()
+                .lock()
+                .read_to_end(&mut buf)
+                .map_err(|e| read_failed("standard input", e))?;
+            Ok(buf)
+        }
+        (None, Some(path)) => {
+            std::fs::read(path).map_err(|e| read_failed(&format!("'{}'", path.display()), e))
+        }
+        // clap's argument group requires one of the two.
+        (None, None) => Err(Failure::new(
+            EXIT_USAGE,
+            "an SDP is required: --sdp TEXT or --sdp-file PATH",
+        )),
+    }
+}
+
+/// Connects and sends `op`, all within `--timeout`, and renders the reply.
+async fn execute(cli: &Cli, op: Op<'_>) -> Result<Output, Failure> {
+    let timeout_ms = cli.timeout;
+    let deadline = Duration::from_millis(timeout_ms);
+    let start = Instant::now();
+    let fail = |e: Error| Failure::from_client(e, timeout_ms);
+    let timed_out = || {
+        Failure::new(
+            EXIT_TIMEOUT,
+            format!(
+                "timed out: no reply from rtpengine at {} within {timeout_ms} ms",
+                cli.server
+            ),
+        )
+    };
+
+    let connect = Client::builder(cli.server.to_string())
+        .timeout(deadline)
+        .connect();
+    let client = tokio::time::timeout(deadline, connect)
+        .await
+        .map_err(|_| timed_out())?
+        .map_err(fail)?;
+    let remaining = deadline.saturating_sub(start.elapsed());
+    if remaining.is_zero() {
+        return Err(timed_out());
+    }
+    let client = client.with_timeout(remaining);
+
+    let mut out = Output::default();
+    match op {
+        Op::Ping => {
+            client.ping().await.map_err(fail)?;
+            out.stdout = if cli.json {
+                b"{\"result\":\"pong\"}\n".to_vec()
+            } else {
+                b"pong\n".to_vec()
+            };
+        }
+        Op::Offer {
+            sdp,
+            call_id,
+            from_tag,
+            options,
+        } => {
+            let reply = client
+                .offer(sdp, call_id, from_tag, &options)
+                .await
+                .map_err(fail)?;
+            render_sdp(cli.json, reply, &mut out);
+        }
+        Op::Answer {
+            sdp,
+            call_id,
+            from_tag,
+            to_tag,
+            options,
+        } => {
+            let reply = client
+                .answer(sdp, call_id, from_tag, to_tag, &options)
+                .await
+                .map_err(fail)?;
+            render_sdp(cli.json, reply, &mut out);
+        }
+        Op::Delete {
+            call_id,
+            from_tag,
+            options,
+        } => {
+            let stats = client
+                .delete(call_id, from_tag, &options)
+                .await
+                .map_err(fail)?;
+            // An immediate delete is answered with a bare `ok`: say what happened.
+            let bare = !stats.has_call() && stats.warning.is_none();
+            render_stats(cli.json, call_id, stats, &mut out);
+            if bare && !cli.json {
+                out.stdout = format!("call {call_id} deleted\n").into_bytes();
+            }
+        }
+        Op::List { limit } => {
+            let mut dict = Dict::new();
+            if let Some(limit) = limit {
+                dict.push("limit", i64::from(limit));
+            }
+            let reply = client.request("list", &dict).await.map_err(fail)?;
+            if let Some(w) = reply.get_string("warning") {
+                out.warnings.push(w);
+            }
+            if cli.json {
+                out.stdout = json_line(&reply);
+            } else {
+                for call in list_calls(&reply).map_err(fail)? {
+                    out.stdout.extend_from_slice(call.as_bytes());
+                    out.stdout.push(b'\n');
+                }
+            }
+        }
+        Op::Query { call_id, options } => {
+            let stats = client.query(call_id, &options).await.map_err(fail)?;
+            render_stats(cli.json, call_id, stats, &mut out);
+        }
+    }
+    Ok(out)
+}
+
+/// The dictionary as JSON plus a newline.
+fn json_line(dict: &Dict) -> Vec<u8> {
+    let mut text = dict_to_json(dict);
+    text.push('\n');
+    text.into_bytes()
+}
+
+/// Offer/answer: only the SDP (as received), or the whole reply as JSON.
+fn render_sdp(json: bool, reply: SdpReply, out: &mut Output) {
+    out.warnings.extend(reply.warning.clone());
+    out.stdout = if json {
+        json_line(&reply.raw)
+    } else {
+        reply.sdp.to_vec()
+    };
+}
+
+/// Query/delete: the readable summary, or the whole reply as JSON.
+fn render_stats(json: bool, call_id: &str, stats: CallStats, out: &mut Output) {
+    out.warnings.extend(stats.warning.clone());
+    out.stdout = if json {
+        json_line(&stats.raw)
+    } else {
+        call_summary(call_id, &stats).into_bytes()
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_line_is_terminated() {
+        let t = |s: &str| String::from_utf8(terminate_last_line(s.as_bytes().to_vec())).unwrap();
+        assert_eq!(t(""), "");
+        assert_eq!(
+            t("v=0\r\nm=audio 1 RTP/AVP 0\r\n"),
+            "v=0\r\nm=audio 1 RTP/AVP 0\r\n"
+        );
+        assert_eq!(
+            t("v=0\r\nm=audio 1 RTP/AVP 0"),
+            "v=0\r\nm=audio 1 RTP/AVP 0\r\n"
+        );
+        assert_eq!(
+            t("v=0\r\nm=audio 1 RTP/AVP 0\r"),
+            "v=0\r\nm=audio 1 RTP/AVP 0\r\n"
+        );
+        assert_eq!(t("v=0\nm=audio 1 RTP/AVP 0"), "v=0\nm=audio 1 RTP/AVP 0\n");
+        assert_eq!(t("v=0"), "v=0\r\n");
+    }
+
+    #[test]
+    fn errors_map_to_exit_codes() {
+        let code = |e| Failure::from_client(e, 300).code;
+        assert_eq!(
+            code(Error::Rtpengine { reason: "x".into() }),
+            EXIT_RTPENGINE
+        );
+        assert_eq!(
+            code(Error::LoadLimit {
+                message: "x".into()
+            }),
+            EXIT_RTPENGINE
+        );
+        let timeout = Failure::from_client(
+            Error::Timeout {
+                server: "127.0.0.1:9".into(),
+                command: "ping".into(),
+                attempts: 2,
+                elapsed: Duration::from_millis(300),
+            },
+            300,
+        );
+        assert_eq!(timeout.code, EXIT_TIMEOUT);
+        assert!(timeout
+            .message
+            .starts_with("timed out: no reply from rtpengine at 127.0.0.1:9 within 300 ms"));
+        assert_eq!(
+            code(Error::BadUrl {
+                url: "x".into(),
+                reason: "y".into()
+            }),
+            EXIT_USAGE
+        );
+        assert_eq!(
+            code(Error::MalformedReply { reason: "x".into() }),
+            EXIT_OTHER
+        );
+        assert_eq!(
+            code(Error::RequestTooLarge { reason: "x".into() }),
+            EXIT_OTHER
+        );
+    }
+}
