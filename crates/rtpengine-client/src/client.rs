@@ -335,8 +335,11 @@ impl Client {
                 debug!(attempts, "retransmitted");
             }
             let since_start = start.elapsed();
-            let next = (since_start < policy.window)
-                .then(|| Instant::now().checked_add(policy.interval(attempts)))
+            // A zero interval means no retransmission (as in `RetransmitPolicy::schedule`), not
+            // a send loop.
+            let interval = policy.interval(attempts);
+            let next = (since_start < policy.window && !interval.is_zero())
+                .then(|| Instant::now().checked_add(interval))
                 .flatten()
                 .filter(|at| *at < deadline && at.duration_since(start) <= policy.window)
                 .unwrap_or(deadline);

@@ -52,8 +52,9 @@ impl RetransmitPolicy {
         let mut out = vec![at];
         let mut sent = 1;
         loop {
-            at = at.saturating_add(self.interval(sent));
-            if at >= deadline || at > self.window || self.initial.is_zero() {
+            let interval = self.interval(sent);
+            at = at.saturating_add(interval);
+            if interval.is_zero() || at >= deadline || at > self.window {
                 return out;
             }
             out.push(at);
