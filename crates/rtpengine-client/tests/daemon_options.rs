@@ -1,0 +1,1279 @@
+//! Every typed offer/answer option of the client against the real rtpengine daemon (10.5).
+//!
+//! rtpengine silently ignores keys, flags and values it does not understand, so a request that
+//! succeeds proves nothing. Each test here shows the option's effect: in the rewritten SDP, in
+//! `query` (flags, endpoints, local addresses), in files the daemon writes, on the daemon's
+//! sockets, or in its log. Where 10.5 has no observable effect the test says so.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use rtpengine_client::{
+    AddressFamily, AnswerOptions, CallStats, Client, DeleteOptions, Direction, Dtls, Flag, Ice,
+    MediaStats, OfferOptions, QueryOptions, ReceivedFrom, Replace, RtcpMux, Sdes, SdpReply,
+    StreamStats, TransportProtocol, Value,
+};
+use rtpengine_testkit::rtp::{sdp_audio, sdp_audio_v6, sdp_connection_addr, sdp_media_port};
+use rtpengine_testkit::Rtpengine;
+
+fn start() -> Rtpengine {
+    Rtpengine::start().expect("start rtpengine (these tests need the real daemon)")
+}
+
+fn start_with_ipv6() -> Rtpengine {
+    Rtpengine::builder()
+        .interfaces(vec!["127.0.0.1".into(), "::1".into()])
+        .start()
+        .expect("start rtpengine with an IPv4 and an IPv6 interface")
+}
+
+async fn connect(rtpe: &Rtpengine) -> Client {
+    Client::connect(&rtpe.udp_url())
+        .await
+        .expect("connect to rtpengine")
+}
+
+async fn offer(client: &Client, call_id: &str, sdp: &str, opts: &OfferOptions) -> SdpReply {
+    client
+        .offer(sdp, call_id, "tagA", opts)
+        .await
+        .unwrap_or_else(|e| panic!("offer {call_id}: {e}"))
+}
+
+async fn offer_sdp(client: &Client, call_id: &str, sdp: &str, opts: &OfferOptions) -> String {
+    offer(client, call_id, sdp, opts)
+        .await
+        .sdp_str()
+        .into_owned()
+}
+
+async fn answer_sdp(client: &Client, call_id: &str, sdp: &str, opts: &AnswerOptions) -> String {
+    client
+        .answer(sdp, call_id, "tagA", "tagB", opts)
+        .await
+        .unwrap_or_else(|e| panic!("answer {call_id}: {e}"))
+        .sdp_str()
+        .into_owned()
+}
+
+async fn query(client: &Client, call_id: &str) -> CallStats {
+    client
+        .query(call_id, &QueryOptions::new())
+        .await
+        .unwrap_or_else(|e| panic!("query {call_id}: {e}"))
+}
+
+/// The first media of a party: `tagA`, or the callee, which is `<untagged 1>` before the answer.
+fn media<'a>(stats: &'a CallStats, key: &str) -> &'a MediaStats {
+    let party = stats
+        .tags
+        .iter()
+        .find(|t| t.key == key)
+        .unwrap_or_else(|| panic!("no party {key} in {:?}", stats.raw));
+    &party.medias[0]
+}
+
+fn rtp_stream<'a>(stats: &'a CallStats, key: &str) -> &'a StreamStats {
+    &media(stats, key).streams[0]
+}
+
+fn has(flags: &[String], flag: &str) -> bool {
+    flags.iter().any(|f| f == flag)
+}
+
+/// SDP lines starting with `prefix`.
+fn lines<'a>(sdp: &'a str, prefix: &str) -> Vec<&'a str> {
+    sdp.lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| l.starts_with(prefix))
+        .collect()
+}
+
+fn m_line(sdp: &str) -> &str {
+    lines(sdp, "m=audio ")
+        .first()
+        .copied()
+        .unwrap_or_else(|| panic!("no m=audio line:\n{sdp}"))
+}
+
+fn origin_addr(sdp: &str) -> &str {
+    lines(sdp, "o=")[0].rsplit(' ').next().unwrap()
+}
+
+fn audio_port(sdp: &str) -> u16 {
+    sdp_media_port(sdp).unwrap_or_else(|| panic!("no m=audio port:\n{sdp}"))
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn sdp_with(base: &str, extra: &str) -> String {
+    format!("{base}{extra}")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Addressing
+
+#[tokio::test]
+async fn trust_address_vs_sip_source_address() {
+    let rtpe = start();
+    let client = connect(&rtpe).await;
+    let sdp = sdp_audio("192.0.2.1", 40_000, 1);
+    let sip_source = IpAddr::from([127, 0, 0, 9]);
+
+    // SIP source address: the media endpoint is taken from `received from`, not from the SDP.
+    let opts = OfferOptions::new()
+        .flag(Flag::SipSourceAddress)
+        .received_from(sip_source);
+    offer(&client, "sip-source", &sdp, &opts).await;
+    let ep = rtp_stream(&query(&client, "sip-source").await, "tagA")
+        .endpoint
+        .clone()
+        .unwrap();
+    assert_eq!((ep.address.as_str(), ep.port), ("127.0.0.9", 40_000));
+
+    // Trust address: the SDP's own address wins over `received from`.
+    let opts = OfferOptions::new()
+        .flag(Flag::TrustAddress)
+        .received_from(sip_source);
+    offer(&client, "trust", &sdp, &opts).await;
+    let ep = rtp_stream(&query(&client, "trust").await, "tagA")
+        .endpoint
+        .clone()
+        .unwrap();
+    assert_eq!((ep.address.as_str(), ep.port), ("192.0.2.1", 40_000));
+}
+
+#[tokio::test]
+async fn received_from_family_inferred_or_explicit() {
+    let rtpe = start_with_ipv6();
+    let client = connect(&rtpe).await;
+    let v4 = sdp_audio("192.0.2.1", 40_000, 1);
+    let v6 = sdp_audio_v6("2001:db8::1", 40_000, 1);
+    let cases: [(&str, &str, ReceivedFrom, &str, &str); 4] = [
+        ("rf-v4-ip", &v4, ip("127.0.0.9").into(), "127.0.0.9", "IPv4"),
+        (
+            "rf-v4-explicit",
+            &v4,
+            ReceivedFrom::new(AddressFamily::Ip4, "127.0.0.8"),
+            "127.0.0.8",
+            "IPv4",
+        ),
+        ("rf-v6-ip", &v6, ip("::2").into(), "::2", "IPv6"),
+        (
+            "rf-v6-explicit",
+            &v6,
+            ReceivedFrom::new(AddressFamily::Ip6, "::3"),
+            "::3",
+            "IPv6",
+        ),
+    ];
+    for (call, sdp, from, want_addr, want_family) in cases {
+        let opts = OfferOptions::new()
+            .flag(Flag::SipSourceAddress)
+            .received_from(from);
+        offer(&client, call, sdp, &opts).await;
+        let ep = rtp_stream(&query(&client, call).await, "tagA")
+            .endpoint
+            .clone()
+            .unwrap();
+        assert_eq!(ip(&ep.address), ip(want_addr), "{call}");
+        assert_eq!(ep.family.as_deref(), Some(want_family), "{call}");
+    }
+}
+
+#[tokio::test]
+async fn media_address_is_advertised_in_the_rewritten_sdp() {
+    // 10.5 uses `media address` as the address it writes into the rewritten SDP (sdp.c only
+    // reads it when printing addresses); the learned endpoint stays the SDP's address.
+    let rtpe = start();
+    let client = connect(&rtpe).await;
+    let sdp = offer_sdp(
+        &client,
+        "media-addr",
+        &sdp_audio("192.0.2.1", 40_000, 1),
+        &OfferOptions::new().media_address(ip("203.0.113.7")),
+    )
+    .await;
+    assert_eq!(sdp_connection_addr(&sdp).as_deref(), Some("203.0.113.7"));
+    let stats = query(&client, "media-addr").await;
+    let ep = rtp_stream(&stats, "tagA").endpoint.clone().unwrap();
+    assert_eq!(ep.address, "192.0.2.1");
+    // Without the option the daemon advertises its own interface address.
+    let plain = offer_sdp(
+        &client,
+        "no-media-addr",
+        &sdp_audio("192.0.2.1", 40_000, 1),
+        &OfferOptions::new(),
+    )
+    .await;
+    assert_eq!(sdp_connection_addr(&plain).as_deref(), Some("127.0.0.1"));
+}
+
+#[tokio::test]
+async fn address_family_ip6() {
+    let rtpe = start_with_ipv6();
+    let client = connect(&rtpe).await;
+    let sdp = offer_sdp(
+        &client,
+        "af6",
+        &sdp_audio("127.0.0.1", 40_000, 1),
+        &OfferOptions::new().address_family(AddressFamily::Ip6),
+    )
+    .await;
+    assert!(sdp.contains("\r\nc=IN IP6 ::1\r\n"), "{sdp}");
+    let stats = query(&client, "af6").await;
+    // The callee side (IPv6) and the caller side (still IPv4).
+    let callee = rtp_stream(&stats, "<untagged 1>");
+    assert_eq!(callee.local_address.as_deref(), Some("::1"));
+    assert_eq!(callee.family.as_deref(), Some("IPv6"));
+    assert_eq!(callee.local_port, Some(audio_port(&sdp)));
+    assert_eq!(
+        rtp_stream(&stats, "tagA").local_address.as_deref(),
+        Some("127.0.0.1")
+    );
+    // And back: IP4 for an IPv6 caller.
+    let sdp = offer_sdp(
+        &client,
+        "af4",
+        &sdp_audio_v6("::1", 40_000, 1),
+        &OfferOptions::new().address_family(AddressFamily::Ip4),
+    )
+    .await;
+    assert!(sdp.contains("\r\nc=IN IP4 127.0.0.1\r\n"), "{sdp}");
+}
+
+#[tokio::test]
+async fn direction_selects_logical_interfaces() {
+    let rtpe = Rtpengine::builder()
+        .interfaces(vec!["pub/127.0.0.1".into(), "priv/127.0.0.2".into()])
+        .start()
+        .expect("start rtpengine with two named interfaces");
+    let client = connect(&rtpe).await;
+    // direction = [interface facing the caller, interface facing the callee]
+    for (i, (from, to)) in [
+        ("pub", "priv"),
+        ("priv", "pub"),
+        ("priv", "priv"),
+        ("pub", "pub"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let addr = |name: &str| {
+            if name == "pub" {
+                "127.0.0.1"
+            } else {
+                "127.0.0.2"
+            }
+        };
+        let call = format!("dir-{i}");
+        let sdp = offer_sdp(
+            &client,
+            &call,
+            &sdp_audio("127.0.0.1", 40_000, 1),
+            &OfferOptions::new().direction(Direction::new(from, to)),
+        )
+        .await;
+        assert_eq!(
+            sdp_connection_addr(&sdp).as_deref(),
+            Some(addr(to)),
+            "{call}"
+        );
+        let stats = query(&client, &call).await;
+        assert_eq!(
+            rtp_stream(&stats, "tagA").local_address.as_deref(),
+            Some(addr(from)),
+            "{call}"
+        );
+        // The answer SDP (for the caller) carries the caller-facing interface.
+        let answer = answer_sdp(
+            &client,
+            &call,
+            &sdp_audio("127.0.0.1", 40_002, 2),
+            &AnswerOptions::new(),
+        )
+        .await;
+        assert_eq!(sdp_connection_addr(&answer).as_deref(), Some(addr(from)));
+    }
+    // All four names were known: no fallback was logged.
+    assert!(rtpe.wait_for_log("Replying to 'answer'", 4, Duration::from_secs(2)));
+    assert_eq!(rtpe.log_count("not found, using default"), 0);
+}
+
+#[tokio::test]
+async fn direction_default_and_unknown_interface_names() {
+    let rtpe = start();
+    let client = connect(&rtpe).await;
+    // Unnamed interfaces are called "default".
+    let sdp = offer_sdp(
+        &client,
+        "dir-default",
+        &sdp_audio("127.0.0.1", 40_000, 1),
+        &OfferOptions::new().direction(Direction::new("default", "default")),
+    )
+    .await;
+    assert_eq!(sdp_connection_addr(&sdp).as_deref(), Some("127.0.0.1"));
+    assert!(rtpe.wait_for_log("Replying to 'offer'", 1, Duration::from_secs(2)));
+    assert_eq!(rtpe.log_count("not found, using default"), 0);
+    // An unknown name is no error: the daemon logs it and falls back to the default interface.
+    let sdp = offer_sdp(
+        &client,
+        "dir-bogus",
+        &sdp_audio("127.0.0.1", 40_000, 1),
+        &OfferOptions::new().direction(Direction::new("bogus-in", "bogus-out")),
+    )
+    .await;
+    assert_eq!(sdp_connection_addr(&sdp).as_deref(), Some("127.0.0.1"));
+    assert!(rtpe.wait_for_log(
+        "Interface 'bogus-in' not found, using default",
+        1,
+        Duration::from_secs(2)
+    ));
+    assert!(rtpe.wait_for_log(
+        "Interface 'bogus-out' not found, using default",
+        1,
+        Duration::from_secs(2)
+    ));
+}
+
+#[tokio::test]
+async fn round_robin_calls() {
+    let rtpe = Rtpengine::builder()
+        .interfaces(vec!["pub/127.0.0.1".into(), "priv/127.0.0.2".into()])
+        .start()
+        .expect("start rtpengine with two named interfaces");
+    let client = connect(&rtpe).await;
+    // Without a direction both sides use the first interface.
+    offer(
+        &client,
+        "rr-none",
+        &sdp_audio("127.0.0.1", 40_000, 1),
+        &OfferOptions::new(),
+    )
+    .await;
+    let stats = query(&client, "rr-none").await;
+    assert_eq!(
+        rtp_stream(&stats, "tagA").local_address.as_deref(),
+        Some("127.0.0.1")
+    );
+    assert_eq!(
+        rtp_stream(&stats, "<untagged 1>").local_address.as_deref(),
+        Some("127.0.0.1")
+    );
+    // round-robin-calls takes the interfaces in turn: each of the two sides of a call gets the
+    // next one, so the two sides end up on different interfaces.
+    for i in 0..3 {
+        let call = format!("rr-{i}");
+        offer(
+            &client,
+            &call,
+            &sdp_audio("127.0.0.1", 40_000, 1),
+            &OfferOptions::new().direction(Direction::RoundRobinCalls),
+        )
+        .await;
+        let stats = query(&client, &call).await;
+        let mut used = [
+            rtp_stream(&stats, "tagA").local_address.clone().unwrap(),
+            rtp_stream(&stats, "<untagged 1>")
+                .local_address
+                .clone()
+                .unwrap(),
+        ];
+        used.sort();
+        assert_eq!(used, ["127.0.0.1", "127.0.0.2"], "{call}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flags
+
+#[tokio::test]
+async fn asymmetric_and_symmetric() {
+    let rtpe = start();
+    let client = connect(&rtpe).await;
+    let sdp = sdp_audio("127.0.0.1", 40_000, 1);
+    offer(
+        &client,
+        "asym",
+        &sdp,
+        &OfferOptions::new().flag(Flag::Asymmetric),
+    )
+    .await;
+    let stats = query(&client, "asym").await;
+    assert!(has(&media(&stats, "tagA").flags, "asymmetric"));
+
+    // `symmetric` is rtpengine's default behaviour; 10.5 does not know the flag (it logs it and
+    // ignores it), so the call is simply not asymmetric.
+    offer(
+        &client,
+        "sym",
+        &sdp,
+        &OfferOptions::new().flag(Flag::Symmetric),
+    )
+    .await;
+    let stats = query(&client, "sym").await;
+    assert!(!has(&media(&stats, "tagA").flags, "asymmetric"));
+    assert!(rtpe.wait_for_log(
+        "Unknown flag encountered: 'symmetric'",
+        1,
+        Duration::from_secs(2)
+    ));
+}
+
+#[tokio::test]
+async fn unidirectional_strict_source_media_handover() {
+    let rtpe = start();
+    let client = connect(&rtpe).await;
+    let sdp = sdp_audio("127.0.0.1", 40_000, 1);
+
+    offer(&client, "plain", &sdp, &OfferOptions::new()).await;
+    let plain = query(&client, "plain").await;
+    let plain_media = media(&plain, "tagA");
+    assert!(!has(&plain_media.flags, "unidirectional"));
+    assert!(plain_media
+        .streams
+        .iter()
+        .all(|s| !has(&s.flags, "strict source address") && !has(&s.flags, "media handover")));
+
+    offer(
+        &client,
+        "unidir",
+        &sdp,
+        &OfferOptions::new().flag(Flag::Unidirectional),
+    )
+    .await;
+    assert!(has(
+        &media(&query(&client, "unidir").await, "tagA").flags,
+        "unidirectional"
+    ));
+
+    offer(
+        &client,
+        "strict",
+        &sdp,
+        &OfferOptions::new().flag(Flag::StrictSource),
+    )
+    .await;
+    let stats = query(&client, "strict").await;
+    for s in &media(&stats, "tagA").streams {
+        assert!(has(&s.flags, "strict source address"), "{:?}", s.flags);
+    }
+
+    offer(
+        &client,
+        "handover",
+        &sdp,
+        &OfferOptions::new().flag(Flag::MediaHandover),
+    )
+    .await;
+    let stats = query(&client, "handover").await;
+    for s in &media(&stats, "tagA").streams {
+        assert!(has(&s.flags, "media handover"), "{:?}", s.flags);
+    }
+}
+
+#[tokio::test]
+async fn reset_restarts_ice() {
+    let rtpe = start();
+    let client = connect(&rtpe).await;
+    let sdp = sdp_audio("127.0.0.1", 40_000, 1);
+    let ice = OfferOptions::new().ice(Ice::Force);
+    for (call, reset) in [("no-reset", false), ("reset", true)] {
+        let first = offer_sdp(&client, call, &sdp, &ice).await;
+        let again = if reset {
+            ice.clone().flag(Flag::Reset)
+        } else {
+            ice.clone()
+        };
+        let second = offer_sdp(&client, call, &sdp, &again).await;
+        let (u1, u2) = (
+            lines(&first, "a=ice-ufrag:"),
+            lines(&second, "a=ice-ufrag:"),
+        );
+        assert_eq!(u1.len(), 1, "{first}");
+        assert_eq!(u2.len(), 1, "{second}");
+        // A re-offer keeps the ICE credentials; with `reset` the daemon restarts ICE.
+        assert_eq!(u1 != u2, reset, "{call}: {u1:?} vs {u2:?}");
+        assert_eq!(
+            lines(&first, "a=ice-pwd:") != lines(&second, "a=ice-pwd:"),
+            reset
+        );
+    }
+}
+
+#[tokio::test]
+async fn port_latching_keeps_the_port_on_reoffer() {
+    let rtpe = start();
+    let client = connect(&rtpe).await;
+    for (call, latching) in [("no-latch", false), ("latch", true)] {
+        let opts = if latching {
+            OfferOptions::new().flag(Flag::PortLatching)
+        } else {
+            OfferOptions::new()
+        };
+        let first = offer_sdp(&client, call, &sdp_audio("127.0.0.1", 40_000, 1), &opts).await;
+        // The caller re-offers from another port.
+        let second = offer_sdp(&client, call, &sdp_audio("127.0.0.1", 40_010, 1), &opts).await;
+        let (p1, p2) = (audio_port(&first), audio_port(&second));
+        assert!(rtpe.media_port_range().contains(&p2));
+        assert_eq!(p1 == p2, latching, "{call}: {p1} then {p2}");
+        // The caller's new port was taken either way.
+        let ep = rtp_stream(&query(&client, call).await, "tagA")
+            .endpoint
+            .clone()
+            .unwrap();
+        assert_eq!(ep.port, 40_010);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recording and metadata
+
+/// A fresh directory for the daemon's recordings, removed on drop.
+struct SpoolDir(PathBuf);
+
+impl SpoolDir {
+    fn new(name: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir = std::env::temp_dir().join(format!(
+            "rtpengine-client-{name}-{}-{nanos}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    /// Text of the finished metadata file (`metadata/*<call_id>*.txt`), once it exists.
+    fn metadata_of(&self, call_id: &str) -> Option<String> {
+        let deadline = Instant::now() + Duration::from_secs(3);
+        loop {
+            let found = std::fs::read_dir(self.0.join("metadata"))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| {
+                    let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                    name.contains(call_id) && name.ends_with(".txt")
+                });
+            if let Some(path) = found {
+                return std::fs::read_to_string(path).ok();
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for SpoolDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn start_recording_daemon(spool: &SpoolDir) -> Rtpengine {
+    Rtpengine::builder()
+        .arg(format!("--recording-dir={}", spool.0.display()))
+        .arg("--recording-method=pcap")
+        .start()
+        .expect("start rtpengine with pcap recording")
+}
+
+/// The `recordings` list of an offer reply.
+fn recordings(reply: &SdpReply) -> Vec<String> {
+    reply
+        .raw
+        .get("recordings")
+        .and_then(Value::as_list)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
+}
+
+fn assert_pcap_in(spool: &SpoolDir, paths: &[String], call_id: &str) {
+    assert_eq!(paths.len(), 1, "{paths:?}");
+    let path = Path::new(&paths[0]);
+    assert!(path.starts_with(spool.0.join("pcaps")), "{path:?}");
+    assert!(
+        path.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with(call_id),
+        "{path:?}"
+    );
+    assert!(path.exists(), "{path:?} was not created");
+}
+
+#[tokio::test]
+async fn record_call_key_and_flag() {
+    let spool = SpoolDir::new("rec");
+    let rtpe = start_recording_daemon(&spool);
+    let client = connect(&rtpe).await;
+    let sdp = sdp_audio("127.0.0.1", 40_000, 1);
+
+    // Not recorded: no `recordings` in the reply.
+    let plain = offer(&client, "rec-none", &sdp, &OfferOptions::new()).await;
+    assert!(recordings(&plain).is_empty());
+    let no = offer(
+        &client,
+        "rec-no",
+        &sdp,
+        &OfferOptions::new().record_call(false),
+    )
+    .await;
+    assert!(recordings(&no).is_empty());
+
+    // `record call: yes` and the `record call` flag both start a pcap recording.
+    let yes = offer(
+        &client,
+        "rec-key",
+        &sdp,
+        &OfferOptions::new().record_call(true),
+    )
+    .await;
+    assert_pcap_in(&spool, &recordings(&yes), "rec-key");
+    let flag = offer(
+        &client,
+        "rec-flag",
+        &sdp,
+        &OfferOptions::new().flag(Flag::RecordCall),
+    )
+    .await;
+    assert_pcap_in(&spool, &recordings(&flag), "rec-flag");
+    assert!(rtpe.wait_for_log("Turning on call recording.", 2, Duration::from_secs(2)));
+    assert_eq!(rtpe.log_count("Turning on call recording."), 2);
+
+    // `record call: no` in a re-offer stops the recording, which finishes its metadata file.
+    assert!(spool.0.join("metadata").is_dir());
+    offer(
+        &client,
+        "rec-key",
+        &sdp,
+        &OfferOptions::new().record_call(false),
+    )
+    .await;
+    assert!(rtpe.wait_for_log("Turning off call recording.", 1, Duration::from_secs(2)));
+    let meta = spool
+        .metadata_of("rec-key")
+        .expect("metadata file of rec-key");
+    assert!(meta.contains("SDP mode: offer"), "{meta}");
+}
+
+#[tokio::test]
+async fn metadata_goes_into_the_recording() {
+    let spool = SpoolDir::new("meta");
+    let rtpe = start_recording_daemon(&spool);
+    let client = connect(&rtpe).await;
+    offer(
+        &client,
+        "meta-call",
+        &sdp_audio("127.0.0.1", 40_000, 1),
+        &OfferOptions::new()
+            .record_call(true)
+            .metadata("customer:42|queue:sales"),
+    )
+    .await;
+    // 10.5 does not report metadata in `query` (newer versions do).
+    let stats = query(&client, "meta-call").await;
+    assert!(!stats.raw.contains_key("metadata"));
+    // It is written to the recording's metadata file when the recording ends.
+    client
+        .delete("meta-call", "tagA", &DeleteOptions::new())
+        .await
+        .unwrap();
+    let meta = spool
+        .metadata_of("meta-call")
+        .expect("metadata file of meta-call");
+    assert!(meta.contains("\ncustomer:42|queue:sales\n"), "{meta}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// SDP shaping
+
+#[tokio::test]
+async fn replace_origin_and_session_connection() {
+    let rtpe = start();
+    let client = connect(&rtpe).await;
+    let sdp = sdp_audio("192.0.2.1", 40_000, 1);
+    let kept = offer_sdp(&client, "origin-kept", &sdp, &OfferOptions::new()).await;
+    assert_eq!(origin_addr(&kept), "192.0.2.1");
+    let replaced = offer_sdp(
+        &client,
+        "origin-replaced",
+        &sdp,
+        &OfferOptions::new().replace(Replace::Origin),
+    )
+    .await;
+    assert_eq!(origin_addr(&replaced), "127.0.0.1", "{replaced}");
+    assert_eq!(lines(&replaced, "o=")[0], "o=- 1 1 IN IP4 127.0.0.1");
+
+    // With a c= line in every media section, the session-level c= line is left alone…
+    let two_level = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.5\r\nt=0 0\r\n\
+                     m=audio 40000 RTP/AVP 0\r\nc=IN IP4 192.0.2.6\r\n";
+    let kept = offer_sdp(&client, "sc-kept", two_level, &OfferOptions::new()).await;
+    assert_eq!(
+        lines(&kept, "c="),
+        ["c=IN IP4 192.0.2.5", "c=IN IP4 127.0.0.1"]
+    );
+    // …unless `session connection` is replaced too.
+    let replaced = offer_sdp(
+        &client,
+        "sc-replaced",
+        two_level,
+        &OfferOptions::new().replace(Replace::SessionConnection),
+    )
+    .await;
+    assert_eq!(
+        lines(&replaced, "c="),
+        ["c=IN IP4 127.0.0.1", "c=IN IP4 127.0.0.1"]
+    );
+    assert_eq!(origin_addr(&replaced), "192.0.2.1");
+}
+
+const ICE_SDP: &str = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n\
+    m=audio 40000 RTP/AVP 0\r\na=ice-ufrag:Ufrag123\r\na=ice-pwd:Password1234567890abcdef\r\n\
+    a=candidate:1 1 UDP 2130706431 192.0.2.1 40000 typ host\r\n\
+    a=candidate:1 2 UDP 2130706430 192.0.2.1 40001 typ host\r\n";
+
+#[tokio::test]
+async fn ice_remove_force_and_force_relay() {
+    let rtpe = start();
+    let client = connect(&rtpe).await;
+    let range = rtpe.media_port_range();
+
+    // Default: rtpengine takes part in ICE and offers its own candidates.
+    let default = offer_sdp(&client, "ice-default", ICE_SDP, &OfferOptions::new()).await;
+    assert_eq!(lines(&default, "a=ice-ufrag:").len(), 1);
+    assert!(!default.contains("Ufrag123"));
+
+    let removed = offer_sdp(
+        &client,
+        "ice-remove",
+        ICE_SDP,
+        &OfferOptions::new().ice(Ice::Remove),
+    )
+    .await;
+    assert!(lines(&removed, "a=ice-").is_empty(), "{removed}");
+    assert!(lines(&removed, "a=candidate").is_empty(), "{removed}");
+
+    let forced = offer_sdp(
+        &client,
+        "ice-force",
+        &sdp_audio("192.0.2.1", 40_000, 1),
+        &OfferOptions::new().ice(Ice::Force),
+    )
+    .await;
+    assert_eq!(lines(&forced, "a=ice-ufrag:").len(), 1, "{forced}");
+    assert_eq!(lines(&forced, "a=ice-pwd:").len(), 1, "{forced}");
+    let port = audio_port(&forced);
+    let candidates = lines(&forced, "a=candidate:");
+    assert!(!candidates.is_empty());
+    assert!(candidates
+        .iter()
+        .any(|c| c.contains(&format!(" 127.0.0.1 {port} typ host"))));
+    let stats = query(&client, "ice-force").await;
+    assert!(has(&media(&stats, "<untagged 1>").flags, "ICE"));
+
+    // force-relay: only relay candidates (rtpengine as the relay); m=/c= keep the original
+    // address and port.
+    let relay = offer_sdp(
+        &client,
+        "ice-relay",
+        &sdp_audio("192.0.2.1", 40_000, 1),
+        &OfferOptions::new().ice(Ice::ForceRelay),
+    )
+    .await;
+    let candidates = lines(&relay, "a=candidate:");
+    assert!(!candidates.is_empty(), "{relay}");
+    for c in &candidates {
+        assert!(c.contains(" typ relay "), "{c}");
+        let port: u16 = c.split(' ').nth(5).unwrap().parse().unwrap();
+        assert!(range.contains(&port), "{c}");
+    }
+    assert_eq!(audio_port(&relay), 40_000);
+    assert_eq!(sdp_connection_addr(&relay).as_deref(), Some("192.0.2.1"));
+}
+
+#[tokio::test]
+async fn transport_protocols() {
+    let rtpe = start();
+    let client = connect(&rtpe).await;
+    let sdp = sdp_audio("127.0.0.1", 40_000, 1);
+    for (i, (proto, text, srtp)) in [
+        (TransportProtocol::RtpAvp, "RTP/AVP", false),
+        (TransportProtocol::RtpAvpf, "RTP/AVPF", false),
+        (TransportProtocol::RtpSavp, "RTP/SAVP", true),
+        (TransportProtocol::RtpSavpf, "RTP/SAVPF", true),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let call = format!("proto-{i}");
+        let out = offer_sdp(
+            &client,
+            &call,
+            &sdp,
+            &OfferOptions::new().transport_protocol(proto),
+        )
+        .await;
+        let m = m_line(&out);
+        assert!(m.ends_with(&format!(" {text} 0 8 101")), "{m}");
+        let crypto = lines(&out, "a=crypto:");
+        assert_eq!(!crypto.is_empty(), srtp, "{out}");
+        assert!(
+            crypto
+                .iter()
+                .any(|c| c.contains(" AES_CM_128_HMAC_SHA1_80 inline:"))
+                == srtp
+        );
+        let stats = query(&client, &call).await;
+        assert_eq!(
+            media(&stats, "<untagged 1>").protocol.as_deref(),
+            Some(text)
+        );
+        assert_eq!(media(&stats, "tagA").protocol.as_deref(), Some("RTP/AVP"));
+    }
+}
+
+#[tokio::test]
+async fn rtcp_mux_offer_require_demux() {
+    let rtpe = start();
+    let client = connect(&rtpe).await;
+    let plain = sdp_audio("127.0.0.1", 40_000, 1);
+    let muxed = sdp_with(&plain, "a=rtcp-mux\r\n");
+
+    let none = offer_sdp(&client, "mux-none", &plain, &OfferOptions::new()).await;
+    assert!(lines(&none, "a=rtcp-mux").is_empty());
+
+    // offer: rtcp-mux is offered to the callee, with a fallback RTCP port.
+    let offered = offer_sdp(
+        &client,
+        "mux-offer",
+        &plain,
+        &OfferOptions::new().rtcp_mux(RtcpMux::Offer),
+    )
+    .await;
+    assert_eq!(lines(&offered, "a=rtcp-mux"), ["a=rtcp-mux"]);
+    let port = audio_port(&offered);
+    assert_eq!(lines(&offered, "a=rtcp:"), [format!("a=rtcp:{}", port + 1)]);
+
+    // require: RTCP on the RTP port only, no separate RTCP port towards the callee.
+    let required = offer_sdp(
+        &client,
+        "mux-require",
+        &plain,
+        &OfferOptions::new().rtcp_mux(RtcpMux::Require),
+    )
+    .await;
+    let port = audio_port(&required);
+    assert_eq!(lines(&required, "a=rtcp-mux"), ["a=rtcp-mux"]);
+    assert_eq!(lines(&required, "a=rtcp:"), [format!("a=rtcp:{port}")]);
+    let stats = query(&client, "mux-require").await;
+    assert_eq!(media(&stats, "<untagged 1>").streams[1].local_port, Some(0));
+
+    // demux: the caller's rtcp-mux is not passed on to the callee.
+    let passed = offer_sdp(&client, "mux-pass", &muxed, &OfferOptions::new()).await;
+    assert_eq!(lines(&passed, "a=rtcp-mux"), ["a=rtcp-mux"]);
+    let demuxed = offer_sdp(
+        &client,
+        "mux-demux",
+        &muxed,
+        &OfferOptions::new().rtcp_mux(RtcpMux::Demux),
+    )
+    .await;
+    assert!(lines(&demuxed, "a=rtcp-mux").is_empty(), "{demuxed}");
+    let stats = query(&client, "mux-demux").await;
+    assert!(!has(&media(&stats, "<untagged 1>").flags, "rtcp-mux"));
+    assert!(has(&media(&stats, "tagA").flags, "rtcp-mux"));
+}
+
+#[tokio::test]
+async fn rtcp_mux_accept_and_reject() {
+    let rtpe = start();
+    let client = connect(&rtpe).await;
+    let caller = sdp_with(&sdp_audio("127.0.0.1", 40_000, 1), "a=rtcp-mux\r\n");
+    let callee_plain = sdp_audio("127.0.0.1", 40_002, 2);
+    let callee_mux = sdp_with(&callee_plain, "a=rtcp-mux\r\n");
+
+    // The caller offers rtcp-mux. What the caller gets back in the answer:
+    //   callee declines, no option -> no rtcp-mux (the callee's choice)
+    //   callee declines, accept     -> rtcp-mux (rtpengine accepts it itself)
+    //   callee accepts,  no option  -> rtcp-mux
+    //   callee accepts,  reject     -> no rtcp-mux
+    let cases = [
+        ("mux-decline", &callee_plain, None, false),
+        ("mux-accept", &callee_plain, Some(RtcpMux::Accept), true),
+        ("mux-agree", &callee_mux, None, true),
+        ("mux-reject", &callee_mux, Some(RtcpMux::Reject), false),
+    ];
+    for (call, callee, opt, caller_gets_mux) in cases {
+        let opts = match opt {
+            Some(m) => OfferOptions::new().rtcp_mux(m),
+            None => OfferOptions::new(),
+        };
+        let offered = offer_sdp(&client, call, &caller, &opts).await;
+        assert_eq!(lines(&offered, "a=rtcp-mux"), ["a=rtcp-mux"], "{call}");
+        let answer = answer_sdp(&client, call, callee, &AnswerOptions::new()).await;
+        assert_eq!(
+            !lines(&answer, "a=rtcp-mux").is_empty(),
+            caller_gets_mux,
+            "{call}:\n{answer}"
+        );
+        let stats = query(&client, call).await;
+        assert_eq!(
+            has(&media(&stats, "tagA").flags, "rtcp-mux"),
+            caller_gets_mux,
+            "{call}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn tos_is_set_on_the_media_sockets() {
+    let rtpe = start();
+    let client = connect(&rtpe).await;
+    let sdp = sdp_audio("127.0.0.1", 40_000, 1);
+    let with_tos = offer_sdp(&client, "tos", &sdp, &OfferOptions::new().tos(0x20)).await;
+    let without = offer_sdp(&client, "no-tos", &sdp, &OfferOptions::new()).await;
+    // TOS is a socket option on rtpengine's media sockets; `ss --tos` shows it.
+    let ss = match Command::new("ss")
+        .args(["-u", "-a", "-n", "--tos"])
+        .output()
+    {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
+        other => {
+            // Without iproute2's `ss` the effect cannot be seen from outside (short of a packet
+            // capture): the request was accepted, which is all that can be checked here.
+            eprintln!("`ss --tos` unavailable ({other:?}); TOS effect not checked");
+            return;
+        }
+    };
+    let tos_of = |port: u16| -> String {
+        let needle = format!("127.0.0.1:{port} ");
+        let line = ss
+            .lines()
+            .find(|l| l.contains(&needle))
+            .unwrap_or_else(|| panic!("no socket on port {port} in:\n{ss}"));
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix("tos:"))
+            .unwrap_or_else(|| panic!("no tos in {line}"))
+            .to_owned()
+    };
+    assert_eq!(tos_of(audio_port(&with_tos)), "0x20");
+    assert_ne!(tos_of(audio_port(&without)), "0x20");
+}
+
+const DTLS_SDP: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+    m=audio 40000 UDP/TLS/RTP/SAVPF 0\r\na=setup:actpass\r\n\
+    a=fingerprint:sha-256 32:E1:17:C4:CB:59:18:16:F1:36:5D:2D:51:D3:7B:E9:D0:D5:92:6A:52:55:40:F1:F1:DC:3D:73:B3:04:78:6D\r\n\
+    a=rtcp-mux\r\n";
+
+#[tokio::test]
+async fn dtls_off_and_passive() {
+    let rtpe = start();
+    let client = connect(&rtpe).await;
+    let sdp = sdp_audio("127.0.0.1", 40_000, 1);
+    let savpf = OfferOptions::new().transport_protocol(TransportProtocol::RtpSavpf);
+
+    // By default an SRTP offer carries DTLS (a=setup, a=fingerprint) as well as SDES.
+    let default = offer_sdp(&client, "dtls-default", &sdp, &savpf).await;
+    assert_eq!(lines(&default, "a=setup:"), ["a=setup:actpass"]);
+    assert_eq!(lines(&default, "a=fingerprint:").len(), 1);
+    let off = offer_sdp(&client, "dtls-off", &sdp, &savpf.clone().dtls(Dtls::Off)).await;
+    assert!(lines(&off, "a=setup:").is_empty(), "{off}");
+    assert!(lines(&off, "a=fingerprint:").is_empty(), "{off}");
+    assert!(!lines(&off, "a=crypto:").is_empty(), "SDES stays on");
+    let stats = query(&client, "dtls-off").await;
+    assert!(!has(&media(&stats, "<untagged 1>").flags, "DTLS-SRTP"));
+
+    // The DTLS role matters when rtpengine answers a DTLS offer: active by default, passive
+    // when asked.
+    for (call, dtls, role) in [
+        ("dtls-role-default", None, "a=setup:active"),
+        ("dtls-role-active", Some(Dtls::Active), "a=setup:active"),
+        ("dtls-role-passive", Some(Dtls::Passive), "a=setup:passive"),
+    ] {
+        let plain = OfferOptions::new().transport_protocol(TransportProtocol::RtpAvp);
+        let to_callee = offer_sdp(&client, call, DTLS_SDP, &plain).await;
+        assert!(m_line(&to_callee).contains(" RTP/AVP "), "{to_callee}");
+        let opts = match dtls {
+            Some(d) => AnswerOptions::new().dtls(d),
+            None => AnswerOptions::new(),
+        };
+        let to_caller = answer_sdp(&client, call, &sdp_audio("127.0.0.1", 40_002, 2), &opts).await;
+        assert!(m_line(&to_caller).contains(" UDP/TLS/RTP/SAVPF "));
+        assert_eq!(lines(&to_caller, "a=setup:"), [role], "{call}");
+    }
+}
+
+#[tokio::test]
+async fn dtls_active_overrides_a_passive_daemon_default() {
+    // `--dtls-passive` makes the daemon prefer the passive role both when answering (`DTLS`) and
+    // towards the offerer (`DTLS-reverse`, decided at offer time). With the reverse default
+    // lifted in the offer (raw key), the answer's role follows `DTLS`: the daemon default
+    // (passive) without it, active with `DTLS: active`.
+    let rtpe = Rtpengine::builder()
+        .arg("--dtls-passive")
+        .start()
+        .expect("start rtpengine --dtls-passive");
+    let client = connect(&rtpe).await;
+    for (call, reverse_active, dtls, role) in [
+        ("dtls-daemon-default", false, None, "a=setup:passive"),
+        ("dtls-reverse-only", true, None, "a=setup:passive"),
+        ("dtls-active", true, Some(Dtls::Active), "a=setup:active"),
+    ] {
+        let plain = OfferOptions::new().transport_protocol(TransportProtocol::RtpAvp);
+        let plain = if reverse_active {
+            plain.raw_key("DTLS-reverse", "active")
+        } else {
+            plain
+        };
+        offer(&client, call, DTLS_SDP, &plain).await;
+        let opts = match dtls {
+            Some(d) => AnswerOptions::new().dtls(d),
+            None => AnswerOptions::new(),
+        };
+        let to_caller = answer_sdp(&client, call, &sdp_audio("127.0.0.1", 40_002, 2), &opts).await;
+        assert_eq!(lines(&to_caller, "a=setup:"), [role], "{call}");
+    }
+}
+
+const SAVP_SDP: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+    m=audio 40000 RTP/SAVP 0\r\n\
+    a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz \
+    UNENCRYPTED_SRTP UNENCRYPTED_SRTCP UNAUTHENTICATED_SRTP\r\n";
+
+#[tokio::test]
+async fn sdes_off_and_session_parameters() {
+    let rtpe = start();
+    let client = connect(&rtpe).await;
+    let sdp = sdp_audio("127.0.0.1", 40_000, 1);
+    let savp = OfferOptions::new().transport_protocol(TransportProtocol::RtpSavp);
+
+    let default = offer_sdp(&client, "sdes-default", &sdp, &savp).await;
+    let crypto = lines(&default, "a=crypto:");
+    assert!(crypto.len() > 1, "{default}");
+    assert!(crypto.iter().all(|c| !c.contains("UNENCRYPTED")));
+
+    let off = offer_sdp(&client, "sdes-off", &sdp, &savp.clone().sdes(Sdes::Off)).await;
+    assert!(m_line(&off).contains(" RTP/SAVP "));
+    assert!(lines(&off, "a=crypto:").is_empty(), "{off}");
+    assert_eq!(lines(&off, "a=fingerprint:").len(), 1, "DTLS stays on");
+    let stats = query(&client, "sdes-off").await;
+    assert!(!has(&media(&stats, "<untagged 1>").flags, "SDES"));
+
+    // The unencrypted/unauthenticated entries add session parameters to every crypto line.
+    for (i, (sdes, param)) in [
+        (Sdes::UnencryptedSrtp, "UNENCRYPTED_SRTP"),
+        (Sdes::UnencryptedSrtcp, "UNENCRYPTED_SRTCP"),
+        (Sdes::UnauthenticatedSrtp, "UNAUTHENTICATED_SRTP"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let out = offer_sdp(
+            &client,
+            &format!("sdes-param-{i}"),
+            &sdp,
+            &savp.clone().sdes(sdes),
+        )
+        .await;
+        let crypto = lines(&out, "a=crypto:");
+        assert!(!crypto.is_empty());
+        for c in crypto {
+            assert!(c.ends_with(&format!(" {param}")), "{c}");
+        }
+    }
+
+    // The encrypted/authenticated entries remove those parameters from the caller's crypto
+    // line that rtpengine passes on.
+    let passed = offer_sdp(&client, "sdes-pass", SAVP_SDP, &OfferOptions::new()).await;
+    assert!(lines(&passed, "a=crypto:1 ")[0]
+        .ends_with(" UNENCRYPTED_SRTP UNENCRYPTED_SRTCP UNAUTHENTICATED_SRTP"));
+    for (i, (sdes, removed)) in [
+        (Sdes::EncryptedSrtp, "UNENCRYPTED_SRTP"),
+        (Sdes::EncryptedSrtcp, "UNENCRYPTED_SRTCP"),
+        (Sdes::AuthenticatedSrtp, "UNAUTHENTICATED_SRTP"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let out = offer_sdp(
+            &client,
+            &format!("sdes-enc-{i}"),
+            SAVP_SDP,
+            &OfferOptions::new().sdes(sdes),
+        )
+        .await;
+        let first = lines(&out, "a=crypto:1 ")[0];
+        assert!(first.contains(" AES_CM_128_HMAC_SHA1_80 "), "{first}");
+        let params = [
+            "UNENCRYPTED_SRTP",
+            "UNENCRYPTED_SRTCP",
+            "UNAUTHENTICATED_SRTP",
+        ];
+        let left: Vec<&str> = first.split(' ').filter(|w| params.contains(w)).collect();
+        let expected: Vec<&str> = params.into_iter().filter(|p| *p != removed).collect();
+        assert_eq!(left, expected, "{first}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw escape hatches
+
+#[tokio::test]
+async fn raw_key_and_raw_flag_reach_the_daemon() {
+    let rtpe = start();
+    let client = connect(&rtpe).await;
+    let sdp = sdp_audio("127.0.0.1", 40_000, 1);
+    let plain = offer_sdp(&client, "raw-none", &sdp, &OfferOptions::new()).await;
+    assert!(lines(&plain, "a=rtpengine:").is_empty());
+
+    let out = offer_sdp(
+        &client,
+        "raw",
+        &sdp,
+        &OfferOptions::new()
+            .raw_flag("loop protect")
+            .raw_key("label", "caller"),
+    )
+    .await;
+    // `loop protect` marks the SDP with a=rtpengine:<id>.
+    assert_eq!(lines(&out, "a=rtpengine:").len(), 1, "{out}");
+    let stats = query(&client, "raw").await;
+    let a = stats.tag("tagA").unwrap();
+    assert_eq!(a.label.as_deref(), Some("caller"));
+
+    // A raw key replaces the typed key of the same name: ICE force wins over remove.
+    let out = offer_sdp(
+        &client,
+        "raw-override",
+        &sdp,
+        &OfferOptions::new().ice(Ice::Remove).raw_key("ICE", "force"),
+    )
+    .await;
+    assert_eq!(lines(&out, "a=ice-ufrag:").len(), 1, "{out}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spellings
+
+/// Every typed key, flag and value, sent to 10.5: the daemon logs `Unknown … encountered` for
+/// anything it does not understand (and otherwise ignores it), so a clean log proves the
+/// spellings. The only expected entry is the `symmetric` flag, which 10.5 does not have.
+#[tokio::test]
+async fn every_typed_spelling_is_understood() {
+    let rtpe = start_with_ipv6();
+    let client = connect(&rtpe).await;
+    let sdp = sdp_audio("127.0.0.1", 40_000, 1);
+    let flags = [
+        Flag::SipSourceAddress,
+        Flag::TrustAddress,
+        Flag::Asymmetric,
+        Flag::Unidirectional,
+        Flag::StrictSource,
+        Flag::MediaHandover,
+        Flag::Reset,
+        Flag::PortLatching,
+        Flag::RecordCall,
+    ];
+    let mut all = OfferOptions::new()
+        .via_branch("z9hG4bK-spelling")
+        .replace(Replace::Origin)
+        .replace(Replace::SessionConnection)
+        .direction(Direction::new("default", "default"))
+        .received_from(ip("127.0.0.1"))
+        .media_address(ip("127.0.0.1"))
+        .tos(184)
+        .record_call(false)
+        .metadata("a:b");
+    for f in flags {
+        all = all.flag(f);
+    }
+    let mut variants: Vec<OfferOptions> = vec![all];
+    variants.extend([Ice::Remove, Ice::Force, Ice::ForceRelay].map(|v| OfferOptions::new().ice(v)));
+    variants.extend(
+        [
+            TransportProtocol::RtpAvp,
+            TransportProtocol::RtpAvpf,
+            TransportProtocol::RtpSavp,
+            TransportProtocol::RtpSavpf,
+        ]
+        .map(|v| OfferOptions::new().transport_protocol(v)),
+    );
+    variants.extend(
+        [AddressFamily::Ip4, AddressFamily::Ip6].map(|v| OfferOptions::new().address_family(v)),
+    );
+    variants.extend(
+        [
+            RtcpMux::Offer,
+            RtcpMux::Demux,
+            RtcpMux::Accept,
+            RtcpMux::Reject,
+            RtcpMux::Require,
+        ]
+        .map(|v| OfferOptions::new().rtcp_mux(v)),
+    );
+    variants.extend([Dtls::Off, Dtls::Passive, Dtls::Active].map(|v| OfferOptions::new().dtls(v)));
+    variants.extend(
+        [
+            Sdes::Off,
+            Sdes::UnencryptedSrtp,
+            Sdes::UnencryptedSrtcp,
+            Sdes::UnauthenticatedSrtp,
+            Sdes::EncryptedSrtp,
+            Sdes::EncryptedSrtcp,
+            Sdes::AuthenticatedSrtp,
+        ]
+        .map(|v| {
+            OfferOptions::new()
+                .transport_protocol(TransportProtocol::RtpSavp)
+                .sdes(v)
+        }),
+    );
+    variants.push(OfferOptions::new().direction(Direction::RoundRobinCalls));
+    variants.push(OfferOptions::new().flag(Flag::Symmetric));
+    let count = variants.len();
+    for (i, opts) in variants.into_iter().enumerate() {
+        let call = format!("spell-{i}");
+        offer(&client, &call, &sdp, &opts).await;
+        // The same options in the answer.
+        answer_sdp(&client, &call, &sdp_audio("127.0.0.1", 40_002, 2), &opts).await;
+        client
+            .delete(
+                &call,
+                "tagA",
+                &DeleteOptions::new()
+                    .to_tag("tagB")
+                    .via_branch("z9hG4bK-spelling")
+                    .delete_delay(0),
+            )
+            .await
+            .unwrap();
+    }
+    assert!(rtpe.wait_for_log("Replying to 'delete'", count, Duration::from_secs(3)));
+    let unknown: Vec<String> = rtpe
+        .log()
+        .lines()
+        .filter(|l| l.contains("encountered"))
+        .map(str::to_owned)
+        .collect();
+    // `symmetric`, twice (offer and answer).
+    assert_eq!(unknown.len(), 2, "{unknown:#?}");
+    assert!(
+        unknown
+            .iter()
+            .all(|l| l.contains("Unknown flag encountered: 'symmetric'")),
+        "{unknown:#?}"
+    );
+}
