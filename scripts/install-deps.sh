@@ -19,7 +19,8 @@ have_rtpengine() {
     fi
 }
 
-if have_rtpengine; then
+# `ss` (iproute2) lets a test see the TOS rtpengine sets on its media sockets.
+if have_rtpengine && command -v ss >/dev/null 2>&1; then
     log "rtpengine present: $( (${RTPENGINE_BIN:-rtpengine} --version 2>&1 || true) | head -n1)"
     exit 0
 fi
@@ -37,11 +38,11 @@ if [[ "$(id -u)" -ne 0 ]]; then
     fi
 fi
 
-log "installing rtpengine-daemon from the distribution's packages"
+log "installing rtpengine-daemon and iproute2 from the distribution's packages"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # The package's service is not used: tests and the demo start their own daemons on loopback.
-$SUDO apt-get install -y -qq --no-install-recommends rtpengine-daemon >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends rtpengine-daemon iproute2 >/dev/null
 # Some images start the packaged service on install; it would hold the default ports.
 if command -v service >/dev/null 2>&1; then
     $SUDO service rtpengine-daemon stop >/dev/null 2>&1 || true

@@ -951,12 +951,10 @@ async fn tos_is_set_on_the_media_sockets() {
         .output()
     {
         Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
-        other => {
-            // Without iproute2's `ss` the effect cannot be seen from outside (short of a packet
-            // capture): the request was accepted, which is all that can be checked here.
-            eprintln!("`ss --tos` unavailable ({other:?}); TOS effect not checked");
-            return;
-        }
+        other => panic!(
+            "`ss --tos` is needed to see TOS on rtpengine's sockets ({other:?}); install iproute2 \
+             (scripts/install-deps.sh does)"
+        ),
     };
     let tos_of = |port: u16| -> String {
         let needle = format!("127.0.0.1:{port} ");

@@ -392,12 +392,22 @@ impl RtpengineBuilder {
 
     fn command_args(&self, r: &Reservation) -> Vec<OsString> {
         let media = r.media_range();
-        let mut args: Vec<String> = vec![
+        let mut args: Vec<String> = Vec::new();
+        // Isolate test daemons from the host's /etc/rtpengine/rtpengine.conf (the Debian package
+        // ships one with TOS, recording and other settings) unless the caller names a config.
+        if !self
+            .extra_args
+            .iter()
+            .any(|a| a.starts_with("--config-file"))
+        {
+            args.push("--config-file=none".into());
+        }
+        args.extend([
             "--foreground".into(),
             "--no-fallback".into(),
             "--table=-1".into(),
             "--log-stderr".into(),
-        ];
+        ]);
         args.extend(self.interfaces.iter().map(|i| format!("--interface={i}")));
         args.extend([
             format!("--listen-ng=127.0.0.1:{}", r.ng_udp),
