@@ -631,7 +631,7 @@ mod tests {
         );
         assert_eq!(
             parse_protocol("UDP/TLS/RTP/SAVPF").unwrap(),
-            TransportProtocol::Other("UDP/TLS/RTP/SAVPF".into())
+            TransportProtocol::UdpTlsRtpSavpf
         );
         assert_eq!(
             parse_key_value("a=b=c").unwrap(),

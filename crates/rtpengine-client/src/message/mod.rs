@@ -4,6 +4,7 @@ pub mod cookie;
 pub mod options;
 pub mod reply;
 pub mod request;
+pub mod version;
 
 pub use cookie::new_cookie;
 pub use options::{
@@ -15,3 +16,4 @@ pub use reply::{
     MediaStats, MessageError, ResultKind, SdpReply, StreamStats, TagStats,
 };
 pub use request::{encode_request, Request, MAX_STRING_LEN, MAX_UDP_PAYLOAD};
+pub use version::{Requirement, Version};

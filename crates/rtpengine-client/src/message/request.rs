@@ -246,7 +246,7 @@ mod tests {
             .received_from("10.0.0.1".parse::<std::net::IpAddr>().unwrap())
             .ice(Ice::Remove)
             .transport_protocol(TransportProtocol::RtpSavp)
-            .media_address("192.0.2.1".parse().unwrap())
+            .media_address("192.0.2.1".parse::<std::net::IpAddr>().unwrap())
             .address_family(AddressFamily::Ip6)
             .rtcp_mux(RtcpMux::Demux)
             .tos(184)

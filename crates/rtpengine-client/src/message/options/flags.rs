@@ -1,0 +1,143 @@
+//! The `flags` list. rtpengine matches flags with spaces and hyphens alike; the texts below are
+//! the canonical spellings. Prefix flags (`codec-strip-…`, `SDES-…`, `from-tags-…`) are covered
+//! by typed options instead; any other flag goes in as `Flag::Other` or a raw flag.
+
+text_enum! {
+    /// An entry of the `flags` list.
+    pub enum Flag {
+        /// Use the SIP source address instead of the SDP address.
+        SipSourceAddress => "SIP source address",
+        /// Trust the addresses in the SDP.
+        TrustAddress => "trust address",
+        /// Symmetric RTP (rtpengine's default; 10.5 logs it as unknown and ignores it).
+        Symmetric => "symmetric",
+        /// Asymmetric RTP: never learn the endpoint from received media.
+        Asymmetric => "asymmetric",
+        /// Allow one-way media to kernelize.
+        Unidirectional => "unidirectional",
+        /// Drop media from unexpected source addresses.
+        StrictSource => "strict source",
+        /// Allow the media endpoint to change mid-call.
+        MediaHandover => "media handover",
+        /// Reset the call's negotiated state (offer only).
+        Reset => "reset",
+        /// Bind ports from the previous negotiation.
+        PortLatching => "port latching",
+        /// Never re-use ports across negotiations.
+        NoPortLatching => "no port latching",
+        /// Wait for media before learning the endpoint behind NAT.
+        NatWait => "NAT-wait",
+        /// Send packets to open NAT pinholes.
+        PierceNat => "pierce NAT",
+        /// Do not add `a=rtcp`.
+        NoRtcpAttribute => "no rtcp attribute",
+        /// Add `a=rtcp` with an address.
+        FullRtcpAttribute => "full rtcp attribute",
+        /// Mark the SDP so a second pass through rtpengine is detected.
+        LoopProtect => "loop protect",
+        /// Keep the original `a=sendrecv`-style attribute.
+        OriginalSendrecv => "original sendrecv",
+        /// Add `a=mid` lines.
+        GenerateMid => "generate mid",
+        /// Remove `a=extmap` lines.
+        StripExtmap => "strip extmap",
+        /// Generate RTCP for media that has none.
+        GenerateRtcp => "generate RTCP",
+        /// Trickle ICE.
+        TrickleIce => "trickle ICE",
+        /// Reject ICE.
+        RejectIce => "reject ICE" | "ICE reject",
+        /// The SDP is a trickle-ICE fragment.
+        Fragment => "fragment",
+        /// Transcode to every offered codec.
+        AlwaysTranscode => "always transcode",
+        /// Answer with a single codec.
+        SingleCodec => "single codec",
+        /// Keep codecs across re-negotiations.
+        ReuseCodecs => "reuse codecs" | "no codec renegotiation",
+        /// Allow transcoding (subscribe answer).
+        AllowTranscoding => "allow transcoding",
+        /// Enable DTMF injection on this call.
+        InjectDtmf => "inject DTMF",
+        /// Detect DTMF events.
+        DetectDtmf => "detect DTMF",
+        /// Pass media through unchanged.
+        Passthrough => "passthrough",
+        /// Never pass through.
+        NoPassthrough => "no passthrough",
+        /// Disable the jitter buffer.
+        NoJitterBuffer => "no jitter buffer",
+        /// Start recording the call.
+        RecordCall => "record call",
+        /// Debug logging for this call.
+        Debug => "debug" | "debugging",
+        /// Do not replicate this update to redis.
+        NoRedisUpdate => "no redis update",
+        /// Apply to the whole call (block/unblock, play media, subscribe request).
+        All => "all",
+        /// Egress (subscribe request).
+        Egress => "egress",
+        /// SIPREC subscription.
+        Siprec => "SIPREC",
+        /// Mirror RTCP to the subscriber.
+        RtcpMirror => "RTCP mirror" | "mirror RTCP",
+        /// Pad SDES keys.
+        PadCrypto => "pad crypto",
+        /// `delete`: an unknown call is an error (generic flag since 13.0).
+        Fatal => "fatal",
+        /// Early media.
+        EarlyMedia => "early media" @ (11, 3),
+        /// Inactive media.
+        Inactive => "inactive" @ (11, 3),
+        /// Use the audio player.
+        AudioPlayer => "audio player" @ (11, 3),
+        /// Do not use the audio player.
+        NoAudioPlayer => "no audio player" @ (11, 3),
+        /// Discard the recording.
+        DiscardRecording => "discard recording" @ (11, 4),
+        /// Exclude this party from recording.
+        ExcludeRecording => "exclude recording" @ (11, 4),
+        /// Allow asymmetric codecs.
+        AllowAsymmetricCodecs => "allow asymmetric codecs" @ (11, 5),
+        /// Block short DTMF events.
+        BlockShort => "block short" @ (12, 0),
+        /// Keep the codec list static.
+        StaticCodecs => "static codecs" @ (12, 2),
+        /// Block DTMF (flag form).
+        BlockDtmf => "block DTMF" @ (12, 3),
+        /// Block egress media while playing.
+        BlockEgress => "block egress" @ (12, 3),
+        /// Recording announcement.
+        RecordingAnnouncement => "recording announcement" @ (12, 3),
+        /// Skip the recording database.
+        SkipRecordingDb => "skip-recording-db" @ (12, 3),
+        /// Recording VSC.
+        RecordingVsc => "recording VSC" @ (12, 3),
+        /// Honour the from-tag of block/unblock and forwarding commands (12.4+).
+        Directional => "directional" @ (12, 4),
+        /// WebRTC defaults.
+        WebRtc => "WebRTC" @ (12, 5),
+        /// Allow media sections without codecs.
+        AllowNoCodecMedia => "allow no codec media" @ (13, 1),
+        /// A new SIP branch.
+        NewBranch => "new branch" @ (13, 1),
+        /// A provisional answer.
+        Provisional => "provisional" @ (13, 1),
+        /// `delete`: honour the `to-tag` key (13.0+).
+        ToTag => "to-tag" @ (13, 0),
+        /// Force transcoding.
+        ForceTranscoding => "force transcoding" @ (13, 3),
+        /// Re-encrypt.
+        Recrypt => "recrypt" @ (13, 4),
+        /// Both directions (connect, mesh).
+        Bidirectional => "bidirectional" @ (26, 0),
+        /// No TLS id.
+        NoTlsId => "no-tls-id" @ (26, 0),
+        /// Mix.
+        Mix => "mix" @ (26, 1),
+        /// Unsubscribe (mesh).
+        Unsubscribe => "unsubscribe" @ (26, 1),
+        /// `delete`: skip the statistics in the reply.
+        Fast => "fast" @ (26, 2),
+    }
+}

@@ -1,0 +1,273 @@
+//! The two macros every options type is built with.
+
+/// `since!()` is the baseline; `since!(12, 4)` is 12.4.
+macro_rules! since {
+    () => {
+        $crate::message::version::Version::BASE
+    };
+    ($maj:literal, $min:literal) => {
+        $crate::message::version::Version::new($maj, $min)
+    };
+}
+
+/// An enum of the texts rtpengine accepts for one option, with an `Other(String)` escape.
+///
+/// ```text
+/// text_enum! {
+///     /// doc
+///     pub enum Ice {
+///         /// doc
+///         Remove => "remove",
+///         ForceRelay => "force-relay" | "force_relay",
+///         Trickle => "trickle" @ (11, 2),
+///     }
+/// }
+/// ```
+/// Parsing is case-insensitive and treats `-`, `_` and space alike.
+macro_rules! text_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $(
+                $(#[$vmeta:meta])*
+                $variant:ident => $text:literal $(| $alias:literal)* $(@ ($maj:literal, $min:literal))?,
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )*
+            /// Any other value, sent as written.
+            Other(String),
+        }
+
+        impl $name {
+            /// Every known value with its text.
+            pub const ALL: &'static [(&'static str, $crate::message::version::Version)] =
+                &[ $( ($text, since!($($maj, $min)?)) ),* ];
+
+            /// The text sent to rtpengine.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$variant => $text, )*
+                    Self::Other(s) => s,
+                }
+            }
+
+            /// The release that introduced this value (the baseline for `Other`).
+            pub fn since(&self) -> $crate::message::version::Version {
+                match self {
+                    $( Self::$variant => since!($($maj, $min)?), )*
+                    Self::Other(_) => $crate::message::version::Version::BASE,
+                }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = std::convert::Infallible;
+            /// Parses rtpengine's spelling (case-insensitive; `-`, `_` and space alike);
+            /// anything else becomes `Other`.
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let norm = |t: &str| t.to_ascii_lowercase().replace(['_', ' '], "-");
+                let wanted = norm(s);
+                $(
+                    if norm($text) == wanted $(|| norm($alias) == wanted)* {
+                        return Ok(Self::$variant);
+                    }
+                )*
+                Ok(Self::Other(s.to_owned()))
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                match s.parse() {
+                    Ok(v) => v,
+                    Err(never) => match never {},
+                }
+            }
+        }
+
+        impl $crate::message::options::IntoItem<$name> for &str {
+            fn into_item(self) -> $name {
+                $name::from(self)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl $crate::message::options::Scalar for $name {
+            fn encode(&self, enc: &mut $crate::bencode::Encoder<'_>) {
+                enc.str(self.as_str());
+            }
+            fn decode(v: &$crate::bencode::Value) -> Option<Self> {
+                v.as_str().map(Self::from)
+            }
+            fn since(&self) -> $crate::message::version::Version {
+                $name::since(self)
+            }
+            fn describe(&self) -> String {
+                format!("'{}'", self.as_str())
+            }
+        }
+    };
+}
+
+/// An options struct: typed fields, each sent under one key, plus raw keys and flags.
+///
+/// ```text
+/// ng_options! {
+///     /// doc
+///     pub struct QueryOptions {
+///         /// doc
+///         from_tag: Option<String> = "from-tag";
+///         sdp_attr: SdpAttr = "sdp-attr" @ (11, 3);
+///     }
+/// }
+/// ```
+/// Generates the struct (`#[non_exhaustive]`, `Default`), a setter per field (lists append),
+/// `raw_key`/`raw_flag`, `encode_keys`, `from_dict`, `requirement` (version gate) and an
+/// [`OptionValue`](crate::message::options::OptionValue) impl so it can nest as a dictionary.
+macro_rules! ng_options {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(
+                $(#[$fmeta:meta])*
+                $field:ident : $ty:ty = $key:literal $(| $alias:literal)* $(@ ($maj:literal, $min:literal))?;
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq)]
+        #[non_exhaustive]
+        pub struct $name {
+            $( $(#[$fmeta])* pub $field: $ty, )*
+            /// Raw keys and flags, for what is not typed (raw keys replace typed ones).
+            pub raw: $crate::message::options::Raw,
+        }
+
+        impl $name {
+            /// Every key this type sends, its accepted aliases, and the release that introduced
+            /// it.
+            pub const KEYS: &'static [(&'static str, &'static [&'static str], $crate::message::version::Version)] =
+                &[ $( ($key, &[$($alias),*], since!($($maj, $min)?)) ),* ];
+
+            /// No options.
+            pub fn new() -> Self {
+                Self::default()
+            }
+
+            $(
+                #[doc = concat!("Sets `", $key, "` (a list gets one more item).")]
+                pub fn $field<V>(mut self, value: V) -> Self
+                where
+                    V: $crate::message::options::IntoItem<
+                        <$ty as $crate::message::options::OptionValue>::Item,
+                    >,
+                {
+                    $crate::message::options::OptionValue::set(
+                        &mut self.$field,
+                        $crate::message::options::IntoItem::into_item(value),
+                    );
+                    self
+                }
+            )*
+
+            /// Adds a raw dictionary entry; it replaces a typed key of the same name.
+            pub fn raw_key(
+                mut self,
+                key: impl Into<String>,
+                value: impl Into<$crate::bencode::Value>,
+            ) -> Self {
+                self.raw.set(key.into(), value.into());
+                self
+            }
+
+            /// Adds a raw entry to the `flags` list.
+            pub fn raw_flag(mut self, flag: impl Into<String>) -> Self {
+                self.raw.flags.push(flag.into());
+                self
+            }
+
+            /// True when nothing is set.
+            pub fn is_empty(&self) -> bool {
+                *self == Self::default()
+            }
+
+            /// Writes the entries (typed, then raw).
+            pub fn encode_keys(&self, enc: &mut $crate::bencode::Encoder<'_>) {
+                let mut w = $crate::message::options::KeyWriter::new(enc, &self.raw);
+                $( w.field($key, &self.$field); )*
+                w.finish();
+            }
+
+            /// Reads options from a request dictionary. Known keys (and their aliases) fill the
+            /// typed fields; everything else, or a value of an unexpected shape, stays raw, so
+            /// `encode_keys` writes the same entries back.
+            pub fn from_dict(dict: &$crate::bencode::Dict) -> Self {
+                let mut out = Self::default();
+                for (k, v) in dict.iter() {
+                    let k = String::from_utf8_lossy(k);
+                    let taken = false;
+                    $(
+                        let taken = taken || ((k == $key $(|| k == $alias)*)
+                            && !$crate::message::options::OptionValue::is_set(&out.$field)
+                            && match <$ty as $crate::message::options::OptionValue>::decode(v) {
+                                Some(val) => { out.$field = val; true }
+                                None => false,
+                            });
+                    )*
+                    if !taken {
+                        out.raw.keys.push((k.into_owned(), v.clone()));
+                    }
+                }
+                out
+            }
+
+            /// The newest rtpengine release these options need, naming the option (`None`
+            /// when everything set is as old as 10.5).
+            pub fn requirement(&self) -> Option<$crate::message::version::Requirement> {
+                #[allow(unused_mut)]
+                let mut r = $crate::message::version::Requirements::default();
+                $(
+                    if $crate::message::options::OptionValue::is_set(&self.$field) {
+                        r.need(since!($($maj, $min)?), || format!("option '{}'", $key));
+                        let (v, what) = $crate::message::options::OptionValue::since(&self.$field);
+                        r.need(v, || format!("value {} of option '{}'", what, $key));
+                    }
+                )*
+                r.newest()
+            }
+        }
+
+        impl $crate::message::options::OptionValue for $name {
+            type Item = Self;
+            fn is_set(&self) -> bool {
+                !self.is_empty()
+            }
+            fn set(&mut self, item: Self) {
+                *self = item;
+            }
+            fn encode(&self, enc: &mut $crate::bencode::Encoder<'_>) {
+                enc.dict();
+                self.encode_keys(enc);
+                enc.end();
+            }
+            fn decode(v: &$crate::bencode::Value) -> Option<Self> {
+                v.as_dict().map(Self::from_dict)
+            }
+            fn since(&self) -> ($crate::message::version::Version, String) {
+                self.requirement()
+                    .map(|r| (r.since, r.what))
+                    .unwrap_or(($crate::message::version::Version::BASE, String::new()))
+            }
+        }
+    };
+}

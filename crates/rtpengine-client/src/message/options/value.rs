@@ -1,0 +1,230 @@
+//! How option values are encoded, decoded and version-checked.
+
+use std::fmt::Debug;
+use std::net::IpAddr;
+
+use bytes::Bytes;
+
+use crate::bencode::{Encoder, Value};
+use crate::message::version::Version;
+
+/// A single option value: a string, an integer, an enum, an address…
+pub trait Scalar: Clone + PartialEq + Debug {
+    /// Writes the value.
+    fn encode(&self, enc: &mut Encoder<'_>);
+    /// Reads the value; `None` when the wire value has another type or an unknown form.
+    fn decode(v: &Value) -> Option<Self>;
+    /// The release that introduced this value (most values are as old as their key).
+    fn since(&self) -> Version {
+        Version::BASE
+    }
+    /// The value as text, for error messages.
+    fn describe(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+impl Scalar for String {
+    fn encode(&self, enc: &mut Encoder<'_>) {
+        enc.str(self);
+    }
+    fn decode(v: &Value) -> Option<Self> {
+        v.as_bytes()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+    }
+    fn describe(&self) -> String {
+        self.clone()
+    }
+}
+
+impl Scalar for Bytes {
+    fn encode(&self, enc: &mut Encoder<'_>) {
+        enc.bytes(self);
+    }
+    fn decode(v: &Value) -> Option<Self> {
+        v.as_bytes().cloned()
+    }
+    fn describe(&self) -> String {
+        format!("{} bytes", self.len())
+    }
+}
+
+impl Scalar for Value {
+    fn encode(&self, enc: &mut Encoder<'_>) {
+        enc.value(self);
+    }
+    fn decode(v: &Value) -> Option<Self> {
+        Some(v.clone())
+    }
+}
+
+macro_rules! int_scalar {
+    ($($t:ty),*) => {$(
+        impl Scalar for $t {
+            fn encode(&self, enc: &mut Encoder<'_>) {
+                enc.int(i64::from(*self));
+            }
+            /// Integers are also accepted as decimal strings, as rtpengine does.
+            fn decode(v: &Value) -> Option<Self> {
+                v.as_int_lenient().and_then(|i| <$t>::try_from(i).ok())
+            }
+            fn describe(&self) -> String {
+                self.to_string()
+            }
+        }
+    )*};
+}
+int_scalar!(i64, i32, u8, u16, u32);
+
+/// `yes` / `no` (decodes `on`/`off`, `true`/`false`, `1`/`0` too).
+impl Scalar for bool {
+    fn encode(&self, enc: &mut Encoder<'_>) {
+        enc.str(if *self { "yes" } else { "no" });
+    }
+    fn decode(v: &Value) -> Option<Self> {
+        match v.as_str()?.to_ascii_lowercase().as_str() {
+            "yes" | "on" | "true" | "1" | "enable" | "enabled" => Some(true),
+            "no" | "off" | "false" | "0" | "disable" | "disabled" => Some(false),
+            _ => None,
+        }
+    }
+}
+
+impl Scalar for IpAddr {
+    fn encode(&self, enc: &mut Encoder<'_>) {
+        enc.str(&self.to_string());
+    }
+    fn decode(v: &Value) -> Option<Self> {
+        v.as_str()?.parse().ok()
+    }
+    fn describe(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// A field of an options struct: absent or present, encoded under one key.
+pub trait OptionValue: Default + Clone + PartialEq + Debug {
+    /// What a setter takes: the value itself, or one item of a list.
+    type Item;
+    /// Whether the field is sent.
+    fn is_set(&self) -> bool;
+    /// Sets the value, or appends an item to a list.
+    fn set(&mut self, item: Self::Item);
+    /// Writes the value.
+    fn encode(&self, enc: &mut Encoder<'_>);
+    /// Reads the value; `None` when the wire value does not fit (it is then kept raw).
+    fn decode(v: &Value) -> Option<Self>;
+    /// The newest release any part of the value needs, and which part.
+    fn since(&self) -> (Version, String);
+    /// Writes the items of a list without the list brackets (other values write themselves),
+    /// so raw flags can join typed ones in one `flags` list.
+    fn encode_items(&self, enc: &mut Encoder<'_>) {
+        self.encode(enc);
+    }
+}
+
+impl<T: Scalar> OptionValue for Option<T> {
+    type Item = T;
+    fn is_set(&self) -> bool {
+        self.is_some()
+    }
+    fn set(&mut self, item: T) {
+        *self = Some(item);
+    }
+    fn encode(&self, enc: &mut Encoder<'_>) {
+        if let Some(v) = self {
+            v.encode(enc);
+        }
+    }
+    fn decode(v: &Value) -> Option<Self> {
+        T::decode(v).map(Some)
+    }
+    fn since(&self) -> (Version, String) {
+        self.as_ref()
+            .map(|v| (v.since(), v.describe()))
+            .unwrap_or((Version::BASE, String::new()))
+    }
+}
+
+/// Lists: the setter appends.
+impl<T: Scalar> OptionValue for Vec<T> {
+    type Item = T;
+    fn is_set(&self) -> bool {
+        !self.is_empty()
+    }
+    fn set(&mut self, item: T) {
+        self.push(item);
+    }
+    fn encode(&self, enc: &mut Encoder<'_>) {
+        enc.list();
+        for v in self {
+            v.encode(enc);
+        }
+        enc.end();
+    }
+    fn decode(v: &Value) -> Option<Self> {
+        v.as_list()?.iter().map(T::decode).collect()
+    }
+    fn encode_items(&self, enc: &mut Encoder<'_>) {
+        for v in self {
+            v.encode(enc);
+        }
+    }
+    fn since(&self) -> (Version, String) {
+        self.iter()
+            .map(|v| (v.since(), v.describe()))
+            .max_by_key(|(s, _)| *s)
+            .unwrap_or((Version::BASE, String::new()))
+    }
+}
+
+/// What a setter accepts for a field whose item type is `T`: the item itself, or a handy
+/// stand-in (`&str` for text and enums, an `IpAddr` for `received from`, …).
+///
+/// A custom trait rather than `Into`, so integer literals still infer (`.tos(184)`).
+pub trait IntoItem<T> {
+    /// Converts.
+    fn into_item(self) -> T;
+}
+
+impl<T> IntoItem<T> for T {
+    fn into_item(self) -> T {
+        self
+    }
+}
+
+impl IntoItem<String> for &str {
+    fn into_item(self) -> String {
+        self.to_owned()
+    }
+}
+
+impl IntoItem<String> for &String {
+    fn into_item(self) -> String {
+        self.clone()
+    }
+}
+
+impl IntoItem<IpAddr> for std::net::Ipv4Addr {
+    fn into_item(self) -> IpAddr {
+        IpAddr::V4(self)
+    }
+}
+
+impl IntoItem<IpAddr> for std::net::Ipv6Addr {
+    fn into_item(self) -> IpAddr {
+        IpAddr::V6(self)
+    }
+}
+
+impl IntoItem<Bytes> for Vec<u8> {
+    fn into_item(self) -> Bytes {
+        Bytes::from(self)
+    }
+}
+
+impl IntoItem<Bytes> for &'static [u8] {
+    fn into_item(self) -> Bytes {
+        Bytes::from_static(self)
+    }
+}
