@@ -75,6 +75,16 @@ pub enum Error {
         /// What was wrong.
         reason: String,
     },
+    /// The request needs a newer rtpengine than the one the client was told it talks to.
+    #[error("{what} needs rtpengine {since} or newer; the target is {target} (turn the version check off to send it anyway)")]
+    Unsupported {
+        /// What needs the newer release, e.g. `option 'sdp-attr'` or `command 'connect'`.
+        what: String,
+        /// The release that introduced it.
+        since: crate::message::Version,
+        /// The version the client targets.
+        target: crate::message::Version,
+    },
     /// The client's background task is gone (the runtime is shutting down).
     #[error("client is closed: {reason}")]
     Closed {

@@ -1,11 +1,13 @@
 //! The NG message model (sans-IO): cookies, requests with typed options, replies.
 
+pub mod commands;
 pub mod cookie;
 pub mod options;
 pub mod reply;
 pub mod request;
 pub mod version;
 
+pub use commands::{Selector, COMMANDS};
 pub use cookie::new_cookie;
 pub use options::{
     AddressFamily, AnswerOptions, DeleteOptions, Direction, Dtls, Flag, Ice, OfferOptions,
@@ -15,5 +17,7 @@ pub use reply::{
     check_result, list_calls, parse_message, result_kind, CallStats, Counters, Endpoint,
     MediaStats, MessageError, ResultKind, SdpReply, StreamStats, TagStats,
 };
-pub use request::{encode_request, Request, MAX_STRING_LEN, MAX_UDP_PAYLOAD};
+pub use request::{
+    check_version, command_requirement, encode_request, Request, MAX_STRING_LEN, MAX_UDP_PAYLOAD,
+};
 pub use version::{Requirement, Version};

@@ -2,7 +2,9 @@
 
 use bytes::Bytes;
 
-use super::options::{DeleteOptions, OfferOptions, QueryOptions};
+use super::commands::command_since;
+use super::options::{DeleteOptions, Flag, OfferOptions, QueryOptions};
+use super::version::{Requirement, Version};
 use crate::bencode::{Dict, Encoder};
 use crate::error::{Error, Result};
 
@@ -24,14 +26,59 @@ pub trait Request {
         None
     }
 
-    /// Writes every dictionary entry except `command`.
-    fn encode_keys(&self, enc: &mut Encoder<'_>);
+    /// Writes every dictionary entry except `command`. `target` is the rtpengine version the
+    /// request is for, when known: a few requests add what that version needs to keep the same
+    /// meaning (e.g. `delete`'s `to-tag` flag on 13.0+).
+    fn encode_keys(&self, enc: &mut Encoder<'_>, target: Option<Version>);
+
+    /// The newest rtpengine release the request needs, naming what needs it.
+    fn requirement(&self) -> Option<Requirement> {
+        command_requirement(self.command())
+    }
+
+    /// Refuses contradictory or invalid options before anything is sent.
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The requirement of a command name (from the command catalogue).
+pub fn command_requirement(command: &str) -> Option<Requirement> {
+    command_since(command)
+        .filter(|v| *v > Version::BASE)
+        .map(|since| Requirement {
+            since,
+            what: format!("command '{command}'"),
+        })
+}
+
+/// Refuses a request that needs a newer rtpengine than `target`.
+pub fn check_version<R: Request + ?Sized>(request: &R, target: Version) -> Result<()> {
+    match request.requirement() {
+        Some(req) if req.since > target => Err(Error::Unsupported {
+            what: req.what,
+            since: req.since,
+            target,
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn newest(a: Option<Requirement>, b: Option<Requirement>) -> Option<Requirement> {
+    match a {
+        Some(a) => Some(a.max(b)),
+        None => b,
+    }
 }
 
 /// Encodes `cookie SP d7:command…e` into one buffer, refusing strings rtpengine cannot handle.
 ///
 /// The UDP size limit is checked by the transport, which knows whether it applies.
-pub fn encode_request<R: Request + ?Sized>(cookie: &str, request: &R) -> Result<Bytes> {
+pub fn encode_request<R: Request + ?Sized>(
+    cookie: &str,
+    request: &R,
+    target: Option<Version>,
+) -> Result<Bytes> {
     if cookie.is_empty() || cookie.contains(' ') {
         return Err(Error::InvalidRequest {
             reason: format!("cookie {cookie:?} must be non-empty and contain no space"),
@@ -42,7 +89,7 @@ pub fn encode_request<R: Request + ?Sized>(cookie: &str, request: &R) -> Result<
     out.push(b' ');
     let mut enc = Encoder::new(&mut out);
     enc.dict().entry_str("command", request.command());
-    request.encode_keys(&mut enc);
+    request.encode_keys(&mut enc, target);
     enc.end();
     let longest = enc.longest_string();
     if longest > MAX_STRING_LEN {
@@ -65,7 +112,7 @@ impl Request for Ping {
     fn command(&self) -> &str {
         "ping"
     }
-    fn encode_keys(&self, _enc: &mut Encoder<'_>) {}
+    fn encode_keys(&self, _enc: &mut Encoder<'_>, _target: Option<Version>) {}
 }
 
 /// `offer`: the caller's SDP, to be rewritten for the callee.
@@ -88,11 +135,17 @@ impl Request for Offer<'_> {
     fn call_id(&self) -> Option<&str> {
         Some(self.call_id)
     }
-    fn encode_keys(&self, enc: &mut Encoder<'_>) {
+    fn encode_keys(&self, enc: &mut Encoder<'_>, _target: Option<Version>) {
         enc.str("sdp").bytes(self.sdp);
         enc.entry_str("call-id", self.call_id);
         enc.entry_str("from-tag", self.from_tag);
         self.options.encode_keys(enc);
+    }
+    fn requirement(&self) -> Option<Requirement> {
+        self.options.requirement()
+    }
+    fn validate(&self) -> Result<()> {
+        self.options.validate()
     }
 }
 
@@ -118,12 +171,18 @@ impl Request for Answer<'_> {
     fn call_id(&self) -> Option<&str> {
         Some(self.call_id)
     }
-    fn encode_keys(&self, enc: &mut Encoder<'_>) {
+    fn encode_keys(&self, enc: &mut Encoder<'_>, _target: Option<Version>) {
         enc.str("sdp").bytes(self.sdp);
         enc.entry_str("call-id", self.call_id);
         enc.entry_str("from-tag", self.from_tag);
         enc.entry_str("to-tag", self.to_tag);
         self.options.encode_keys(enc);
+    }
+    fn requirement(&self) -> Option<Requirement> {
+        self.options.requirement()
+    }
+    fn validate(&self) -> Result<()> {
+        self.options.validate()
     }
 }
 
@@ -145,12 +204,24 @@ impl Request for Delete<'_> {
     fn call_id(&self) -> Option<&str> {
         Some(self.call_id)
     }
-    fn encode_keys(&self, enc: &mut Encoder<'_>) {
+    fn encode_keys(&self, enc: &mut Encoder<'_>, target: Option<Version>) {
         enc.entry_str("call-id", self.call_id);
         if !self.from_tag.is_empty() {
             enc.entry_str("from-tag", self.from_tag);
         }
-        self.options.encode_keys(enc);
+        // Since 13.0 `delete` ignores `to-tag` unless the `to-tag` flag is present; older
+        // releases ignore the unknown flag. Adding it keeps one meaning on every version.
+        let needs_flag = self.options.to_tag.is_some()
+            && !self.options.flags.contains(&Flag::ToTag)
+            && target.is_none_or(|v| v >= Version::new(13, 0));
+        if needs_flag {
+            self.options.clone().flags(Flag::ToTag).encode_keys(enc);
+        } else {
+            self.options.encode_keys(enc);
+        }
+    }
+    fn requirement(&self) -> Option<Requirement> {
+        newest(command_requirement("delete"), self.options.requirement())
     }
 }
 
@@ -170,9 +241,12 @@ impl Request for Query<'_> {
     fn call_id(&self) -> Option<&str> {
         Some(self.call_id)
     }
-    fn encode_keys(&self, enc: &mut Encoder<'_>) {
+    fn encode_keys(&self, enc: &mut Encoder<'_>, _target: Option<Version>) {
         enc.entry_str("call-id", self.call_id);
         self.options.encode_keys(enc);
+    }
+    fn requirement(&self) -> Option<Requirement> {
+        self.options.requirement()
     }
 }
 
@@ -187,7 +261,7 @@ impl Request for List {
     fn command(&self) -> &str {
         "list"
     }
-    fn encode_keys(&self, enc: &mut Encoder<'_>) {
+    fn encode_keys(&self, enc: &mut Encoder<'_>, _target: Option<Version>) {
         enc.entry_int("limit", i64::from(self.limit));
     }
 }
@@ -210,7 +284,7 @@ impl Request for RawRequest<'_> {
             .get("call-id")
             .and_then(crate::bencode::Value::as_str)
     }
-    fn encode_keys(&self, enc: &mut Encoder<'_>) {
+    fn encode_keys(&self, enc: &mut Encoder<'_>, _target: Option<Version>) {
         for (k, v) in self.dict.iter() {
             if k.as_ref() != b"command" {
                 enc.bytes(k).value(v);
@@ -225,7 +299,7 @@ mod tests {
     use crate::message::options::*;
 
     fn encode<R: Request>(r: &R) -> String {
-        let b = encode_request("c1", r).unwrap();
+        let b = encode_request("c1", r, None).unwrap();
         String::from_utf8(b.to_vec()).unwrap()
     }
 
@@ -323,7 +397,7 @@ mod tests {
         assert_eq!(
             encode(&d),
             "c1 d7:command6:delete7:call-id1:c8:from-tag1:f6:to-tag2:tt10:via-branch2:vb\
-             12:delete delayi0e5:flagsl5:fatalee"
+             12:delete delayi0e5:flagsl5:fatal6:to-tagee"
         );
     }
 
@@ -337,16 +411,16 @@ mod tests {
             from_tag: "f",
             options: &opts,
         };
-        let err = encode_request("c1", &o).unwrap_err();
+        let err = encode_request("c1", &o, None).unwrap_err();
         assert!(matches!(err, Error::RequestTooLarge { .. }), "{err}");
         let ok_sdp = vec![b'a'; 99_998];
         let o = Offer { sdp: &ok_sdp, ..o };
-        assert!(encode_request("c1", &o).is_ok());
+        assert!(encode_request("c1", &o, None).is_ok());
     }
 
     #[test]
     fn bad_cookie_refused() {
-        assert!(encode_request("a b", &Ping).is_err());
-        assert!(encode_request("", &Ping).is_err());
+        assert!(encode_request("a b", &Ping, None).is_err());
+        assert!(encode_request("", &Ping, None).is_err());
     }
 }

@@ -1,7 +1,7 @@
 //! The client handle.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -11,8 +11,9 @@ use tracing::{debug, debug_span, Instrument};
 use crate::bencode::Dict;
 use crate::error::{Error, Result};
 use crate::message::{
-    check_result, encode_request, list_calls, new_cookie, request, AnswerOptions, CallStats,
-    DeleteOptions, OfferOptions, QueryOptions, Request, SdpReply, MAX_UDP_PAYLOAD,
+    check_result, check_version, encode_request, list_calls, new_cookie, request, AnswerOptions,
+    CallStats, DeleteOptions, OfferOptions, QueryOptions, Request, SdpReply, Version,
+    MAX_UDP_PAYLOAD,
 };
 use crate::transport::udp::UdpTransport;
 use crate::transport::{RetransmitPolicy, Scheme, ServerUrl};
@@ -65,6 +66,9 @@ struct Settings {
     url: ServerUrl,
     server_label: String,
     retransmit: RetransmitPolicy,
+    /// The rtpengine version requests are checked against, once known.
+    version: OnceLock<Version>,
+    version_check: bool,
 }
 
 impl std::fmt::Debug for Client {
@@ -85,6 +89,8 @@ pub struct ClientBuilder {
     retransmit: RetransmitPolicy,
     max_in_flight: usize,
     bind: Option<SocketAddr>,
+    version: Option<Version>,
+    version_check: bool,
 }
 
 impl ClientBuilder {
@@ -96,7 +102,24 @@ impl ClientBuilder {
             retransmit: RetransmitPolicy::default(),
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             bind: None,
+            version: None,
+            version_check: true,
         }
+    }
+
+    /// The rtpengine version the client talks to. Requests using a command or option newer
+    /// than that fail with [`Error::Unsupported`] before anything is sent (see
+    /// [`ClientBuilder::version_check`]). Without it, nothing is checked until
+    /// [`Client::discover_version`] learns the version.
+    pub fn rtpengine_version(mut self, version: Version) -> Self {
+        self.version = Some(version);
+        self
+    }
+
+    /// Whether requests are checked against the rtpengine version (default: on).
+    pub fn version_check(mut self, on: bool) -> Self {
+        self.version_check = on;
+        self
     }
 
     /// The whole deadline of a request, retransmissions included (default 10 s).
@@ -153,6 +176,8 @@ impl ClientBuilder {
                 server_label: server.to_string(),
                 url,
                 retransmit: self.retransmit,
+                version: self.version.map(OnceLock::from).unwrap_or_default(),
+                version_check: self.version_check,
             }),
             timeout: self.timeout,
         })
@@ -197,6 +222,17 @@ impl Client {
     /// The local socket address.
     pub fn local_addr(&self) -> Result<SocketAddr> {
         self.transport.local_addr()
+    }
+
+    /// The rtpengine version requests are checked against, if known.
+    pub fn rtpengine_version(&self) -> Option<Version> {
+        self.settings.version.get().copied()
+    }
+
+    /// Records the rtpengine version (first one wins; shared by every clone). Returns the
+    /// version in force.
+    pub fn set_rtpengine_version(&self, version: Version) -> Version {
+        *self.settings.version.get_or_init(|| version)
     }
 
     /// Requests waiting for a reply right now.
@@ -304,7 +340,12 @@ impl Client {
             cookie = cookie.as_str(),
             server = self.settings.server_label.as_str(),
         );
-        let datagram = encode_request(&cookie, request)?;
+        let target = self.rtpengine_version();
+        if let (Some(v), true) = (target, self.settings.version_check) {
+            check_version(request, v)?;
+        }
+        request.validate()?;
+        let datagram = encode_request(&cookie, request, target)?;
         self.exchange(request.command(), Bytes::from(cookie), datagram)
             .instrument(span)
             .await
