@@ -1242,7 +1242,11 @@ async fn every_typed_spelling_is_understood() {
     );
     variants.push(OfferOptions::new().direction(Direction::RoundRobinCalls));
     variants.push(OfferOptions::new().flag(Flag::Symmetric));
-    variants.push(OfferOptions::new().flag(Flag::SipSourceAddress));
+    variants.push(
+        OfferOptions::new()
+            .flag(Flag::SipSourceAddress)
+            .received_from(ip("127.0.0.1")),
+    );
     let count = variants.len();
     for (i, opts) in variants.into_iter().enumerate() {
         let call = format!("spell-{i}");
