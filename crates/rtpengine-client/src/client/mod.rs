@@ -110,7 +110,7 @@ impl ClientBuilder {
     /// The rtpengine version the client talks to. Requests using a command or option newer
     /// than that fail with [`Error::Unsupported`] before anything is sent (see
     /// [`ClientBuilder::version_check`]). Without it, nothing is checked until
-    /// [`Client::discover_version`] learns the version.
+    /// `Client::discover_version` learns the version.
     pub fn rtpengine_version(mut self, version: Version) -> Self {
         self.version = Some(version);
         self
