@@ -1,5 +1,11 @@
 //! The client handle.
 
+mod media;
+mod discover;
+mod newer;
+mod pubsub;
+mod stats;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;

@@ -1,10 +1,14 @@
 //! The NG message model (sans-IO): cookies, requests with typed options, replies.
 
+// First, so that its macros (`ng_options!`, `text_enum!`) can be used by `commands`.
+#[macro_use]
+pub mod options;
+
 pub mod commands;
 pub mod cookie;
-pub mod options;
 pub mod reply;
 pub mod request;
+pub mod statistics;
 pub mod version;
 
 pub use commands::{Selector, COMMANDS};

@@ -5,6 +5,16 @@ use std::net::IpAddr;
 use crate::bencode::Encoder;
 use crate::message::version::Version;
 
+pub mod media;
+pub use media::{
+    Ack, BlockDtmfOptions, DtmfDigit, DtmfSecurity, FlowScope, IntoDtmfDigit, MediaOptions,
+    MediaSource, PlayDtmfOptions, PlayMediaOptions, PlayMediaReply, RecordingOptions,
+    StopMediaReply,
+};
+
+pub mod newer;
+pub mod pubsub;
+
 /// Every NG command with the release that introduced it (names are case-sensitive and contain
 /// spaces).
 pub const COMMANDS: &[(&str, Version)] = &[

@@ -11,7 +11,7 @@ ng_options! {
         /// `via-branch`.
         via_branch: Option<String> = "via-branch";
         /// `delete delay` in seconds (0 = remove immediately; absent = the daemon's default).
-        delete_delay: Option<u32> = "delete delay" | "delete-delay";
+        delete_delay: Option<u32> = "delete delay" | "delete-delay" | "delete_delay";
         /// The `flags` list (`fatal`, …).
         flags: Vec<Flag> = "flags";
     }
@@ -40,7 +40,7 @@ ng_options! {
         from_tag: Option<String> = "from-tag";
         /// `to-tag`.
         to_tag: Option<String> = "to-tag";
-        /// `via-branch`.
+        /// `via-branch` (10.5 ignores it in `query`).
         via_branch: Option<String> = "via-branch";
     }
 }

@@ -5,26 +5,28 @@ use std::net::IpAddr;
 
 use super::Scalar;
 use crate::bencode::{Encoder, Value};
+use crate::message::version::Version;
 
 text_enum! {
     /// Values of the `replace` list.
     pub enum Replace {
         /// Rewrite the `o=` line address.
         Origin => "origin",
-        /// Rewrite the session-level `c=` line.
+        /// Rewrite the session-level `c=` line (newer releases always do and no longer know the
+        /// value).
         SessionConnection => "session connection" | "session-connection",
-        /// Replace the `s=` line.
+        /// Keep the `s=` line of the first SDP of this party on later ones.
         SessionName => "session name" | "session-name",
-        /// Increase the `o=` version when the SDP changed.
+        /// Keep the `o=` version of the first SDP, increasing it only when the SDP changed.
         SdpVersion => "SDP version" | "sdp-version",
-        /// Replace the `o=` username.
+        /// Keep the `o=` username of the first SDP on later ones.
         Username => "username",
-        /// Replace a zero address.
+        /// Replace a zero (hold) address with rtpengine's own address.
         ZeroAddress => "zero address" | "zero-address",
         /// Rewrite the whole `o=` line.
-        OriginFull => "origin-full" @ (12, 5),
+        OriginFull => "origin-full" | "origin full" @ (12, 5),
         /// Always increase the `o=` version.
-        ForceIncrementSdpVersion => "force-increment-sdp-ver" @ (11, 2),
+        ForceIncrementSdpVersion => "force-increment-sdp-ver" | "force increment SDP ver" @ (11, 2),
     }
 }
 
@@ -41,6 +43,19 @@ text_enum! {
         Optional => "optional",
         /// Offer only relay candidates, rtpengine being the relay.
         ForceRelay => "force-relay" | "force_relay" | "force relay",
+        /// ICE-lite towards the answerer (the list form of `ICE`; 26.2).
+        Lite => "lite" | "lite-forward" | "lite-fwd" | "lite-fw" | "lite-offer" @ (26, 2),
+        /// ICE-lite towards the offerer (26.2).
+        LiteBackward => "lite-backward" | "lite-backwards" | "lite-reverse" | "lite-answer"
+            | "lite-back" | "lite-bkw" | "lite-bk" @ (26, 2),
+        /// ICE-lite both ways (26.2).
+        LiteBoth => "lite-both" @ (26, 2),
+        /// No ICE-lite (26.2).
+        LiteOff => "lite-off" | "lite-no" | "lite-none" | "no-lite" @ (26, 2),
+        /// Trickle ICE (26.2; the `trickle ICE` flag on older releases).
+        Trickle => "trickle" @ (26, 2),
+        /// ICE2 (26.2).
+        Ice2 => "ice2" @ (26, 2),
     }
 }
 
@@ -48,9 +63,9 @@ text_enum! {
     /// The `ICE-lite` option (offer only).
     pub enum IceLite {
         /// ICE-lite towards the answerer.
-        Forward => "forward" | "offer" | "fwd",
+        Forward => "forward" | "offer" | "fwd" | "fw",
         /// ICE-lite towards the offerer.
-        Backward => "backward" | "reverse" | "answer",
+        Backward => "backward" | "backwards" | "reverse" | "answer" | "back" | "bkw" | "bk",
         /// Both directions.
         Both => "both",
         /// Neither.
@@ -152,46 +167,218 @@ text_enum! {
     }
 }
 
-text_enum! {
-    /// Entries of the `SDES` list. Suite-specific forms (`no-<SUITE>`, `only-<SUITE>`,
-    /// `order:<a;b>`, `offerer_pref:<a;b>`) have constructors on [`Sdes`].
-    pub enum Sdes {
-        /// No SDES crypto lines.
-        Off => "off" | "no" | "disable",
-        /// Offer suites with unencrypted SRTP.
-        UnencryptedSrtp => "unencrypted_srtp",
-        /// Offer suites with unencrypted SRTCP.
-        UnencryptedSrtcp => "unencrypted_srtcp",
-        /// Offer suites with unauthenticated SRTP.
-        UnauthenticatedSrtp => "unauthenticated_srtp",
-        /// Encrypted SRTP (default).
-        EncryptedSrtp => "encrypted_srtp",
-        /// Encrypted SRTCP (default).
-        EncryptedSrtcp => "encrypted_srtcp",
-        /// Authenticated SRTP (default).
-        AuthenticatedSrtp => "authenticated_srtp",
-        /// Pad crypto keys.
-        Pad => "pad",
-        /// Add a key lifetime.
-        Lifetime => "lifetime",
-        /// Keep the same keys across re-invites.
-        Static => "static",
-        /// Do not add new crypto suites on re-invites.
-        NoNew => "nonew" @ (12, 1),
-        /// Prefer the offerer's suite order.
-        Prefer => "prefer" @ (12, 1),
-    }
+/// An entry of the `SDES` list.
+///
+/// Written by hand rather than with `text_enum!` because the suite-specific forms
+/// (`no-<SUITE>`, `only-<SUITE>`, `order:<a;b>`, `offerer_pref:<a;b>`) are texts with a prefix,
+/// and those added after 10.5 must still be version-gated: [`Sdes::since`] looks at the prefix
+/// of an `Other` text (see [`Sdes::PREFIXES`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Sdes {
+    /// No SDES crypto lines.
+    Off,
+    /// Offer suites with unencrypted SRTP.
+    UnencryptedSrtp,
+    /// Offer suites with unencrypted SRTCP.
+    UnencryptedSrtcp,
+    /// Offer suites with unauthenticated SRTP.
+    UnauthenticatedSrtp,
+    /// Encrypted SRTP (default).
+    EncryptedSrtp,
+    /// Encrypted SRTCP (default).
+    EncryptedSrtcp,
+    /// Authenticated SRTP (default).
+    AuthenticatedSrtp,
+    /// Pad crypto keys (base64 with `=` padding).
+    Pad,
+    /// Add a key lifetime (`|2^31`).
+    Lifetime,
+    /// Keep the same keys across re-invites.
+    Static,
+    /// Do not add new crypto suites on re-invites (11.2).
+    NoNew,
+    /// Prefer the offerer's suite order (12.1).
+    Prefer,
+    /// Any other value, sent as written; the prefix forms built by [`Sdes::no`],
+    /// [`Sdes::only`], [`Sdes::order`] and [`Sdes::offerer_pref`] are `Other` texts.
+    Other(String),
 }
 
+/// `(text, aliases, since)` of the fixed `SDES` values.
+const SDES_VALUES: &[(&str, &[&str], Version)] = &[
+    ("off", &["no", "disable", "disabled"], Version::BASE),
+    ("unencrypted_srtp", &[], Version::BASE),
+    ("unencrypted_srtcp", &[], Version::BASE),
+    ("unauthenticated_srtp", &[], Version::BASE),
+    ("encrypted_srtp", &[], Version::BASE),
+    ("encrypted_srtcp", &[], Version::BASE),
+    ("authenticated_srtp", &[], Version::BASE),
+    ("pad", &[], Version::BASE),
+    ("lifetime", &[], Version::BASE),
+    ("static", &[], Version::BASE),
+    ("nonew", &[], Version::new(11, 2)),
+    ("prefer", &["priority"], Version::new(12, 1)),
+];
+
 impl Sdes {
+    /// Every fixed value with its text and the release that introduced it (the prefix forms
+    /// are in [`Sdes::PREFIXES`]).
+    pub const ALL: &'static [(&'static str, Version)] = &[
+        ("off", Version::BASE),
+        ("unencrypted_srtp", Version::BASE),
+        ("unencrypted_srtcp", Version::BASE),
+        ("unauthenticated_srtp", Version::BASE),
+        ("encrypted_srtp", Version::BASE),
+        ("encrypted_srtcp", Version::BASE),
+        ("authenticated_srtp", Version::BASE),
+        ("pad", Version::BASE),
+        ("lifetime", Version::BASE),
+        ("static", Version::BASE),
+        ("nonew", Version::new(11, 2)),
+        ("prefer", Version::new(12, 1)),
+    ];
+
+    /// The prefixes of the suite-specific forms and the release that introduced each.
+    pub const PREFIXES: &'static [(&'static str, Version)] = &[
+        ("no-", Version::BASE),
+        ("only-", Version::new(11, 2)),
+        ("order:", Version::new(11, 2)),
+        ("offerer_pref:", Version::new(11, 2)),
+    ];
+
+    /// The known values, in the order of [`SDES_VALUES`].
+    const VARIANTS: [Self; 12] = [
+        Self::Off,
+        Self::UnencryptedSrtp,
+        Self::UnencryptedSrtcp,
+        Self::UnauthenticatedSrtp,
+        Self::EncryptedSrtp,
+        Self::EncryptedSrtcp,
+        Self::AuthenticatedSrtp,
+        Self::Pad,
+        Self::Lifetime,
+        Self::Static,
+        Self::NoNew,
+        Self::Prefer,
+    ];
+
+    fn index(&self) -> Option<usize> {
+        Some(match self {
+            Self::Off => 0,
+            Self::UnencryptedSrtp => 1,
+            Self::UnencryptedSrtcp => 2,
+            Self::UnauthenticatedSrtp => 3,
+            Self::EncryptedSrtp => 4,
+            Self::EncryptedSrtcp => 5,
+            Self::AuthenticatedSrtp => 6,
+            Self::Pad => 7,
+            Self::Lifetime => 8,
+            Self::Static => 9,
+            Self::NoNew => 10,
+            Self::Prefer => 11,
+            Self::Other(_) => return None,
+        })
+    }
+
+    /// The text sent to rtpengine.
+    pub fn as_str(&self) -> &str {
+        match (self, self.index()) {
+            (Self::Other(s), _) => s,
+            (_, Some(i)) => SDES_VALUES[i].0,
+            (_, None) => "",
+        }
+    }
+
+    /// The release that introduced this value: from [`Sdes::ALL`], or for an `Other` text from
+    /// its prefix ([`Sdes::PREFIXES`]; the baseline for anything else).
+    pub fn since(&self) -> Version {
+        match self {
+            Self::Other(s) => {
+                let s = normalize(s);
+                Self::PREFIXES
+                    .iter()
+                    .find(|(p, _)| s.starts_with(&normalize(p)))
+                    .map_or(Version::BASE, |(_, v)| *v)
+            }
+            known => known.index().map_or(Version::BASE, |i| SDES_VALUES[i].2),
+        }
+    }
+
     /// `no-<SUITE>`: leave this crypto suite out.
     pub fn no(suite: &str) -> Self {
         Self::Other(format!("no-{suite}"))
     }
 
-    /// `only-<SUITE>` (11.2): offer only this suite.
+    /// `only-<SUITE>` (11.2): offer only this suite (repeat for several).
     pub fn only(suite: &str) -> Self {
         Self::Other(format!("only-{suite}"))
+    }
+
+    /// `order:<a;b;…>` (11.2): put these suites first, in this order.
+    pub fn order(suites: &[&str]) -> Self {
+        Self::Other(format!("order:{}", suites.join(";")))
+    }
+
+    /// `offerer_pref:<a;b;…>` (11.2): the offerer's preferred suites, in order.
+    pub fn offerer_pref(suites: &[&str]) -> Self {
+        Self::Other(format!("offerer_pref:{}", suites.join(";")))
+    }
+}
+
+/// Lower case, with `-`, `_` and space alike (the comparison `text_enum!` uses).
+fn normalize(t: &str) -> String {
+    t.to_ascii_lowercase().replace(['_', ' '], "-")
+}
+
+impl std::str::FromStr for Sdes {
+    type Err = std::convert::Infallible;
+    /// Parses rtpengine's spelling (case-insensitive; `-`, `_` and space alike); anything else
+    /// (including the prefix forms) becomes `Other`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = normalize(s);
+        for (v, (text, aliases, _)) in Self::VARIANTS.into_iter().zip(SDES_VALUES) {
+            if normalize(text) == wanted || aliases.iter().any(|a| normalize(a) == wanted) {
+                return Ok(v);
+            }
+        }
+        Ok(Self::Other(s.to_owned()))
+    }
+}
+
+impl From<&str> for Sdes {
+    fn from(s: &str) -> Self {
+        match s.parse() {
+            Ok(v) => v,
+            Err(never) => match never {},
+        }
+    }
+}
+
+impl super::IntoItem<Sdes> for &str {
+    fn into_item(self) -> Sdes {
+        Sdes::from(self)
+    }
+}
+
+impl std::fmt::Display for Sdes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Scalar for Sdes {
+    fn encode(&self, enc: &mut Encoder<'_>) {
+        enc.str(self.as_str());
+    }
+    fn decode(v: &Value) -> Option<Self> {
+        v.as_str().map(Self::from)
+    }
+    fn since(&self) -> Version {
+        Sdes::since(self)
+    }
+    fn describe(&self) -> String {
+        format!("'{}'", self.as_str())
     }
 }
 
@@ -268,10 +455,11 @@ text_enum! {
     pub enum MediaEcho {
         /// Drop the media.
         Blackhole => "blackhole" | "sinkhole",
-        /// Echo towards the answerer.
-        Forward => "forward",
-        /// Echo towards the offerer.
-        Backwards => "backwards",
+        /// Echo towards the receiver of the message (the answerer for an offer): its media
+        /// goes back to it.
+        Forward => "forward" | "fwd" | "fw",
+        /// Echo towards the sender of the message (the offerer for an offer).
+        Backwards => "backwards" | "backward" | "reverse" | "back" | "bkw" | "bk",
         /// Echo both ways.
         Both => "both",
     }
@@ -332,10 +520,25 @@ text_enum! {
 }
 
 text_enum! {
-    /// The `alias key` option (26.0).
+    /// The `audio-player` option (11.3): whether this party's media goes through the audio
+    /// player (needed to play media into a call without transcoding).
+    pub enum AudioPlayer {
+        /// Follow the daemon's `audio-player` setting.
+        Default => "default",
+        /// Use the audio player when transcoding anyway.
+        Transcoding => "transcoding" | "transcode" | "on" | "yes" | "enable" | "enabled",
+        /// Never use the audio player.
+        Off => "off" | "no" | "disable" | "disabled",
+        /// Always use the audio player.
+        Always => "always" | "force" | "forced" | "everything",
+    }
+}
+
+text_enum! {
+    /// The `alias-key` option (26.0).
     pub enum AliasKey {
         /// No aliases.
-        Off => "off",
+        Off => "off" | "none" | "no",
         /// Key aliases by SDP.
         Sdp => "SDP",
         /// Key aliases by address.

@@ -9,7 +9,8 @@ text_enum! {
         SipSourceAddress => "SIP source address",
         /// Trust the addresses in the SDP.
         TrustAddress => "trust address",
-        /// Symmetric RTP (rtpengine's default; 10.5 logs it as unknown and ignores it).
+        /// Symmetric RTP (rtpengine's default; no release parses it: 10.5 and later log it as
+        /// an unknown flag and ignore it).
         Symmetric => "symmetric",
         /// Asymmetric RTP: never learn the endpoint from received media.
         Asymmetric => "asymmetric",
@@ -83,26 +84,27 @@ text_enum! {
         RtcpMirror => "RTCP mirror" | "mirror RTCP",
         /// Pad SDES keys.
         PadCrypto => "pad crypto",
-        /// `delete`: an unknown call is an error (generic flag since 13.0).
+        /// `delete`: an unknown call is an error. Every release honours it in `delete`; as a
+        /// generic flag of other commands it arrived in 13.0 (10.5 logs it as unknown there).
         Fatal => "fatal",
         /// Early media.
         EarlyMedia => "early media" @ (11, 3),
         /// Inactive media.
         Inactive => "inactive" @ (11, 3),
         /// Use the audio player.
-        AudioPlayer => "audio player" @ (11, 3),
+        AudioPlayer => "audio player" | "player" @ (11, 3),
         /// Do not use the audio player.
-        NoAudioPlayer => "no audio player" @ (11, 3),
+        NoAudioPlayer => "no audio player" | "no player" @ (11, 3),
         /// Discard the recording.
         DiscardRecording => "discard recording" @ (11, 4),
         /// Exclude this party from recording.
         ExcludeRecording => "exclude recording" @ (11, 4),
         /// Allow asymmetric codecs.
-        AllowAsymmetricCodecs => "allow asymmetric codecs" @ (11, 5),
+        AllowAsymmetricCodecs => "allow asymmetric codecs" | "allow asymmetric codec" @ (11, 5),
         /// Block short DTMF events.
-        BlockShort => "block short" @ (12, 0),
+        BlockShort => "block short" | "block shorts" | "block short packets" @ (11, 5),
         /// Keep the codec list static.
-        StaticCodecs => "static codecs" @ (12, 2),
+        StaticCodecs => "static codecs" | "static codec" @ (12, 2),
         /// Block DTMF (flag form).
         BlockDtmf => "block DTMF" @ (12, 3),
         /// Block egress media while playing.
@@ -110,7 +112,7 @@ text_enum! {
         /// Recording announcement.
         RecordingAnnouncement => "recording announcement" @ (12, 3),
         /// Skip the recording database.
-        SkipRecordingDb => "skip-recording-db" @ (12, 3),
+        SkipRecordingDb => "skip-recording-db" | "skip recording database" @ (12, 2),
         /// Recording VSC.
         RecordingVsc => "recording VSC" @ (12, 3),
         /// Honour the from-tag of block/unblock and forwarding commands (12.4+).
@@ -118,7 +120,8 @@ text_enum! {
         /// WebRTC defaults.
         WebRtc => "WebRTC" @ (12, 5),
         /// Allow media sections without codecs.
-        AllowNoCodecMedia => "allow no codec media" @ (13, 1),
+        AllowNoCodecMedia => "allow no codec media" | "allow no codec medias"
+            | "allow empty codec media" | "allow empty codec medias" @ (13, 1),
         /// A new SIP branch.
         NewBranch => "new branch" @ (13, 1),
         /// A provisional answer.
@@ -134,7 +137,7 @@ text_enum! {
         /// No TLS id.
         NoTlsId => "no-tls-id" @ (26, 0),
         /// Mix.
-        Mix => "mix" @ (26, 1),
+        Mix => "mix" | "mixed" @ (26, 1),
         /// Unsubscribe (mesh).
         Unsubscribe => "unsubscribe" @ (26, 1),
         /// `delete`: skip the statistics in the reply.

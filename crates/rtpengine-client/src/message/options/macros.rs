@@ -166,6 +166,8 @@ macro_rules! ng_options {
 
             $(
                 #[doc = concat!("Sets `", $key, "` (a list gets one more item).")]
+                // Setters are named after their keys, even where that is `add` or `set`.
+                #[allow(clippy::should_implement_trait)]
                 pub fn $field<V>(mut self, value: V) -> Self
                 where
                     V: $crate::message::options::IntoItem<

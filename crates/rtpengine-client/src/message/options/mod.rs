@@ -16,10 +16,15 @@ mod value;
 
 pub use call::{DeleteOptions, QueryOptions};
 pub use enums::{
-    AddressFamily, Direction, Dtls, Ice, ReceivedFrom, Replace, RtcpMux, Sdes, TransportProtocol,
+    AddressFamily, AliasKey, AudioPlayer, Bundle, Direction, DropTraffic, Dtls, DtlsFingerprint,
+    DtlsReverse, EndpointLearning, Ice, IceLite, MediaEcho, MediaType, OnOff, Osrtp, ReceivedFrom,
+    Replace, RtcpMux, Sdes, Supports, TransportProtocol, T38,
 };
 pub use flags::Flag;
-pub use sdp::{AnswerOptions, OfferOptions};
+pub use sdp::{
+    AnswerOptions, CodecOptions, Extmap, Moh, MohMode, OfferOptions, SdpAttr, SdpAttrSection,
+    Substitution,
+};
 pub use value::{IntoItem, OptionValue, Scalar};
 
 use crate::bencode::{Encoder, Value};

@@ -103,13 +103,14 @@ text_enum! {
         Sendonly => "sendonly",
         /// Send and receive.
         Sendrecv => "sendrecv",
-        /// Reflect the offer's direction.
-        Reflect => "reflect",
+        /// Reflect the offer's direction (13.3).
+        Reflect => "reflect" @ (13, 3),
     }
 }
 
 ng_options! {
-    /// The `moh` dictionary (13.2): music on hold when the call is put on hold.
+    /// The `moh` dictionary (13.2): music on hold when the call is put on hold. Give one source:
+    /// `file`, `blob` or `db-id`.
     pub struct Moh {
         /// A media file.
         file: Option<String> = "file";
@@ -158,13 +159,13 @@ ng_options! {
         /// `address family` of the rewritten SDP.
         address_family: Option<AddressFamily> = "address family" | "address-family";
         /// The `rtcp-mux` list.
-        rtcp_mux: Vec<RtcpMux> = "rtcp-mux";
+        rtcp_mux: Vec<RtcpMux> = "rtcp-mux" | "RTCP-mux" | "rtcp mux" | "RTCP mux";
         /// `TOS` of the media packets rtpengine sends.
-        tos: Option<u8> = "TOS";
+        tos: Option<u8> = "TOS" | "tos";
         /// `DTLS`.
-        dtls: Option<Dtls> = "DTLS";
+        dtls: Option<Dtls> = "DTLS" | "dtls";
         /// The `SDES` list.
-        sdes: Vec<Sdes> = "SDES";
+        sdes: Vec<Sdes> = "SDES" | "sdes";
         /// `record call`: `yes` / `no`.
         record_call: Option<bool> = "record call" | "record-call";
         /// `metadata` (free text, e.g. `key:value|key:value` for recordings).
@@ -172,83 +173,130 @@ ng_options! {
         /// The `flags` list.
         flags: Vec<Flag> = "flags";
         /// `label` of the party this message comes from.
-        label: Option<String> = "label" | "from-label";
-        /// `set-label`: label the other party.
-        set_label: Option<String> = "set-label" | "to-label";
+        label: Option<String> = "label" | "from-label" | "from label";
+        /// `set-label`: the label given to the party a `subscribe request` creates (and to the
+        /// selected party of other non-SDP commands); `offer`/`answer` ignore it.
+        set_label: Option<String> = "set-label" | "to-label" | "set label";
         /// `interface` (publish, subscribe).
         interface: Option<String> = "interface";
         /// `from-interface` (split form of `direction`).
-        from_interface: Option<String> = "from-interface" @ (12, 5);
+        from_interface: Option<String> = "from-interface" | "from interface" @ (12, 5);
         /// `to-interface` (split form of `direction`).
-        to_interface: Option<String> = "to-interface" @ (12, 5);
+        to_interface: Option<String> = "to-interface" | "to interface" @ (12, 5);
         /// `xmlrpc-callback`: where to send the timeout callback.
-        xmlrpc_callback: Option<IpAddr> = "xmlrpc-callback";
+        xmlrpc_callback: Option<IpAddr> = "xmlrpc-callback" | "XMLRPC-callback";
         /// `ICE-lite` (offer only).
-        ice_lite: Option<IceLite> = "ICE-lite";
+        ice_lite: Option<IceLite> = "ICE-lite" | "ice-lite" | "ICE lite" | "ice lite";
         /// `DTLS-reverse`.
-        dtls_reverse: Option<DtlsReverse> = "DTLS-reverse";
+        dtls_reverse: Option<DtlsReverse> = "DTLS-reverse" | "dtls-reverse" | "DTLS reverse"
+            | "dtls reverse";
         /// `DTLS-fingerprint`.
-        dtls_fingerprint: Option<DtlsFingerprint> = "DTLS-fingerprint";
+        dtls_fingerprint: Option<DtlsFingerprint> = "DTLS-fingerprint" | "DTLS fingerprint"
+            | "dtls-fingerprint" | "dtls fingerprint";
         /// The `OSRTP` list.
-        osrtp: Vec<Osrtp> = "OSRTP";
+        osrtp: Vec<Osrtp> = "OSRTP" | "osrtp";
         /// `generate RTCP`.
-        generate_rtcp: Option<OnOff> = "generate RTCP" | "generate-RTCP";
+        generate_rtcp: Option<OnOff> = "generate RTCP" | "generate-RTCP" | "generate rtcp"
+            | "generate-rtcp";
         /// The `endpoint-learning` list.
         endpoint_learning: Vec<EndpointLearning> = "endpoint-learning" | "endpoint learning";
         /// `passthrough`.
-        passthrough: Option<OnOff> = "passthrough";
+        passthrough: Option<OnOff> = "passthrough" | "passthru";
         /// The `codec` dictionary.
         codec: CodecOptions = "codec" | "codecs";
         /// The `T.38` list (offer only).
-        t38: Vec<T38> = "T.38" | "T38";
+        t38: Vec<T38> = "T.38" | "T38" | "t.38" | "t38";
         /// `T.38 version`.
-        t38_version: Option<i64> = "T.38 version" @ (13, 3);
+        t38_version: Option<i64> = "T.38 version" | "T.38-version" | "T38-version" | "T38 version"
+            @ (13, 3);
         /// `ptime` in ms (offer only).
         ptime: Option<u32> = "ptime";
         /// `ptime-reverse` in ms (offer only).
-        ptime_reverse: Option<u32> = "ptime-reverse";
+        ptime_reverse: Option<u32> = "ptime-reverse" | "ptime reverse" | "reverse ptime"
+            | "reverse-ptime";
         /// `media echo`.
         media_echo: Option<MediaEcho> = "media echo" | "media-echo";
         /// `drop-traffic`.
-        drop_traffic: Option<DropTraffic> = "drop-traffic";
+        drop_traffic: Option<DropTraffic> = "drop-traffic" | "drop traffic";
         /// The `supports` list (`load limit`).
         supports: Vec<Supports> = "supports";
-        /// `output-destination` of a recording.
-        output_destination: Option<String> = "output-destination";
-        /// `recording-file`.
-        recording_file: Option<String> = "recording-file" @ (12, 3);
+        /// `DTMF-delay` in ms: DTMF events are replaced by silence and replayed this much later
+        /// (transcoding builds).
+        dtmf_delay: Option<u32> = "DTMF-delay" | "DTMF delay" | "dtmf-delay" | "dtmf delay";
+        /// `delay-buffer` in ms: delay all media by this much (transcoding builds; 0 turns an
+        /// earlier delay off).
+        delay_buffer: Option<u32> = "delay-buffer" | "delay buffer";
+        /// `output-destination` of a recording. In `offer`/`answer` since 11.4 (10.5 reads it in
+        /// `start recording` only and logs it as an unknown key here); 12.2 added
+        /// `recording-file` as another name for the same option.
+        output_destination: Option<String> = "output-destination" | "output-dest" | "output-file"
+            | "output destination" @ (11, 4);
+        /// `recording-file`: another name of `output-destination` (12.2).
+        recording_file: Option<String> = "recording-file" | "recording file"
+            | "recording-destination" @ (12, 2);
         /// `recording-dir`.
-        recording_dir: Option<String> = "recording-dir" @ (12, 3);
+        recording_dir: Option<String> = "recording-dir" | "recording-path"
+            | "recording-directory" | "output-dir" @ (12, 2);
         /// `recording-pattern`.
-        recording_pattern: Option<String> = "recording-pattern" @ (12, 3);
+        recording_pattern: Option<String> = "recording-pattern" | "recording pattern"
+            | "output-pattern" @ (12, 2);
+        /// `recording-media-slot-offer`: the recording media slot of the offer side (13.0).
+        recording_media_slot_offer: Option<u32> = "recording-media-slot-offer" @ (13, 0);
+        /// `recording-media-slot-answer` (13.0).
+        recording_media_slot_answer: Option<u32> = "recording-media-slot-answer" @ (13, 0);
+        /// `recording-media-slots`: how many media slots the recording has (13.0).
+        recording_media_slots: Option<u32> = "recording-media-slots" @ (13, 0);
+        /// `vsc-start-rec`: the DTMF code that starts recording (12.3, with flag
+        /// `recording VSC`).
+        vsc_start_rec: Option<String> = "vsc-start-rec" | "VSC-start-rec" | "vsc-start-recording"
+            @ (12, 3);
+        /// `vsc-stop-rec` (12.3).
+        vsc_stop_rec: Option<String> = "vsc-stop-rec" | "VSC-stop-rec" | "vsc-stop-recording"
+            @ (12, 3);
+        /// `vsc-start-stop-rec` (12.3).
+        vsc_start_stop_rec: Option<String> = "vsc-start-stop-rec" | "VSC-start-stop-rec"
+            | "vsc-start-stop-recording" @ (12, 3);
+        /// `vsc-pause-rec` (12.3).
+        vsc_pause_rec: Option<String> = "vsc-pause-rec" | "VSC-pause-rec" | "vsc-pause-recording"
+            @ (12, 3);
+        /// `vsc-pause-resume-rec` (12.3).
+        vsc_pause_resume_rec: Option<String> = "vsc-pause-resume-rec" | "VSC-pause-resume-rec"
+            | "vsc-pause-resume-recording" @ (12, 3);
+        /// `vsc-start-pause-resume-rec` (12.3).
+        vsc_start_pause_resume_rec: Option<String> = "vsc-start-pause-resume-rec"
+            | "VSC-start-pause-resume-rec" | "vsc-start-pause-resume-recording" @ (12, 3);
+        /// `audio-player` (11.3; also spelled `audio player` since 13.2).
+        audio_player: Option<AudioPlayer> = "audio-player" | "audio player" | "player" @ (11, 3);
         /// `DTMF-log-dest`: where DTMF events go.
-        dtmf_log_dest: Option<String> = "DTMF-log-dest" @ (11, 3);
+        dtmf_log_dest: Option<String> = "DTMF-log-dest" | "DTMF-log-destination" | "dtmf-log-dest"
+            @ (11, 3);
         /// The `sdp-attr` dictionary.
-        sdp_attr: SdpAttr = "sdp-attr" @ (11, 3);
+        sdp_attr: SdpAttr = "sdp-attr" | "SDP-attr" | "sdp attr" @ (11, 3);
         /// `rtpp-flags`: a flags string rtpengine parses itself.
-        rtpp_flags: Option<String> = "rtpp-flags" @ (12, 4);
+        rtpp_flags: Option<String> = "rtpp-flags" | "rtpp_flags" | "rtpp flags" @ (12, 4);
         /// `sdp-media-remove`: media types to remove.
-        sdp_media_remove: Vec<MediaType> = "sdp-media-remove" @ (13, 1);
+        sdp_media_remove: Vec<MediaType> = "sdp-media-remove" | "SDP-media-remove"
+            | "sdp media remove" @ (13, 1);
         /// `template`: a named set of options in rtpengine's configuration.
         template: Option<String> = "template" @ (13, 1);
         /// The `moh` dictionary.
-        moh: Moh = "moh" @ (13, 2);
+        moh: Moh = "moh" | "MoH" | "MOH" @ (13, 2);
         /// The `bundle` list.
-        bundle: Vec<Bundle> = "bundle" @ (14, 0);
+        bundle: Vec<Bundle> = "bundle" | "BUNDLE" @ (14, 0);
         /// The `extmap` dictionary.
         extmap: Extmap = "extmap" @ (14, 0);
         /// `peer`: pick the interface by route to this address.
         peer: Option<IpAddr> = "peer" @ (14, 1);
         /// `inbound-peer`.
-        inbound_peer: Option<IpAddr> = "inbound-peer" @ (14, 1);
+        inbound_peer: Option<IpAddr> = "inbound-peer" | "inbound peer" @ (14, 1);
         /// `outbound-peer`.
-        outbound_peer: Option<IpAddr> = "outbound-peer" @ (14, 1);
-        /// `alias key`.
-        alias_key: Option<AliasKey> = "alias key" @ (26, 0);
+        outbound_peer: Option<IpAddr> = "outbound-peer" | "outbound peer" @ (14, 1);
+        /// `alias-key` (26.0; rtpengine knows only the hyphenated spelling).
+        alias_key: Option<AliasKey> = "alias-key" @ (26, 0);
         /// `SIP message type`.
-        sip_message_type: Option<String> = "SIP message type" @ (26, 1);
+        sip_message_type: Option<String> = "SIP message type" | "SIP-message-type" @ (26, 1);
         /// `SIP code`.
-        sip_code: Option<i64> = "SIP code" @ (26, 1);
+        sip_code: Option<i64> = "SIP code" | "SIP-code" | "SIP response code" @ (26, 1);
     }
 }
 
@@ -262,8 +310,17 @@ impl OfferOptions {
         self.flags(flag)
     }
 
-    /// Refuses combinations rtpengine would not honour, naming the options.
+    /// Refuses what rtpengine would not honour, naming the options: contradicting options,
+    /// empty values (an empty flag, an `Other("")` value, an empty codec or `sdp-attr` entry,
+    /// which rtpengine skips or misreads), addresses of the wrong family, a zero `ptime` or
+    /// recording media slot, and two names of one option.
     pub fn validate(&self) -> Result<()> {
+        self.validate_contradictions()?;
+        self.validate_addresses()?;
+        self.validate_values()
+    }
+
+    fn validate_contradictions(&self) -> Result<()> {
         let has = |f: &Flag| self.flags.contains(f);
         let both = |a: Flag, b: Flag| -> Result<()> {
             if has(&a) && has(&b) {
@@ -285,13 +342,41 @@ impl OfferOptions {
                 "the passthrough flag contradicts option 'passthrough'".into(),
             ));
         }
+        if has(&Flag::GenerateRtcp) && self.generate_rtcp == Some(OnOff::Off) {
+            return Err(invalid(
+                "flag 'generate RTCP' contradicts option 'generate RTCP' off".into(),
+            ));
+        }
+        let player_on = matches!(
+            self.audio_player,
+            Some(AudioPlayer::Transcoding | AudioPlayer::Always)
+        );
+        if has(&Flag::AudioPlayer) && self.audio_player == Some(AudioPlayer::Off)
+            || has(&Flag::NoAudioPlayer) && player_on
+        {
+            return Err(invalid(
+                "the audio player flag contradicts option 'audio-player'".into(),
+            ));
+        }
         if self.sdes.contains(&Sdes::Off) && self.sdes.len() > 1 {
             return Err(invalid(
                 "'SDES' off cannot be combined with other SDES entries".into(),
             ));
         }
+        for entry in &self.sdes {
+            if let Some(suite) = entry.as_str().strip_prefix("only-") {
+                if self.sdes.contains(&Sdes::no(suite)) {
+                    return Err(invalid(format!(
+                        "'SDES' entries 'only-{suite}' and 'no-{suite}' contradict each other"
+                    )));
+                }
+            }
+        }
         if self.dtls == Some(Dtls::Off) && self.dtls_reverse.is_some() {
             return Err(invalid("'DTLS' off contradicts 'DTLS-reverse'".into()));
+        }
+        if self.dtls == Some(Dtls::Off) && self.dtls_fingerprint.is_some() {
+            return Err(invalid("'DTLS' off contradicts 'DTLS-fingerprint'".into()));
         }
         for (a, b) in [
             (RtcpMux::Offer, RtcpMux::Reject),
@@ -304,11 +389,57 @@ impl OfferOptions {
                 )));
             }
         }
+        if self.ice == Some(Ice::Remove) {
+            if let Some(lite @ (IceLite::Forward | IceLite::Backward | IceLite::Both)) =
+                &self.ice_lite
+            {
+                return Err(invalid(format!(
+                    "'ICE' remove contradicts 'ICE-lite' {lite}"
+                )));
+            }
+            if has(&Flag::TrickleIce) {
+                return Err(invalid(
+                    "'ICE' remove contradicts flag 'trickle ICE'".into(),
+                ));
+            }
+        }
+        if self.t38.contains(&T38::Force) && self.t38.contains(&T38::Stop) {
+            return Err(invalid(
+                "'T.38' entries 'force' and 'stop' contradict each other".into(),
+            ));
+        }
         if self.endpoint_learning.len() > 1 {
             return Err(invalid(
                 "'endpoint-learning' takes one mode, not several".into(),
             ));
         }
+        if self.direction.is_some()
+            && (self.from_interface.is_some() || self.to_interface.is_some())
+        {
+            return Err(invalid(
+                "'direction' and 'from-interface'/'to-interface' are two forms of one option"
+                    .into(),
+            ));
+        }
+        if self.output_destination.is_some() && self.recording_file.is_some() {
+            return Err(invalid(
+                "'output-destination' and 'recording-file' are two names of one option".into(),
+            ));
+        }
+        let moh_sources = [
+            self.moh.file.is_some(),
+            self.moh.blob.is_some(),
+            self.moh.db_id.is_some(),
+        ];
+        if moh_sources.iter().filter(|s| **s).count() > 1 {
+            return Err(invalid(
+                "'moh' takes one source: 'file', 'blob' or 'db-id'".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_addresses(&self) -> Result<()> {
         if let Some(rf) = &self.received_from {
             match rf.address.parse::<IpAddr>() {
                 Ok(addr) if AddressFamily::of(&addr) != rf.family => {
@@ -338,23 +469,147 @@ impl OfferOptions {
                 return Err(invalid("'direction' needs two interface names".into()));
             }
         }
-        if self.direction.is_some()
-            && (self.from_interface.is_some() || self.to_interface.is_some())
-        {
-            return Err(invalid(
-                "'direction' and 'from-interface'/'to-interface' are two forms of one option"
-                    .into(),
-            ));
-        }
-        if self.ptime == Some(0) || self.ptime_reverse == Some(0) {
+        Ok(())
+    }
+
+    fn validate_values(&self) -> Result<()> {
+        if self.ptime == Some(0) {
             return Err(invalid("'ptime' must be at least 1 ms".into()));
         }
-        for f in &self.flags {
-            if let Flag::Other(s) = f {
-                if s.trim().is_empty() {
-                    return Err(invalid("an empty flag".into()));
-                }
+        if self.ptime_reverse == Some(0) {
+            return Err(invalid("'ptime-reverse' must be at least 1 ms".into()));
+        }
+        for (key, slot) in [
+            ("recording-media-slot-offer", self.recording_media_slot_offer),
+            ("recording-media-slot-answer", self.recording_media_slot_answer),
+            ("recording-media-slots", self.recording_media_slots),
+        ] {
+            if slot == Some(0) {
+                return Err(invalid(format!("'{key}' must be at least 1")));
             }
+        }
+        let blank = |s: &str| s.trim().is_empty();
+        if self.flags.iter().any(|f| blank(f.as_str())) {
+            return Err(invalid("option 'flags' has an empty flag".into()));
+        }
+        // The values with an `Other` escape: an empty one is not a value rtpengine knows.
+        let empty_value = [
+            ("replace", self.replace.iter().any(|v| blank(v.as_str()))),
+            ("ICE", self.ice.as_ref().is_some_and(|v| blank(v.as_str()))),
+            (
+                "transport protocol",
+                self.transport_protocol
+                    .as_ref()
+                    .is_some_and(|v| blank(v.as_str())),
+            ),
+            (
+                "address family",
+                self.address_family
+                    .as_ref()
+                    .is_some_and(|v| blank(v.as_str())),
+            ),
+            ("rtcp-mux", self.rtcp_mux.iter().any(|v| blank(v.as_str()))),
+            ("DTLS", self.dtls.as_ref().is_some_and(|v| blank(v.as_str()))),
+            ("SDES", self.sdes.iter().any(|v| blank(v.as_str()))),
+            (
+                "ICE-lite",
+                self.ice_lite.as_ref().is_some_and(|v| blank(v.as_str())),
+            ),
+            (
+                "DTLS-reverse",
+                self.dtls_reverse.as_ref().is_some_and(|v| blank(v.as_str())),
+            ),
+            (
+                "DTLS-fingerprint",
+                self.dtls_fingerprint
+                    .as_ref()
+                    .is_some_and(|v| blank(v.as_str())),
+            ),
+            ("OSRTP", self.osrtp.iter().any(|v| blank(v.as_str()))),
+            (
+                "generate RTCP",
+                self.generate_rtcp.as_ref().is_some_and(|v| blank(v.as_str())),
+            ),
+            (
+                "endpoint-learning",
+                self.endpoint_learning.iter().any(|v| blank(v.as_str())),
+            ),
+            (
+                "passthrough",
+                self.passthrough.as_ref().is_some_and(|v| blank(v.as_str())),
+            ),
+            ("T.38", self.t38.iter().any(|v| blank(v.as_str()))),
+            (
+                "media echo",
+                self.media_echo.as_ref().is_some_and(|v| blank(v.as_str())),
+            ),
+            (
+                "drop-traffic",
+                self.drop_traffic.as_ref().is_some_and(|v| blank(v.as_str())),
+            ),
+            ("supports", self.supports.iter().any(|v| blank(v.as_str()))),
+            (
+                "audio-player",
+                self.audio_player.as_ref().is_some_and(|v| blank(v.as_str())),
+            ),
+            (
+                "sdp-media-remove",
+                self.sdp_media_remove.iter().any(|v| blank(v.as_str())),
+            ),
+            ("bundle", self.bundle.iter().any(|v| blank(v.as_str()))),
+            (
+                "alias-key",
+                self.alias_key.as_ref().is_some_and(|v| blank(v.as_str())),
+            ),
+            (
+                "moh",
+                self.moh.mode.as_ref().is_some_and(|v| blank(v.as_str())),
+            ),
+        ];
+        if let Some((key, _)) = empty_value.iter().find(|(_, empty)| *empty) {
+            return Err(invalid(format!("option '{key}' has an empty value")));
+        }
+        let c = &self.codec;
+        for (op, list) in [
+            ("strip", &c.strip),
+            ("offer", &c.offer),
+            ("except", &c.except),
+            ("transcode", &c.transcode),
+            ("mask", &c.mask),
+            ("set", &c.set),
+            ("accept", &c.accept),
+            ("consume", &c.consume),
+            ("ignore", &c.ignore),
+        ] {
+            if list.iter().any(|s| blank(s)) {
+                return Err(invalid(format!(
+                    "option 'codec' has an empty '{op}' entry"
+                )));
+            }
+        }
+        let a = &self.sdp_attr;
+        for (section, attrs) in [
+            ("global", &a.global),
+            ("none", &a.none),
+            ("audio", &a.audio),
+            ("video", &a.video),
+        ] {
+            let empty = attrs.add.iter().any(|s| blank(s))
+                || attrs.remove.iter().any(|s| blank(s))
+                || attrs
+                    .substitute
+                    .iter()
+                    .any(|p| p.from.is_empty() || p.to.is_empty());
+            if empty {
+                // rtpengine skips an empty attribute or substitution without a word.
+                return Err(invalid(format!(
+                    "option 'sdp-attr' has an empty entry in section '{section}'"
+                )));
+            }
+        }
+        let e = &self.extmap;
+        if e.strip.iter().chain(&e.mask).any(|s| blank(s)) {
+            return Err(invalid("option 'extmap' has an empty entry".into()));
         }
         Ok(())
     }

@@ -1,0 +1,137 @@
+//! Operations of [`Client`] for commands newer than 10.5 (`connect`, `cli`, `transform`,
+//! `inject start`/`stop`, `create`, `create answer`, `mesh`). Each is refused with
+//! [`Error::Unsupported`](crate::Error::Unsupported) before sending when the client knows its
+//! rtpengine is older than the command.
+
+use super::Client;
+use crate::error::Result;
+use crate::message::commands::newer::{
+    Cli, CliReply, Connect, ConnectOptions, Create, CreateAnswer, CreateMedia, CreateReply, Inject,
+    InjectOptions, Mesh, MeshOptions, Transform, TransformMedia, TransformOptions, TransformReply,
+};
+use crate::message::{AnswerOptions, OfferOptions};
+
+impl Client {
+    /// `connect` (13.2): connects the media of parties `from_tag` and `to_tag` without an
+    /// offer/answer exchange (an empty `from_tag` is not sent: use `from-tags` or flag `all`
+    /// with `directional`).
+    ///
+    /// Not named `connect`, which opens a client.
+    pub async fn connect_parties(
+        &self,
+        call_id: &str,
+        from_tag: &str,
+        to_tag: &str,
+        options: &ConnectOptions,
+    ) -> Result<()> {
+        let req = Connect {
+            call_id,
+            from_tag,
+            to_tag,
+            options,
+        };
+        self.send(&req).await.map(drop)
+    }
+
+    /// `cli` (13.2): runs a command of rtpengine's CLI and returns its output.
+    pub async fn cli(&self, body: &str) -> Result<CliReply> {
+        CliReply::from_dict(self.send(&Cli { body }).await?)
+    }
+
+    /// `transform` (13.3): sets up remote transcoding; the reply says where to send each media.
+    pub async fn transform(
+        &self,
+        media: &[TransformMedia],
+        options: &TransformOptions,
+    ) -> Result<TransformReply> {
+        let req = Transform { media, options };
+        Ok(TransformReply::from_dict(self.send(&req).await?))
+    }
+
+    /// `inject start` (26.0): mixes the audio of party `source_tag` into party `to_tag`.
+    pub async fn inject_start(
+        &self,
+        call_id: &str,
+        to_tag: &str,
+        source_tag: &str,
+        options: &InjectOptions,
+    ) -> Result<()> {
+        self.inject(true, call_id, to_tag, source_tag, options)
+            .await
+    }
+
+    /// `inject stop` (26.0): stops what `inject start` started.
+    pub async fn inject_stop(
+        &self,
+        call_id: &str,
+        to_tag: &str,
+        source_tag: &str,
+        options: &InjectOptions,
+    ) -> Result<()> {
+        self.inject(false, call_id, to_tag, source_tag, options)
+            .await
+    }
+
+    async fn inject(
+        &self,
+        start: bool,
+        call_id: &str,
+        to_tag: &str,
+        source_tag: &str,
+        options: &InjectOptions,
+    ) -> Result<()> {
+        let req = Inject {
+            start,
+            call_id,
+            to_tag,
+            source_tag,
+            options,
+        };
+        self.send(&req).await.map(drop)
+    }
+
+    /// `create` (26.0): creates a call and/or party (empty `call_id` / `from_tag` are
+    /// generated) and returns an offer SDP for it.
+    pub async fn create(
+        &self,
+        call_id: &str,
+        from_tag: &str,
+        medias: &[CreateMedia],
+        options: &OfferOptions,
+    ) -> Result<CreateReply> {
+        let req = Create {
+            call_id,
+            from_tag,
+            medias,
+            options,
+        };
+        CreateReply::from_dict(self.send(&req).await?)
+    }
+
+    /// `create answer` (26.0): the remote answer to the SDP `create` returned.
+    pub async fn create_answer(
+        &self,
+        sdp: impl AsRef<[u8]>,
+        call_id: &str,
+        from_tag: &str,
+        options: &AnswerOptions,
+    ) -> Result<()> {
+        let req = CreateAnswer {
+            sdp: sdp.as_ref(),
+            call_id,
+            from_tag,
+            options,
+        };
+        self.send(&req).await.map(drop)
+    }
+
+    /// `mesh` (26.1): merges `calls` into one and sets up the media flows in `options.tags`.
+    pub async fn mesh<S: AsRef<str>>(&self, calls: &[S], options: &MeshOptions) -> Result<()> {
+        let calls: Vec<String> = calls.iter().map(|c| c.as_ref().to_owned()).collect();
+        let req = Mesh {
+            calls: &calls,
+            options,
+        };
+        self.send(&req).await.map(drop)
+    }
+}
