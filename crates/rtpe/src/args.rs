@@ -7,10 +7,14 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
+use clap_complete::Shell;
+use rtpengine_client::message::Version;
 use rtpengine_client::{
-    AddressFamily, DeleteOptions, Dict, Direction, Dtls, Flag, Ice, OfferOptions, QueryOptions,
-    ReceivedFrom, Replace, RtcpMux, Sdes, ServerUrl, TransportProtocol, Value,
+    AddressFamily, DeleteOptions, Direction, Dtls, Ice, QueryOptions, ReceivedFrom, RtcpMux, Sdes,
+    ServerUrl, TransportProtocol,
 };
+
+pub(crate) use crate::media::MediaArgs;
 
 /// The server used when neither `--server` nor `$RTPE_SERVER` is given.
 pub(crate) const DEFAULT_SERVER: &str = "udp://127.0.0.1:2223";
@@ -62,6 +66,21 @@ pub(crate) struct Cli {
     #[arg(short, long, global = true, help_heading = GLOBAL, action = ArgAction::Count)]
     pub(crate) verbose: u8,
 
+    /// The rtpengine release the server runs (e.g. 10.5): options and commands newer than it
+    /// are refused before anything is sent (exit 2).
+    #[arg(
+        long,
+        global = true,
+        help_heading = GLOBAL,
+        value_name = "X.Y",
+        value_parser = parse_version,
+    )]
+    pub(crate) rtpengine_version: Option<Version>,
+
+    /// Send options and commands even when --rtpengine-version is older than they need.
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    pub(crate) no_version_check: bool,
+
     /// The NG command to send.
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -82,6 +101,38 @@ pub(crate) enum Command {
     List(ListCmd),
     /// Print the statistics of a call.
     Query(QueryCmd),
+    /// Print a summary of rtpengine's statistics (sessions, rates, ports, commands).
+    Statistics,
+    /// Send a raw request given as a JSON object; prints the reply.
+    Request(RequestCmd),
+    /// Print a shell completion script.
+    Completions(CompletionsCmd),
+}
+
+/// Arguments of `request`.
+#[derive(Debug, Args)]
+pub(crate) struct RequestCmd {
+    /// The request as a JSON object, e.g. '{"command":"list","limit":5}'.
+    #[arg(
+        value_name = "JSON",
+        required_unless_present = "json_file",
+        conflicts_with = "json_file"
+    )]
+    pub(crate) request: Option<String>,
+    /// Read the JSON object from a file (`-`: standard input).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) json_file: Option<PathBuf>,
+    /// The command to send (instead of, or equal to, the object's "command").
+    #[arg(long, value_name = "NAME")]
+    pub(crate) command: Option<String>,
+}
+
+/// Arguments of `completions`.
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsCmd {
+    /// The shell.
+    #[arg(value_name = "SHELL")]
+    pub(crate) shell: Shell,
 }
 
 /// Arguments of `offer`.
@@ -207,196 +258,6 @@ pub(crate) struct RawArgs {
     pub(crate) keys: Vec<(String, String)>,
 }
 
-/// The options of `offer` and `answer`, named as in rtpengine-ng-client.
-#[derive(Debug, Args)]
-#[command(next_help_heading = "Offer/answer options")]
-pub(crate) struct MediaArgs {
-    /// Flag `trust address`: use the addresses in the SDP.
-    #[arg(long)]
-    pub(crate) trust_address: bool,
-    /// Flag `SIP source address`: use the SIP source address instead of the SDP's.
-    #[arg(long, alias = "SIP-source-address")]
-    pub(crate) sip_source_address: bool,
-    /// Flag `symmetric` (the default behaviour).
-    #[arg(long)]
-    pub(crate) symmetric: bool,
-    /// Flag `asymmetric`: never learn endpoints from received media.
-    #[arg(long)]
-    pub(crate) asymmetric: bool,
-    /// Flag `unidirectional`: allow one-way media to kernelize.
-    #[arg(long)]
-    pub(crate) unidirectional: bool,
-    /// Flag `strict source`: drop media from unexpected sources.
-    #[arg(long)]
-    pub(crate) strict_source: bool,
-    /// Flag `media handover`: allow the media endpoint to change.
-    #[arg(long)]
-    pub(crate) media_handover: bool,
-    /// Flag `reset`: reset the negotiated state.
-    #[arg(long)]
-    pub(crate) reset: bool,
-    /// Flag `port latching`.
-    #[arg(long)]
-    pub(crate) port_latching: bool,
-    /// Record the call (flag `record call` and `record call: yes`).
-    #[arg(long)]
-    pub(crate) record_call: bool,
-    /// Rewrite the o= line address (`replace: origin`).
-    #[arg(long)]
-    pub(crate) replace_origin: bool,
-    /// Rewrite the session-level c= line (`replace: session connection`).
-    #[arg(long)]
-    pub(crate) replace_session_connection: bool,
-    /// Logical interfaces media flows between: A,B (or given twice); `round-robin-calls`.
-    #[arg(long, value_name = "A,B", value_delimiter = ',')]
-    pub(crate) direction: Vec<String>,
-    /// Where the SIP message came from: an IP address, or IP4:ADDR / IP6:ADDR.
-    #[arg(long, value_name = "ADDR", value_parser = parse_received_from)]
-    pub(crate) received_from: Option<ReceivedFrom>,
-    /// ICE handling: remove, force, force-relay.
-    #[arg(long = "ICE", visible_alias = "ice", value_name = "MODE", value_parser = parse_ice)]
-    pub(crate) ice: Option<Ice>,
-    /// Transport protocol of the rewritten SDP, e.g. RTP/AVP, RTP/SAVP, RTP/AVPF, RTP/SAVPF.
-    #[arg(
-        long,
-        visible_alias = "transport-protocol",
-        value_name = "PROTO",
-        value_parser = parse_protocol
-    )]
-    pub(crate) protocol: Option<TransportProtocol>,
-    /// Use this address in the rewritten SDP.
-    #[arg(long, value_name = "ADDR")]
-    pub(crate) media_address: Option<IpAddr>,
-    /// Address family of the rewritten SDP: IP4 or IP6.
-    #[arg(long, value_name = "FAMILY", value_parser = parse_family)]
-    pub(crate) address_family: Option<AddressFamily>,
-    /// rtcp-mux handling: offer, demux, accept, reject, require (repeatable).
-    #[arg(long, value_name = "MODE", value_parser = parse_rtcp_mux)]
-    pub(crate) rtcp_mux: Vec<RtcpMux>,
-    /// TOS value of the media packets rtpengine sends (0-255).
-    #[arg(long = "TOS", visible_alias = "tos", value_name = "N")]
-    pub(crate) tos: Option<u8>,
-    /// DTLS handling: off, passive, active.
-    #[arg(long = "DTLS", visible_alias = "dtls", value_name = "MODE", value_parser = parse_dtls)]
-    pub(crate) dtls: Option<Dtls>,
-    /// SDES option, e.g. off, unencrypted_srtp, no-AES_CM_128_HMAC_SHA1_32 (repeatable).
-    #[arg(long = "SDES", visible_alias = "sdes", value_name = "OPT", value_parser = parse_sdes)]
-    pub(crate) sdes: Vec<Sdes>,
-    /// Free-text metadata (e.g. for recordings).
-    #[arg(long, value_name = "TEXT")]
-    pub(crate) metadata: Option<String>,
-    /// Remove this codec from the SDP (repeatable; `codec: strip`).
-    #[arg(long, value_name = "CODEC")]
-    pub(crate) codec_strip: Vec<String>,
-    /// Offer this codec (repeatable; `codec: offer`).
-    #[arg(long, value_name = "CODEC")]
-    pub(crate) codec_offer: Vec<String>,
-    /// Transcode to this codec (repeatable; `codec: transcode`).
-    #[arg(long, value_name = "CODEC")]
-    pub(crate) codec_transcode: Vec<String>,
-    /// Hide this codec from the other side (repeatable; `codec: mask`).
-    #[arg(long, value_name = "CODEC")]
-    pub(crate) codec_mask: Vec<String>,
-    /// Packetization time in milliseconds (`ptime`).
-    #[arg(long, value_name = "MS")]
-    pub(crate) ptime: Option<u32>,
-    /// Raw flags and keys.
-    #[command(flatten)]
-    pub(crate) raw: RawArgs,
-}
-
-impl MediaArgs {
-    /// Builds the library's options; `Err` is a usage error.
-    pub(crate) fn to_options(&self, via_branch: Option<&str>) -> Result<OfferOptions, String> {
-        let mut opts = OfferOptions::new();
-        if let Some(branch) = via_branch {
-            opts = opts.via_branch(branch);
-        }
-        let flags = [
-            (self.trust_address, Flag::TrustAddress),
-            (self.sip_source_address, Flag::SipSourceAddress),
-            (self.symmetric, Flag::Symmetric),
-            (self.asymmetric, Flag::Asymmetric),
-            (self.unidirectional, Flag::Unidirectional),
-            (self.strict_source, Flag::StrictSource),
-            (self.media_handover, Flag::MediaHandover),
-            (self.reset, Flag::Reset),
-            (self.port_latching, Flag::PortLatching),
-            (self.record_call, Flag::RecordCall),
-        ];
-        for (set, flag) in flags {
-            if set {
-                opts = opts.flag(flag);
-            }
-        }
-        if self.record_call {
-            opts = opts.record_call(true);
-        }
-        if self.replace_origin {
-            opts = opts.replace(Replace::Origin);
-        }
-        if self.replace_session_connection {
-            opts = opts.replace(Replace::SessionConnection);
-        }
-        if let Some(direction) = direction(&self.direction)? {
-            opts = opts.direction(direction);
-        }
-        if let Some(from) = &self.received_from {
-            opts = opts.received_from(from.clone());
-        }
-        if let Some(ice) = &self.ice {
-            opts = opts.ice(ice.clone());
-        }
-        if let Some(proto) = &self.protocol {
-            opts = opts.transport_protocol(proto.clone());
-        }
-        if let Some(addr) = self.media_address {
-            opts = opts.media_address(addr);
-        }
-        if let Some(family) = &self.address_family {
-            opts = opts.address_family(family.clone());
-        }
-        for mux in &self.rtcp_mux {
-            opts = opts.rtcp_mux(mux.clone());
-        }
-        if let Some(tos) = self.tos {
-            opts = opts.tos(tos);
-        }
-        if let Some(dtls) = &self.dtls {
-            opts = opts.dtls(dtls.clone());
-        }
-        for sdes in &self.sdes {
-            opts = opts.sdes(sdes.clone());
-        }
-        if let Some(metadata) = &self.metadata {
-            opts = opts.metadata(metadata.clone());
-        }
-        let codec: Dict = [
-            ("strip", &self.codec_strip),
-            ("offer", &self.codec_offer),
-            ("transcode", &self.codec_transcode),
-            ("mask", &self.codec_mask),
-        ]
-        .into_iter()
-        .filter(|(_, codecs)| !codecs.is_empty())
-        .map(|(key, codecs)| (key, Value::str_list(codecs)))
-        .collect();
-        if !codec.is_empty() {
-            opts = opts.raw_key("codec", codec);
-        }
-        if let Some(ptime) = self.ptime {
-            opts = opts.raw_key("ptime", i64::from(ptime));
-        }
-        for flag in &self.raw.flags {
-            opts = opts.raw_flag(flag.clone());
-        }
-        for (key, value) in &self.raw.keys {
-            opts = opts.raw_key(key.clone(), value.clone());
-        }
-        Ok(opts)
-    }
-}
-
 impl DeleteCmd {
     /// Builds the library's options.
     pub(crate) fn to_options(&self) -> DeleteOptions {
@@ -447,7 +308,7 @@ impl QueryCmd {
 const ROUND_ROBIN_CALLS: &str = "round-robin-calls";
 
 /// Turns the values of `--direction` (split at commas, every occurrence) into a direction.
-fn direction(values: &[String]) -> Result<Option<Direction>, String> {
+pub(crate) fn direction(values: &[String]) -> Result<Option<Direction>, String> {
     match values {
         [] => Ok(None),
         [one] if one == ROUND_ROBIN_CALLS => Ok(Some(Direction::RoundRobinCalls)),
@@ -467,6 +328,11 @@ fn parse_server(s: &str) -> Result<ServerUrl, String> {
     ServerUrl::parse(s).map_err(|e| e.to_string())
 }
 
+/// Parses `--rtpengine-version`.
+fn parse_version(s: &str) -> Result<Version, String> {
+    Version::parse(s).map_err(|_| format!("'{s}' is not an rtpengine version (e.g. 10.5)"))
+}
+
 /// Parses `--key KEY=VALUE`.
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
@@ -476,7 +342,7 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
 }
 
 /// Parses `--received-from`: `ADDR`, `IP4:ADDR`, `IP6:ADDR` (or with a space instead of `:`).
-fn parse_received_from(s: &str) -> Result<ReceivedFrom, String> {
+pub(crate) fn parse_received_from(s: &str) -> Result<ReceivedFrom, String> {
     let s = s.trim();
     if let Ok(addr) = s.parse::<IpAddr>() {
         return Ok(ReceivedFrom::from(addr));
@@ -526,31 +392,31 @@ where
 }
 
 /// Parses `--ICE`.
-fn parse_ice(s: &str) -> Result<Ice, String> {
+pub(crate) fn parse_ice(s: &str) -> Result<Ice, String> {
     known(s, "remove, force, force-relay", |v| {
         matches!(v, Ice::Other(_))
     })
 }
 
 /// Parses `--DTLS`.
-fn parse_dtls(s: &str) -> Result<Dtls, String> {
+pub(crate) fn parse_dtls(s: &str) -> Result<Dtls, String> {
     known(s, "off, passive, active", |v| matches!(v, Dtls::Other(_)))
 }
 
 /// Parses `--address-family`.
-fn parse_family(s: &str) -> Result<AddressFamily, String> {
+pub(crate) fn parse_family(s: &str) -> Result<AddressFamily, String> {
     known(s, "IP4, IP6", |v| matches!(v, AddressFamily::Other(_)))
 }
 
 /// Parses `--rtcp-mux`.
-fn parse_rtcp_mux(s: &str) -> Result<RtcpMux, String> {
+pub(crate) fn parse_rtcp_mux(s: &str) -> Result<RtcpMux, String> {
     known(s, "offer, demux, accept, reject, require", |v| {
         matches!(v, RtcpMux::Other(_))
     })
 }
 
 /// Parses `--protocol`: the known profiles in their canonical spelling, anything else as written.
-fn parse_protocol(s: &str) -> Result<TransportProtocol, String> {
+pub(crate) fn parse_protocol(s: &str) -> Result<TransportProtocol, String> {
     if s.is_empty() {
         return Err("empty transport protocol".to_owned());
     }
@@ -561,7 +427,7 @@ fn parse_protocol(s: &str) -> Result<TransportProtocol, String> {
 }
 
 /// Parses `--SDES`: the known options, anything else (e.g. suite names) as written.
-fn parse_sdes(s: &str) -> Result<Sdes, String> {
+pub(crate) fn parse_sdes(s: &str) -> Result<Sdes, String> {
     if s.is_empty() {
         return Err("empty SDES option".to_owned());
     }
@@ -575,6 +441,7 @@ fn parse_sdes(s: &str) -> Result<Sdes, String> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+    use rtpengine_client::Flag;
 
     #[test]
     fn cli_is_consistent() {

@@ -1,7 +1,8 @@
 //! `rtpe`: a command-line client for Sipwise rtpengine's NG control protocol.
 //!
 //! ```text
-//! rtpe [--server URL] [--timeout MS] [--json] [-v] COMMAND [options]
+//! rtpe [--server URL] [--timeout MS] [--json] [-v] [--rtpengine-version X.Y]
+//!      [--no-version-check] COMMAND [options]
 //! ```
 //!
 //! * `--server URL`: rtpengine's NG address, `udp://host[:port]`; defaults to `$RTPE_SERVER`,
@@ -10,42 +11,55 @@
 //!   10000).
 //! * `--json`: print the whole reply dictionary as one JSON object (keys in reply order).
 //! * `-v` / `RUST_LOG`: log to stderr.
+//! * `--rtpengine-version X.Y`: the release the server runs; commands and options newer than it
+//!   are refused before anything is sent (exit 2, naming the option and its release).
+//!   `--no-version-check` sends them anyway.
 //!
 //! Commands:
 //!
 //! * `ping`: prints `pong`.
 //! * `offer --call-id ID --from-tag TAG (--sdp TEXT | --sdp-file PATH|-) [options]` and
-//!   `answer … --to-tag TAG …`: print only the rewritten SDP, so they pipe. The options are
-//!   those of rtpengine's `rtpengine-ng-client`: `--trust-address`, `--sip-source-address`,
-//!   `--symmetric`, `--asymmetric`, `--unidirectional`, `--strict-source`, `--media-handover`,
-//!   `--reset`, `--port-latching`, `--record-call`, `--replace-origin`,
-//!   `--replace-session-connection`, `--direction A,B`, `--received-from ADDR`,
-//!   `--ICE MODE`, `--protocol PROTO`, `--media-address ADDR`, `--address-family IP4|IP6`,
-//!   `--rtcp-mux MODE`, `--TOS N`, `--DTLS MODE`, `--SDES OPT`, `--metadata TEXT`,
-//!   `--codec-strip/-offer/-transcode/-mask CODEC`, `--ptime MS`.
+//!   `answer … --to-tag TAG …`: print only the rewritten SDP, so they pipe. They take the whole
+//!   SDP option catalogue, spelled as in rtpengine's `rtpengine-ng-client` (a superset of its
+//!   options for these commands): every boolean flag (`--trust-address`, `--loop-protect`,
+//!   `--SIP-source-address`, `--directional`, …), `--replace-*`, `--codec-*` (with
+//!   `--codec-options-flat`), `--sdp-attr-{global,none,audio,video}-{add,remove,substitute}`,
+//!   `--ICE`, `--ICE-lite`, `--DTLS`, `--DTLS-reverse`, `--DTLS-fingerprint`, `--SDES`,
+//!   `--OSRTP`, `--T38`, `--label`, `--set-label`, `--interface`, `--ptime`, `--moh-*`, … (see
+//!   `rtpe offer --help`).
 //! * `delete --call-id ID [--from-tag TAG] [--to-tag TAG] [--fatal] [--delete-delay N]`
 //!   and `query --call-id ID [--from-tag TAG] [--to-tag TAG]`: print a readable summary of the
 //!   call (parties, media, streams, counters).
 //! * `list [--limit N]`: prints one call-id per line.
+//! * `statistics`: a summary of the daemon's statistics (sessions, rates, uptime, port usage per
+//!   interface, per-command counts and average durations, MOS).
+//! * `request JSON` (or `--json-file PATH|-`, with `--command NAME`): any request, as a JSON
+//!   object converted to bencode (booleans become 1/0; floats and null are refused); prints
+//!   the reply as an indented tree.
+//! * `completions SHELL`: a completion script for bash, zsh, fish, elvish or powershell.
 //!
 //! `offer`, `answer`, `delete` and `query` also take the raw escape hatches `--flag TEXT`
 //! (an entry of the `flags` list) and `--key KEY=VALUE` (a string key), both repeatable.
 //!
 //! Warnings of rtpengine go to stderr as `warning: …`, errors as `error: …`.
 //!
-//! Exit status: 0 success; 1 rtpengine answered an error; 2 usage error; 3 no reply within the
+//! Exit status: 0 success; 1 rtpengine answered an error; 2 usage error (including an option
+//! too new for `--rtpengine-version` and contradictory options); 3 no reply within the
 //! deadline; 4 any other failure.
 //!
 //! ```text
 //! $ rtpe offer --call-id c1 --from-tag a --ICE remove --sdp-file offer.sdp > rewritten.sdp
 //! $ rtpe --json query --call-id c1
+//! $ rtpe request '{"command":"list","limit":5}'
 //! $ rtpe delete --call-id c1 --from-tag a
 //! ```
 
 mod args;
 mod json;
+mod media;
 mod output;
 mod run;
+mod stats;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -78,6 +92,15 @@ fn main() -> ExitCode {
             }
         }
         Err(failure) => {
+            for warning in &failure.warnings {
+                eprintln!("warning: {warning}");
+            }
+            // What a failed command still prints (a raw request's error reply); a write error
+            // changes nothing, the command failed already.
+            let mut stdout = io::stdout().lock();
+            let _ = stdout
+                .write_all(&failure.stdout)
+                .and_then(|()| stdout.flush());
             eprintln!("error: {}", failure.message);
             ExitCode::from(failure.code)
         }

@@ -1,8 +1,83 @@
-//! Human-readable summaries of `query` and `delete` replies.
+//! Human-readable output: summaries of `query` and `delete` replies, and any reply as an
+//! indented tree (`request`).
 
 use std::fmt::Write as _;
 
-use rtpengine_client::{CallStats, Counters, Endpoint, StreamStats};
+use rtpengine_client::{CallStats, Counters, Dict, Endpoint, StreamStats, Value};
+
+/// Any dictionary as an indented tree, one `key: value` per line: nested dictionaries and lists
+/// indent by two spaces, list items start with `- `, multi-line strings (SDP) follow `key: |`
+/// one line each, and strings that are not UTF-8 are shown as hex.
+pub(crate) fn tree(dict: &Dict) -> String {
+    let mut out = String::new();
+    tree_dict(&mut out, dict, 0);
+    out
+}
+
+/// Writes the entries of a dictionary at `indent`.
+fn tree_dict(out: &mut String, dict: &Dict, indent: usize) {
+    for (key, value) in dict.iter() {
+        let key = String::from_utf8_lossy(key);
+        let _ = write!(out, "{:indent$}{key}:", "");
+        tree_value(out, value, indent);
+    }
+}
+
+/// Writes a value after its `key:` or `-`, which sits at `indent`.
+fn tree_value(out: &mut String, value: &Value, indent: usize) {
+    match value {
+        Value::Int(i) => {
+            let _ = writeln!(out, " {i}");
+        }
+        Value::Bytes(b) => match std::str::from_utf8(b) {
+            Ok("") => out.push_str(" \"\"\n"),
+            Ok(s) if s.contains('\n') => {
+                out.push_str(" |\n");
+                for line in s.lines() {
+                    let _ = writeln!(
+                        out,
+                        "{:width$}{}",
+                        "",
+                        line.trim_end_matches('\r'),
+                        width = indent + 2
+                    );
+                }
+            }
+            Ok(s) if !s.chars().any(char::is_control) => {
+                let _ = writeln!(out, " {s}");
+            }
+            Ok(s) => {
+                let _ = writeln!(out, " {s:?}");
+            }
+            Err(_) => {
+                let _ = write!(out, " <{} bytes:", b.len());
+                for byte in b.iter() {
+                    let _ = write!(out, " {byte:02x}");
+                }
+                out.push_str(">\n");
+            }
+        },
+        Value::List(items) if items.is_empty() => out.push_str(" []\n"),
+        Value::List(items) => {
+            out.push('\n');
+            for item in items {
+                let _ = write!(out, "{:width$}-", "", width = indent + 2);
+                match item {
+                    Value::Dict(d) if !d.is_empty() => {
+                        out.push('\n');
+                        tree_dict(out, d, indent + 4);
+                    }
+                    other => tree_value(out, other, indent + 2),
+                }
+            }
+        }
+        Value::Dict(d) if d.is_empty() => out.push_str(" {}\n"),
+        Value::Dict(d) => {
+            out.push('\n');
+            tree_dict(out, d, indent + 2);
+        }
+    }
+}
 
 /// A readable summary of call statistics: times, every party with its media and streams, and
 /// the totals. Empty when the reply carries no call data. Warnings are not included (they go to
@@ -164,6 +239,42 @@ mod tests {
         d.push("warning", "Call-ID not found");
         d.push("result", "ok");
         assert_eq!(call_summary("c", &CallStats::from_dict(d)), "");
+    }
+
+    #[test]
+    fn trees() {
+        let mut port = Dict::new();
+        port.push("min", 1i64);
+        let mut iface = Dict::new();
+        iface.push("name", "default");
+        iface.push("ports", port);
+        let mut d = Dict::new();
+        d.push("result", "ok");
+        d.push("sdp", "v=0\r\ns=-\r\n");
+        d.push("calls", Value::str_list(["a", "b"]));
+        d.push("none", Value::List(vec![]));
+        d.push("interfaces", Value::List(vec![Value::Dict(iface)]));
+        d.push("empty", Dict::new());
+        d.push("blank", "");
+        d.push("bin", Value::bytes(&b"\xff\x00"[..]));
+        d.push("tab", "a\tb");
+        d.push(
+            "nested",
+            Value::List(vec![Value::List(vec![Value::Int(1)]), Value::Int(2)]),
+        );
+        assert_eq!(
+            tree(&d),
+            "result: ok\n\
+             sdp: |\n  v=0\n  s=-\n\
+             calls:\n  - a\n  - b\n\
+             none: []\n\
+             interfaces:\n  -\n    name: default\n    ports:\n      min: 1\n\
+             empty: {}\n\
+             blank: \"\"\n\
+             bin: <2 bytes: ff 00>\n\
+             tab: \"a\\tb\"\n\
+             nested:\n  -\n    - 1\n  - 2\n"
+        );
     }
 
     #[test]

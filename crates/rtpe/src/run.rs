@@ -4,15 +4,19 @@ use std::io::{self, Read};
 use std::path::Path;
 use std::time::Duration;
 
-use rtpengine_client::message::list_calls;
+use bytes::Bytes;
+use clap::CommandFactory;
+use rtpengine_client::message::request::RawRequest;
+use rtpengine_client::message::{list_calls, result_kind, ResultKind};
 use rtpengine_client::{
     CallStats, Client, DeleteOptions, Dict, Error, OfferOptions, QueryOptions, SdpReply,
 };
 use tokio::time::Instant;
 
-use crate::args::{Cli, Command, SdpSource};
-use crate::json::dict_to_json;
-use crate::output::call_summary;
+use crate::args::{Cli, Command, CompletionsCmd, MediaArgs, RequestCmd, SdpSource};
+use crate::json::{dict_to_json, json_to_dict, write_string};
+use crate::output::{call_summary, tree};
+use crate::stats::statistics_summary;
 
 /// Exit status when rtpengine answered an error.
 pub(crate) const EXIT_RTPENGINE: u8 = 1;
@@ -39,6 +43,10 @@ pub(crate) struct Failure {
     pub(crate) code: u8,
     /// The message.
     pub(crate) message: String,
+    /// What is printed on stdout all the same (the reply to a raw `request`).
+    pub(crate) stdout: Vec<u8>,
+    /// Warnings for stderr (without the `warning: ` prefix).
+    pub(crate) warnings: Vec<String>,
 }
 
 impl Failure {
@@ -47,6 +55,8 @@ impl Failure {
         Self {
             code,
             message: message.into(),
+            stdout: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -74,7 +84,21 @@ impl Failure {
                     ),
                 )
             }
-            err @ Error::BadUrl { .. } => Self::new(EXIT_USAGE, err.to_string()),
+            // The library's message, naming rtpe's switch instead of the builder setting.
+            Error::Unsupported {
+                what,
+                since,
+                target,
+            } => Self::new(
+                EXIT_USAGE,
+                format!(
+                    "{what} needs rtpengine {since} or newer; the target is {target} \
+                     (--no-version-check sends it anyway)"
+                ),
+            ),
+            err @ (Error::BadUrl { .. } | Error::InvalidRequest { .. }) => {
+                Self::new(EXIT_USAGE, err.to_string())
+            }
             err => Self::new(EXIT_OTHER, err.to_string()),
         }
     }
@@ -112,10 +136,17 @@ enum Op<'a> {
         call_id: &'a str,
         options: QueryOptions,
     },
+    /// `statistics`.
+    Statistics,
+    /// `request`: any command with a dictionary built from JSON.
+    Request { command: String, dict: Dict },
 }
 
 /// Runs the command of `cli` on a current-thread runtime.
 pub(crate) fn run(cli: &Cli) -> Result<Output, Failure> {
+    if let Command::Completions(c) = &cli.command {
+        return Ok(completions(cli.json, c));
+    }
     let op = prepare(&cli.command)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -130,7 +161,7 @@ fn prepare(command: &Command) -> Result<Op<'_>, Failure> {
     Ok(match command {
         Command::Ping => Op::Ping,
         Command::Offer(c) => {
-            let mut options = c.media.to_options(c.via_branch.as_deref()).map_err(usage)?;
+            let mut options = media_options(&c.media, &c.sdp, c.via_branch.as_deref())?;
             if let Some(to_tag) = &c.to_tag {
                 options = options.raw_key("to-tag", to_tag.clone());
             }
@@ -142,7 +173,7 @@ fn prepare(command: &Command) -> Result<Op<'_>, Failure> {
             }
         }
         Command::Answer(c) => Op::Answer {
-            options: c.media.to_options(c.via_branch.as_deref()).map_err(usage)?,
+            options: media_options(&c.media, &c.sdp, c.via_branch.as_deref())?,
             sdp: read_sdp(&c.sdp)?,
             call_id: &c.call_id,
             from_tag: &c.from_tag,
@@ -158,7 +189,145 @@ fn prepare(command: &Command) -> Result<Op<'_>, Failure> {
             call_id: &c.call_id,
             options: c.to_options(),
         },
+        Command::Statistics => Op::Statistics,
+        Command::Request(c) => {
+            let (command, dict) = raw_request(c)?;
+            Op::Request { command, dict }
+        }
+        Command::Completions(_) => {
+            return Err(usage("completions need no request".to_owned()));
+        }
     })
+}
+
+/// The options of offer/answer, with the music-on-hold blob read from its file.
+fn media_options(
+    media: &MediaArgs,
+    sdp: &SdpSource,
+    via_branch: Option<&str>,
+) -> Result<OfferOptions, Failure> {
+    let stdin = Path::new("-");
+    if media.moh_blob_file.as_deref() == Some(stdin) && sdp.sdp_file.as_deref() == Some(stdin) {
+        return Err(Failure::new(
+            EXIT_USAGE,
+            "--sdp-file and --moh-blob-file cannot both read standard input",
+        ));
+    }
+    let mut options = media
+        .to_options(via_branch)
+        .map_err(|msg| Failure::new(EXIT_USAGE, msg))?;
+    if let Some(path) = &media.moh_blob_file {
+        let blob = read_input(path).map_err(|e| {
+            Failure::new(
+                EXIT_OTHER,
+                format!(
+                    "cannot read the music-on-hold blob from {}: {e}",
+                    describe(path)
+                ),
+            )
+        })?;
+        options.moh.blob = Some(Bytes::from(blob));
+    }
+    Ok(options)
+}
+
+/// A file's contents, or standard input's for `-`.
+fn read_input(path: &Path) -> io::Result<Vec<u8>> {
+    if path == Path::new("-") {
+        let mut buf = Vec::new();
+        io::stdin().lock().read_to_end(&mut buf)?;
+        Ok(buf)
+    } else {
+        std::fs::read(path)
+    }
+}
+
+/// `'path'`, or `standard input` for `-`.
+fn describe(path: &Path) -> String {
+    if path == Path::new("-") {
+        "standard input".to_owned()
+    } else {
+        format!("'{}'", path.display())
+    }
+}
+
+/// The command and dictionary of `request`: an unreadable file is exit 4, anything else wrong
+/// a usage error.
+fn raw_request(c: &RequestCmd) -> Result<(String, Dict), Failure> {
+    let text = match (&c.request, &c.json_file) {
+        (Some(text), _) => text.clone(),
+        (None, Some(path)) => {
+            let bytes = read_input(path).map_err(|e| {
+                Failure::new(
+                    EXIT_OTHER,
+                    format!("cannot read the request from {}: {e}", describe(path)),
+                )
+            })?;
+            String::from_utf8(bytes).map_err(|_| {
+                Failure::new(
+                    EXIT_USAGE,
+                    format!("the request in {} is not UTF-8", describe(path)),
+                )
+            })?
+        }
+        (None, None) => {
+            return Err(Failure::new(
+                EXIT_USAGE,
+                "a request is required: JSON or --json-file PATH",
+            ))
+        }
+    };
+    raw_dict(&text, c.command.as_deref()).map_err(|msg| Failure::new(EXIT_USAGE, msg))
+}
+
+/// The command and dictionary of a JSON request; `flag` is `--command`. `Err` is a usage
+/// error.
+fn raw_dict(text: &str, flag: Option<&str>) -> Result<(String, Dict), String> {
+    let mut dict = json_to_dict(text)?;
+    let in_dict = match dict.remove("command") {
+        None => None,
+        Some(v) => Some(
+            v.as_str()
+                .map(str::to_owned)
+                .ok_or("'command' must be a string")?,
+        ),
+    };
+    let command = match (flag, in_dict) {
+        (Some(flag), Some(key)) if flag != key => {
+            return Err(format!(
+                "--command '{flag}' contradicts the request's command '{key}'"
+            ))
+        }
+        (Some(flag), _) => flag.to_owned(),
+        (None, Some(key)) => key,
+        (None, None) => {
+            return Err("the request needs a \"command\" key (or give --command NAME)".to_owned())
+        }
+    };
+    if command.is_empty() {
+        return Err("the command is empty".to_owned());
+    }
+    Ok((command, dict))
+}
+
+/// The completion script of `rtpe` for a shell (as a JSON object with `--json`).
+fn completions(json: bool, c: &CompletionsCmd) -> Output {
+    let mut script = Vec::new();
+    clap_complete::generate(c.shell, &mut Cli::command(), "rtpe", &mut script);
+    let stdout = if json {
+        let mut text = String::from("{\"shell\":");
+        write_string(&mut text, &c.shell.to_string());
+        text.push_str(",\"script\":");
+        write_string(&mut text, &String::from_utf8_lossy(&script));
+        text.push_str("}\n");
+        text.into_bytes()
+    } else {
+        script
+    };
+    Output {
+        stdout,
+        warnings: Vec::new(),
+    }
 }
 
 /// The SDP body from `--sdp` or `--sdp-file` (`-`: stdin), ending with a line break.
@@ -187,22 +356,14 @@ fn terminate_last_line(mut sdp: Vec<u8>) -> Vec<u8> {
 
 /// The SDP body exactly as given.
 fn read_sdp_raw(source: &SdpSource) -> Result<Vec<u8>, Failure> {
-    let read_failed = |what: &str, e: io::Error| {
-        Failure::new(EXIT_OTHER, format!("cannot read SDP from {what}: {e}"))
-    };
     match (&source.sdp, &source.sdp_file) {
         (Some(text), _) => Ok(text.clone().into_bytes()),
-        (None, Some(path)) if path == Path::new("-") => {
-            let mut buf = Vec::new();
-            io::stdin()
-                .lock()
-                .read_to_end(&mut buf)
-                .map_err(|e| read_failed("standard input", e))?;
-            Ok(buf)
-        }
-        (None, Some(path)) => {
-            std::fs::read(path).map_err(|e| read_failed(&format!("'{}'", path.display()), e))
-        }
+        (None, Some(path)) => read_input(path).map_err(|e| {
+            Failure::new(
+                EXIT_OTHER,
+                format!("cannot read SDP from {}: {e}", describe(path)),
+            )
+        }),
         // clap's argument group requires one of the two.
         (None, None) => Err(Failure::new(
             EXIT_USAGE,
@@ -227,9 +388,13 @@ async fn execute(cli: &Cli, op: Op<'_>) -> Result<Output, Failure> {
         )
     };
 
-    let connect = Client::builder(cli.server.to_string())
+    let mut builder = Client::builder(cli.server.to_string())
         .timeout(deadline)
-        .connect();
+        .version_check(!cli.no_version_check);
+    if let Some(version) = cli.rtpengine_version {
+        builder = builder.rtpengine_version(version);
+    }
+    let connect = builder.connect();
     let client = tokio::time::timeout(deadline, connect)
         .await
         .map_err(|_| timed_out())?
@@ -312,6 +477,49 @@ async fn execute(cli: &Cli, op: Op<'_>) -> Result<Output, Failure> {
         Op::Query { call_id, options } => {
             let stats = client.query(call_id, &options).await.map_err(fail)?;
             render_stats(cli.json, call_id, stats, &mut out);
+        }
+        Op::Statistics => {
+            let reply = client
+                .request("statistics", &Dict::new())
+                .await
+                .map_err(fail)?;
+            if let Some(w) = reply.get_string("warning") {
+                out.warnings.push(w);
+            }
+            out.stdout = if cli.json {
+                json_line(&reply)
+            } else {
+                statistics_summary(&reply).into_bytes()
+            };
+        }
+        Op::Request { command, dict } => {
+            let request = RawRequest {
+                command: &command,
+                dict: &dict,
+            };
+            let reply = client.send_unchecked(&request).await.map_err(fail)?;
+            if let Some(w) = reply.get_string("warning") {
+                out.warnings.push(w);
+            }
+            out.stdout = if cli.json {
+                json_line(&reply)
+            } else {
+                tree(&reply).into_bytes()
+            };
+            let failed = match result_kind(&reply) {
+                Ok(ResultKind::Error(reason)) => Some(format!("rtpengine: {reason}")),
+                Ok(ResultKind::LoadLimit(message)) => {
+                    Some(format!("rtpengine: load limit: {message}"))
+                }
+                Ok(_) => None,
+                Err(e) => Some(e.to_string()),
+            };
+            if let Some(message) = failed {
+                let mut failure = Failure::new(EXIT_RTPENGINE, message);
+                failure.stdout = out.stdout;
+                failure.warnings = out.warnings;
+                return Err(failure);
+            }
         }
     }
     Ok(out)
@@ -399,6 +607,24 @@ mod tests {
                 url: "x".into(),
                 reason: "y".into()
             }),
+            EXIT_USAGE
+        );
+        let unsupported = Failure::from_client(
+            Error::Unsupported {
+                what: "option 'sdp-attr'".into(),
+                since: rtpengine_client::message::Version::new(11, 3),
+                target: rtpengine_client::message::Version::V10_5,
+            },
+            300,
+        );
+        assert_eq!(unsupported.code, EXIT_USAGE);
+        assert_eq!(
+            unsupported.message,
+            "option 'sdp-attr' needs rtpengine 11.3 or newer; the target is 10.5 \
+             (--no-version-check sends it anyway)"
+        );
+        assert_eq!(
+            code(Error::InvalidRequest { reason: "x".into() }),
             EXIT_USAGE
         );
         assert_eq!(
