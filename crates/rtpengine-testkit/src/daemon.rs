@@ -680,18 +680,58 @@ impl Rtpengine {
             .clone()
     }
 
-    /// Everything the daemon wrote to stdout and stderr so far.
+    /// Everything the daemon wrote to stdout and stderr so far (after [`Rtpengine::sync_log`],
+    /// so every line the daemon wrote before this call is included).
     pub fn log(&self) -> String {
+        self.sync_log();
         lock_log(&self.log).clone()
     }
 
-    /// The last `n` lines of the daemon's log.
+    /// The last `n` lines of the daemon's log (synced like [`Rtpengine::log`]).
     pub fn log_tail(&self, n: usize) -> String {
+        self.sync_log();
         tail_lines(&lock_log(&self.log), n)
     }
 
-    /// Number of (possibly overlapping) occurrences of `needle` in the log.
+    /// Number of (possibly overlapping) occurrences of `needle` in the log (synced like
+    /// [`Rtpengine::log`]).
     pub fn log_count(&self, needle: &str) -> usize {
+        self.sync_log();
+        self.count_captured(needle)
+    }
+
+    /// Makes sure everything the daemon logged before this call has been captured.
+    ///
+    /// The log arrives through a pipe read by a background thread, so a line the daemon wrote
+    /// just before answering a request may not be captured yet when the answer arrives. This
+    /// sends the daemon a cookie-less datagram with a unique marker (the daemon logs it as
+    /// invalid NG data and does nothing else: no reply, no statistics) and waits, up to one
+    /// second, until the marker shows up in the captured log. Returns whether it did (false
+    /// when the daemon is gone).
+    pub fn sync_log(&self) -> bool {
+        static MARKER: AtomicU64 = AtomicU64::new(0);
+        let marker = format!(
+            "testkit-log-sync-{}-{}",
+            std::process::id(),
+            MARKER.fetch_add(1, Ordering::Relaxed)
+        );
+        let Ok(socket) = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)) else {
+            return false;
+        };
+        if socket.send_to(marker.as_bytes(), self.ng_udp).is_err() {
+            return false;
+        }
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while Instant::now() < deadline {
+            if self.count_captured(&marker) > 0 {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        false
+    }
+
+    fn count_captured(&self, needle: &str) -> usize {
         if needle.is_empty() {
             return 0;
         }
@@ -705,7 +745,7 @@ impl Rtpengine {
     pub fn wait_for_log(&self, needle: &str, count: usize, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         loop {
-            if self.log_count(needle) >= count {
+            if self.count_captured(needle) >= count {
                 return true;
             }
             if Instant::now() >= deadline {
