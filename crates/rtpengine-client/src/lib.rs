@@ -57,6 +57,11 @@ pub use client::{
     Client, ClientBuilder, DEFAULT_LIST_LIMIT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT,
 };
 pub use error::{Error, Result};
+pub use message::commands::media::{
+    Ack, BlockDtmfOptions, DtmfDigit, DtmfSecurity, FlowScope, IntoDtmfDigit, MediaOptions,
+    MediaSource, PlayDtmfOptions, PlayMediaOptions, PlayMediaReply, RecordingOptions,
+    StopMediaReply,
+};
 pub use message::commands::newer::{
     CliReply, ConnectOptions, CreateMedia, CreateReply, InjectOptions, MeshOptions, MeshTag,
     PayloadFormat, TransformCodec, TransformMedia, TransformOptions, TransformReply,
@@ -66,16 +71,12 @@ pub use message::commands::pubsub::{
     MediaLabel, PublishReply, SubscribeReply, SubscribeSources, TagMedia, TagMedias,
     UnsubscribeOptions,
 };
+pub use message::options::{CodecOptions, SdpAttr, SdpAttrSection, Substitution};
 pub use message::statistics::{InterfaceStats, Layer, Mos, PortUsage, ProxyStats, Statistics};
-pub use message::commands::media::{
-    Ack, BlockDtmfOptions, DtmfDigit, DtmfSecurity, FlowScope, IntoDtmfDigit, MediaOptions,
-    MediaSource, PlayDtmfOptions, PlayMediaOptions, PlayMediaReply, RecordingOptions,
-    StopMediaReply,
-};
 pub use message::{
     AddressFamily, AnswerOptions, CallStats, Counters, DeleteOptions, Direction, Dtls, Endpoint,
-    Flag, Ice, MediaStats, OfferOptions, QueryOptions, ReceivedFrom, Replace, RtcpMux, Sdes,
-    SdpReply, StreamStats, TagStats, TransportProtocol,
+    Flag, Ice, MediaStats, OfferOptions, QueryOptions, ReceivedFrom, Replace, Requirement, RtcpMux,
+    Sdes, SdpReply, Selector, StreamStats, TagStats, TransportProtocol, Version,
 };
 pub use transport::{RetransmitPolicy, ServerUrl, DEFAULT_PORT};
 

@@ -1,7 +1,7 @@
 //! The client handle.
 
-mod media;
 mod discover;
+mod media;
 mod newer;
 mod pubsub;
 mod stats;
