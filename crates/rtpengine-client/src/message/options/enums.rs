@@ -637,3 +637,32 @@ impl super::IntoItem<ReceivedFrom> for IpAddr {
         ReceivedFrom::from(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sdes_tables_agree() {
+        assert_eq!(Sdes::ALL.len(), SDES_VALUES.len());
+        for (v, ((text, since), (t2, aliases, s2))) in
+            Sdes::VARIANTS.iter().zip(Sdes::ALL.iter().zip(SDES_VALUES))
+        {
+            assert_eq!((text, since), (t2, s2));
+            assert_eq!(v.as_str(), *text);
+            assert_eq!(v.since(), *since);
+            assert_eq!(Sdes::from(*text), *v);
+            assert_eq!(Sdes::from(text.to_ascii_uppercase().as_str()), *v);
+            for a in *aliases {
+                assert_eq!(Sdes::from(*a), *v, "{a}");
+            }
+        }
+        assert_eq!(Sdes::from("priority"), Sdes::Prefer);
+        assert_eq!(Sdes::from("only-X"), Sdes::only("X"));
+        assert_eq!(Sdes::only("X").since(), Version::new(11, 2));
+        assert_eq!(Sdes::from("ORDER:A;B").since(), Version::new(11, 2));
+        assert_eq!(Sdes::offerer_pref(&["A"]).since(), Version::new(11, 2));
+        assert_eq!(Sdes::no("X").since(), Version::BASE);
+        assert_eq!(Sdes::Other("bogus".into()).since(), Version::BASE);
+    }
+}

@@ -480,8 +480,14 @@ impl OfferOptions {
             return Err(invalid("'ptime-reverse' must be at least 1 ms".into()));
         }
         for (key, slot) in [
-            ("recording-media-slot-offer", self.recording_media_slot_offer),
-            ("recording-media-slot-answer", self.recording_media_slot_answer),
+            (
+                "recording-media-slot-offer",
+                self.recording_media_slot_offer,
+            ),
+            (
+                "recording-media-slot-answer",
+                self.recording_media_slot_answer,
+            ),
             ("recording-media-slots", self.recording_media_slots),
         ] {
             if slot == Some(0) {
@@ -509,7 +515,10 @@ impl OfferOptions {
                     .is_some_and(|v| blank(v.as_str())),
             ),
             ("rtcp-mux", self.rtcp_mux.iter().any(|v| blank(v.as_str()))),
-            ("DTLS", self.dtls.as_ref().is_some_and(|v| blank(v.as_str()))),
+            (
+                "DTLS",
+                self.dtls.as_ref().is_some_and(|v| blank(v.as_str())),
+            ),
             ("SDES", self.sdes.iter().any(|v| blank(v.as_str()))),
             (
                 "ICE-lite",
@@ -517,7 +526,9 @@ impl OfferOptions {
             ),
             (
                 "DTLS-reverse",
-                self.dtls_reverse.as_ref().is_some_and(|v| blank(v.as_str())),
+                self.dtls_reverse
+                    .as_ref()
+                    .is_some_and(|v| blank(v.as_str())),
             ),
             (
                 "DTLS-fingerprint",
@@ -528,7 +539,9 @@ impl OfferOptions {
             ("OSRTP", self.osrtp.iter().any(|v| blank(v.as_str()))),
             (
                 "generate RTCP",
-                self.generate_rtcp.as_ref().is_some_and(|v| blank(v.as_str())),
+                self.generate_rtcp
+                    .as_ref()
+                    .is_some_and(|v| blank(v.as_str())),
             ),
             (
                 "endpoint-learning",
@@ -545,12 +558,16 @@ impl OfferOptions {
             ),
             (
                 "drop-traffic",
-                self.drop_traffic.as_ref().is_some_and(|v| blank(v.as_str())),
+                self.drop_traffic
+                    .as_ref()
+                    .is_some_and(|v| blank(v.as_str())),
             ),
             ("supports", self.supports.iter().any(|v| blank(v.as_str()))),
             (
                 "audio-player",
-                self.audio_player.as_ref().is_some_and(|v| blank(v.as_str())),
+                self.audio_player
+                    .as_ref()
+                    .is_some_and(|v| blank(v.as_str())),
             ),
             (
                 "sdp-media-remove",
@@ -582,9 +599,7 @@ impl OfferOptions {
             ("ignore", &c.ignore),
         ] {
             if list.iter().any(|s| blank(s)) {
-                return Err(invalid(format!(
-                    "option 'codec' has an empty '{op}' entry"
-                )));
+                return Err(invalid(format!("option 'codec' has an empty '{op}' entry")));
             }
         }
         let a = &self.sdp_attr;
