@@ -776,8 +776,9 @@ async fn play_dtmf_injects_telephone_events_with_inject_dtmf() {
         "Injecting RFC DTMF event #11 for 200 ms (vol -10) from 'tagA'",
         1,
     );
-    // The event goes out to B as A's media advances.
-    call.a.audio(30, PT_PCMU, 0x11).await;
+    // The event goes out to B as A's media advances (50 packets = 1 s of media, well past the
+    // 200 ms event, so a slow machine still sees the end packets).
+    call.a.audio(50, PT_PCMU, 0x11).await;
     let got = call.b.rtp_from(call.b.to).await;
     let ev = events(&got);
     assert!(ev.len() >= 5, "telephone-event packets at B: {ev:?}");

@@ -242,7 +242,7 @@ macro_rules! ng_options {
                     if $crate::message::options::OptionValue::is_set(&self.$field) {
                         r.need(since!($($maj, $min)?), || format!("option '{}'", $key));
                         let (v, what) = $crate::message::options::OptionValue::since(&self.$field);
-                        r.need(v, || format!("value {} of option '{}'", what, $key));
+                        r.need(v, || format!("{} of option '{}'", what, $key));
                     }
                 )*
                 r.newest()

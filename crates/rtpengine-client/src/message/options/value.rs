@@ -141,7 +141,7 @@ impl<T: Scalar> OptionValue for Option<T> {
     }
     fn since(&self) -> (Version, String) {
         self.as_ref()
-            .map(|v| (v.since(), v.describe()))
+            .map(|v| (v.since(), format!("value {}", v.describe())))
             .unwrap_or((Version::BASE, String::new()))
     }
 }
@@ -172,7 +172,7 @@ impl<T: Scalar> OptionValue for Vec<T> {
     }
     fn since(&self) -> (Version, String) {
         self.iter()
-            .map(|v| (v.since(), v.describe()))
+            .map(|v| (v.since(), format!("value {}", v.describe())))
             .max_by_key(|(s, _)| *s)
             .unwrap_or((Version::BASE, String::new()))
     }
