@@ -54,7 +54,7 @@ pub mod transport;
 
 pub use bencode::{Dict, Value};
 pub use client::{
-    Client, ClientBuilder, DEFAULT_LIST_LIMIT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT,
+    Client, ClientBuilder, EventStream, DEFAULT_LIST_LIMIT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT,
 };
 pub use error::{Error, Result};
 pub use message::commands::media::{
@@ -71,6 +71,7 @@ pub use message::commands::pubsub::{
     MediaLabel, PublishReply, SubscribeReply, SubscribeSources, TagMedia, TagMedias,
     UnsubscribeOptions,
 };
+pub use message::event::{DtmfEvent, NgEvent};
 pub use message::options::{CodecOptions, SdpAttr, SdpAttrSection, Substitution};
 pub use message::statistics::{InterfaceStats, Layer, Mos, PortUsage, ProxyStats, Statistics};
 pub use message::{

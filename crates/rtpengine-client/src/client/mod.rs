@@ -1,6 +1,8 @@
 //! The client handle.
 
 mod discover;
+mod events;
+pub use events::EventStream;
 mod media;
 mod newer;
 mod pubsub;
@@ -11,7 +13,6 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::time::Instant;
 use tracing::{debug, debug_span, Instrument};
 
 use crate::bencode::Dict;
@@ -19,10 +20,8 @@ use crate::error::{Error, Result};
 use crate::message::{
     check_result, check_version, encode_request, list_calls, new_cookie, request, AnswerOptions,
     CallStats, DeleteOptions, OfferOptions, QueryOptions, Request, SdpReply, Version,
-    MAX_UDP_PAYLOAD,
 };
-use crate::transport::udp::UdpTransport;
-use crate::transport::{RetransmitPolicy, Scheme, ServerUrl};
+use crate::transport::{Exchange, RetransmitPolicy, ServerUrl, Transport, TransportConfig};
 
 /// The deadline of a request unless set otherwise: 10 s, as in the seed client.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -63,7 +62,7 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 16_384;
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    transport: UdpTransport,
+    transport: Transport,
     settings: Arc<Settings>,
     timeout: Duration,
 }
@@ -156,25 +155,12 @@ impl ClientBuilder {
     /// [`Client::ping`] to check the server answers.
     pub async fn connect(self) -> Result<Client> {
         let url = ServerUrl::parse(&self.url)?;
-        match url.scheme {
-            Scheme::Udp => {}
-        }
-        let host_port = url.host_port();
-        let mut addrs = tokio::net::lookup_host(&host_port)
-            .await
-            .map_err(|e| Error::BadUrl {
-                url: self.url.clone(),
-                reason: format!("cannot resolve '{}': {e}", url.host),
-            })?;
-        let server = match self.bind {
-            Some(bind) => addrs.find(|a| a.is_ipv4() == bind.is_ipv4()),
-            None => addrs.next(),
-        }
-        .ok_or_else(|| Error::BadUrl {
-            url: self.url.clone(),
-            reason: format!("'{}' resolves to no usable address", url.host),
-        })?;
-        let transport = UdpTransport::open(server, self.bind, self.max_in_flight).await?;
+        let config = TransportConfig {
+            bind: self.bind,
+            max_in_flight: self.max_in_flight,
+        };
+        let transport = Transport::open(&url, &config).await?;
+        let server = transport.server();
         debug!(%url, %server, "rtpengine client ready");
         Ok(Client {
             transport,
@@ -351,71 +337,15 @@ impl Client {
             check_version(request, v)?;
         }
         request.validate()?;
-        let datagram = encode_request(&cookie, request, target)?;
-        self.exchange(request.command(), Bytes::from(cookie), datagram)
-            .instrument(span)
-            .await
-    }
-
-    async fn exchange(&self, command: &str, cookie: Bytes, datagram: Bytes) -> Result<Dict> {
-        if datagram.len() > MAX_UDP_PAYLOAD {
-            return Err(Error::RequestTooLarge {
-                reason: format!(
-                    "'{command}' request is {} bytes; a UDP datagram holds at most \
-                     {MAX_UDP_PAYLOAD}",
-                    datagram.len()
-                ),
-            });
-        }
-        let policy = &self.settings.retransmit;
-        let start = Instant::now();
-        // A deadline too far to represent is as good as none.
-        let deadline = start
-            .checked_add(self.timeout)
-            .unwrap_or_else(|| start + Duration::from_secs(100 * 365 * 86_400));
-        let mut registration = self.transport.register(cookie)?;
-        let mut attempts: u32 = 0;
-        loop {
-            self.transport.send(&datagram).await?;
-            attempts += 1;
-            if attempts > 1 {
-                debug!(attempts, "retransmitted");
-            }
-            let since_start = start.elapsed();
-            // A zero interval means no retransmission (as in `RetransmitPolicy::schedule`), not
-            // a send loop.
-            let interval = policy.interval(attempts);
-            let next = (since_start < policy.window && !interval.is_zero())
-                .then(|| Instant::now().checked_add(interval))
-                .flatten()
-                .filter(|at| *at < deadline && at.duration_since(start) <= policy.window)
-                .unwrap_or(deadline);
-            tokio::select! {
-                reply = &mut registration.rx => {
-                    return match reply {
-                        Ok(result) => {
-                            debug!(attempts, elapsed = ?start.elapsed(), "reply received");
-                            result
-                        }
-                        // The table entry was dropped without an answer: only the driver's
-                        // shutdown does that.
-                        Err(_) => Err(Error::Closed {
-                            reason: "the client's background task ended".to_owned(),
-                        }),
-                    };
-                }
-                () = tokio::time::sleep_until(next) => {
-                    if next >= deadline {
-                        debug!(attempts, "deadline passed");
-                        return Err(Error::Timeout {
-                            server: self.settings.server_label.clone(),
-                            command: command.to_owned(),
-                            attempts,
-                            elapsed: self.timeout,
-                        });
-                    }
-                }
-            }
-        }
+        let message = encode_request(&cookie, request, target)?;
+        let exchange = Exchange {
+            command: request.command(),
+            cookie: Bytes::from(cookie),
+            message,
+            timeout: self.timeout,
+            retransmit: &self.settings.retransmit,
+            server_label: &self.settings.server_label,
+        };
+        self.transport.exchange(exchange).instrument(span).await
     }
 }

@@ -6,6 +6,8 @@ pub mod options;
 
 pub mod commands;
 pub mod cookie;
+pub mod event;
+pub mod framing;
 pub mod reply;
 pub mod request;
 pub mod statistics;

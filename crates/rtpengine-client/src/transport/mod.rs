@@ -1,9 +1,169 @@
-//! Transports (tokio). Only UDP for now; the client matches replies by cookie whatever the
-//! transport.
+//! Transports (tokio). Each one carries `cookie SP dict` messages to one rtpengine and matches
+//! replies to requests by cookie through the shared in-flight table.
 
+pub(crate) mod inflight;
 pub mod retransmit;
+pub(crate) mod tcp;
 pub(crate) mod udp;
 pub mod url;
 
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::oneshot;
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
+
 pub use retransmit::RetransmitPolicy;
 pub use url::{Scheme, ServerUrl, DEFAULT_PORT};
+
+use crate::bencode::Dict;
+use crate::error::{Error, Result};
+
+/// One request as a transport sees it.
+pub(crate) struct Exchange<'a> {
+    /// The NG command (for errors and logs).
+    pub(crate) command: &'a str,
+    /// The request's cookie.
+    pub(crate) cookie: Bytes,
+    /// The whole message, `cookie SP dict`.
+    pub(crate) message: Bytes,
+    /// The whole deadline.
+    pub(crate) timeout: Duration,
+    /// When to send again (datagram transports only).
+    pub(crate) retransmit: &'a RetransmitPolicy,
+    /// The server, as errors name it.
+    pub(crate) server_label: &'a str,
+}
+
+impl Exchange<'_> {
+    /// The deadline for a request started at `start` (a deadline too far to represent is as
+    /// good as none).
+    pub(crate) fn deadline(&self, start: Instant) -> Instant {
+        start
+            .checked_add(self.timeout)
+            .unwrap_or_else(|| start + Duration::from_secs(100 * 365 * 86_400))
+    }
+
+    /// The timeout error of this request.
+    pub(crate) fn timeout(&self, attempts: u32) -> Error {
+        Error::Timeout {
+            server: self.server_label.to_owned(),
+            command: self.command.to_owned(),
+            attempts,
+            elapsed: self.timeout,
+        }
+    }
+
+    /// What the waiter received.
+    pub(crate) fn received(
+        &self,
+        reply: std::result::Result<Result<Dict>, oneshot::error::RecvError>,
+    ) -> Result<Dict> {
+        match reply {
+            Ok(result) => result,
+            // The table entry was dropped without an answer: only the driver's shutdown does
+            // that.
+            Err(_) => Err(Error::Closed {
+                reason: "the client's background task ended".to_owned(),
+            }),
+        }
+    }
+}
+
+/// Aborts a driver task when the last handle goes.
+pub(crate) struct DriverGuard(pub(crate) AbortHandle);
+
+impl Drop for DriverGuard {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// What every transport is opened with.
+#[derive(Debug, Clone)]
+pub(crate) struct TransportConfig {
+    /// Local address to bind (UDP) or connect from (streams).
+    pub(crate) bind: Option<SocketAddr>,
+    /// In-flight table bound.
+    pub(crate) max_in_flight: usize,
+}
+
+/// Resolves `url`'s host to one address (of `bind`'s family when one is given).
+pub(crate) async fn resolve(url: &ServerUrl, bind: Option<SocketAddr>) -> Result<SocketAddr> {
+    let mut addrs = tokio::net::lookup_host(url.host_port())
+        .await
+        .map_err(|e| Error::BadUrl {
+            url: url.to_string(),
+            reason: format!("cannot resolve '{}': {e}", url.host),
+        })?;
+    match bind {
+        Some(bind) => addrs.find(|a| a.is_ipv4() == bind.is_ipv4()),
+        None => addrs.next(),
+    }
+    .ok_or_else(|| Error::BadUrl {
+        url: url.to_string(),
+        reason: format!("'{}' resolves to no usable address", url.host),
+    })
+}
+
+/// The transport of one client: a cheap, cloneable handle on its background task(s).
+#[derive(Clone)]
+pub(crate) enum Transport {
+    /// Datagrams with retransmission.
+    Udp(udp::UdpTransport),
+    /// One persistent TCP connection, reconnected when it breaks.
+    Tcp(tcp::TcpTransport),
+}
+
+impl Transport {
+    /// Opens the transport `url` names.
+    pub(crate) async fn open(url: &ServerUrl, config: &TransportConfig) -> Result<Self> {
+        match url.scheme {
+            Scheme::Udp => {
+                let server = resolve(url, config.bind).await?;
+                Ok(Self::Udp(
+                    udp::UdpTransport::open(server, config.bind, config.max_in_flight).await?,
+                ))
+            }
+            Scheme::Tcp => Ok(Self::Tcp(tcp::TcpTransport::open(url, config).await?)),
+            other => Err(Error::BadUrl {
+                url: url.to_string(),
+                reason: format!("the {} transport is not available yet", other.as_str()),
+            }),
+        }
+    }
+
+    /// Sends one request and waits for its reply within its deadline.
+    pub(crate) async fn exchange(&self, ex: Exchange<'_>) -> Result<Dict> {
+        match self {
+            Self::Udp(t) => t.exchange(ex).await,
+            Self::Tcp(t) => t.exchange(ex).await,
+        }
+    }
+
+    /// The server's address.
+    pub(crate) fn server(&self) -> SocketAddr {
+        match self {
+            Self::Udp(t) => t.server(),
+            Self::Tcp(t) => t.server(),
+        }
+    }
+
+    /// The local address (for a stream transport: of the current connection).
+    pub(crate) fn local_addr(&self) -> Result<SocketAddr> {
+        match self {
+            Self::Udp(t) => t.local_addr(),
+            Self::Tcp(t) => t.local_addr(),
+        }
+    }
+
+    /// Requests waiting for a reply.
+    pub(crate) fn in_flight(&self) -> usize {
+        match self {
+            Self::Udp(t) => t.in_flight(),
+            Self::Tcp(t) => t.in_flight(),
+        }
+    }
+}

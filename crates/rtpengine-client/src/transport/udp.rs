@@ -1,54 +1,32 @@
-//! NG over UDP: one socket per client, one driver task reading replies, an in-flight table keyed
-//! by cookie.
+//! NG over UDP: one socket per client, one driver task reading replies, the in-flight table keyed
+//! by cookie, retransmission of the same bytes with the same cookie.
 //!
 //! Callers register their cookie, send (and re-send) the datagram themselves and wait on a
 //! oneshot. The driver task only receives: it drops datagrams from foreign addresses,
 //! undecodable ones and unknown cookies (late or duplicate replies) with a debug log, and hands
-//! every other reply to its waiter. The table lock is never held across an await.
+//! every other reply to its waiter.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use tokio::net::UdpSocket;
-use tokio::sync::oneshot;
-use tokio::task::AbortHandle;
+use tokio::time::Instant;
 use tracing::{debug, warn};
 
+use super::inflight::InFlight;
+use super::{DriverGuard, Exchange};
 use crate::bencode::Dict;
 use crate::error::{Error, Result};
-use crate::message::parse_message;
+use crate::message::{parse_message, MAX_UDP_PAYLOAD};
 
 /// The largest datagram the daemon (and we) read.
 const RECV_BUFFER: usize = 65_536;
 
-type Waiter = oneshot::Sender<Result<Dict>>;
-
 struct Shared {
     socket: UdpSocket,
     server: SocketAddr,
-    max_in_flight: usize,
-    pending: Mutex<HashMap<Bytes, Waiter>>,
-    /// Set once when the socket fails for good; every later request gets it.
-    dead: OnceLock<Error>,
-}
-
-impl Shared {
-    fn pending(&self) -> MutexGuard<'_, HashMap<Bytes, Waiter>> {
-        // A panic while holding this lock cannot leave the map inconsistent (single inserts and
-        // removes), so a poisoned lock is still usable.
-        self.pending.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// Aborts the driver when the last handle goes.
-struct DriverGuard(AbortHandle);
-
-impl Drop for DriverGuard {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
+    inflight: InFlight,
 }
 
 /// A cheap, cloneable handle on one UDP socket and its driver task.
@@ -76,9 +54,7 @@ impl UdpTransport {
         let shared = Arc::new(Shared {
             socket,
             server,
-            max_in_flight: max_in_flight.max(1),
-            pending: Mutex::new(HashMap::new()),
-            dead: OnceLock::new(),
+            inflight: InFlight::new(max_in_flight),
         });
         let task = tokio::spawn(drive(Arc::clone(&shared)));
         Ok(Self {
@@ -100,38 +76,11 @@ impl UdpTransport {
 
     /// Number of requests waiting for a reply.
     pub(crate) fn in_flight(&self) -> usize {
-        self.shared.pending().len()
-    }
-
-    /// Registers `cookie`; the returned guard unregisters it when dropped.
-    pub(crate) fn register(&self, cookie: Bytes) -> Result<Registration> {
-        if let Some(err) = self.shared.dead.get() {
-            return Err(err.clone());
-        }
-        let (tx, rx) = oneshot::channel();
-        {
-            let mut pending = self.shared.pending();
-            if pending.len() >= self.shared.max_in_flight {
-                return Err(Error::TooManyInFlight {
-                    limit: self.shared.max_in_flight,
-                });
-            }
-            if pending.contains_key(&cookie) {
-                return Err(Error::InvalidRequest {
-                    reason: "cookie already in flight".to_owned(),
-                });
-            }
-            pending.insert(cookie.clone(), tx);
-        }
-        Ok(Registration {
-            shared: Arc::clone(&self.shared),
-            cookie,
-            rx,
-        })
+        self.shared.inflight.len()
     }
 
     /// Sends one datagram to the server.
-    pub(crate) async fn send(&self, datagram: &[u8]) -> Result<()> {
+    async fn send(&self, datagram: &[u8]) -> Result<()> {
         let sent = self
             .shared
             .socket
@@ -146,19 +95,54 @@ impl UdpTransport {
         }
         Ok(())
     }
-}
 
-/// An entry in the in-flight table, removed when this is dropped (reply, timeout or the caller
-/// giving up).
-pub(crate) struct Registration {
-    shared: Arc<Shared>,
-    cookie: Bytes,
-    pub(crate) rx: oneshot::Receiver<Result<Dict>>,
-}
-
-impl Drop for Registration {
-    fn drop(&mut self) {
-        self.shared.pending().remove(&self.cookie);
+    /// Sends the request and its retransmissions until a reply arrives or the deadline passes.
+    pub(crate) async fn exchange(&self, ex: Exchange<'_>) -> Result<Dict> {
+        if ex.message.len() > MAX_UDP_PAYLOAD {
+            return Err(Error::RequestTooLarge {
+                reason: format!(
+                    "'{}' request is {} bytes; a UDP datagram holds at most {MAX_UDP_PAYLOAD}",
+                    ex.command,
+                    ex.message.len()
+                ),
+            });
+        }
+        let policy = ex.retransmit;
+        let start = Instant::now();
+        let deadline = ex.deadline(start);
+        let mut registration = self
+            .shared
+            .inflight
+            .register(ex.cookie.clone(), Bytes::new())?;
+        let mut attempts: u32 = 0;
+        loop {
+            self.send(&ex.message).await?;
+            attempts += 1;
+            if attempts > 1 {
+                debug!(attempts, "retransmitted");
+            }
+            let since_start = start.elapsed();
+            // A zero interval means no retransmission (as in `RetransmitPolicy::schedule`), not
+            // a send loop.
+            let interval = policy.interval(attempts);
+            let next = (since_start < policy.window && !interval.is_zero())
+                .then(|| Instant::now().checked_add(interval))
+                .flatten()
+                .filter(|at| *at < deadline && at.duration_since(start) <= policy.window)
+                .unwrap_or(deadline);
+            tokio::select! {
+                reply = &mut registration.rx => {
+                    debug!(attempts, elapsed = ?start.elapsed(), "reply received");
+                    return ex.received(reply);
+                }
+                () = tokio::time::sleep_until(next) => {
+                    if next >= deadline {
+                        debug!(attempts, "deadline passed");
+                        return Err(ex.timeout(attempts));
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -174,11 +158,7 @@ async fn drive(shared: Arc<Shared>) {
             Err(e) => {
                 let err = Error::io("receiving from the NG socket", e);
                 warn!(error = %err, "UDP socket failed; failing every request in flight");
-                let _ = shared.dead.set(err.clone());
-                let waiters: Vec<Waiter> = shared.pending().drain().map(|(_, w)| w).collect();
-                for w in waiters {
-                    let _ = w.send(Err(err.clone()));
-                }
+                shared.inflight.kill(err);
                 return;
             }
         };
@@ -188,23 +168,11 @@ async fn drive(shared: Arc<Shared>) {
         }
         // Copy out exactly this datagram, so a held reply never pins a 64 KiB buffer.
         let datagram = Bytes::copy_from_slice(&buf[..len]);
-        let (cookie, dict) = match parse_message(&datagram) {
-            Ok(v) => v,
-            Err(e) => {
-                debug!(len, error = %e, "dropping undecodable datagram");
-                continue;
+        match parse_message(&datagram) {
+            Ok((cookie, dict)) => {
+                shared.inflight.complete(&cookie, dict);
             }
-        };
-        let waiter = shared.pending().remove(&cookie);
-        match waiter {
-            Some(w) => {
-                // The caller may have given up in the meantime; nothing to do then.
-                let _ = w.send(Ok(dict));
-            }
-            None => debug!(
-                cookie = %cookie.escape_ascii(),
-                "dropping reply with unknown cookie (late, duplicate or foreign)"
-            ),
+            Err(e) => debug!(len, error = %e, "dropping undecodable datagram"),
         }
     }
 }

@@ -12,8 +12,51 @@ pub const DEFAULT_PORT: u16 = 2223;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Scheme {
-    /// NG over UDP (`udp://`).
+    /// NG over UDP (`udp://`, default port 2223).
     Udp,
+    /// NG over TCP (`tcp://`, default port 2223): no framing, messages end with their dictionary.
+    Tcp,
+    /// NG over WebSocket (`ws://`, default port 80), subprotocol `ng.rtpengine.com`.
+    Ws,
+    /// NG over WebSocket with TLS (`wss://`, default port 443).
+    Wss,
+    /// NG over HTTP `POST /ng` (`http://`, default port 80).
+    Http,
+    /// NG over HTTPS `POST /ng` (`https://`, default port 443).
+    Https,
+}
+
+impl Scheme {
+    /// The scheme's name in URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Udp => "udp",
+            Self::Tcp => "tcp",
+            Self::Ws => "ws",
+            Self::Wss => "wss",
+            Self::Http => "http",
+            Self::Https => "https",
+        }
+    }
+
+    /// The port used when the URL names none.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Self::Udp | Self::Tcp => DEFAULT_PORT,
+            Self::Ws | Self::Http => 80,
+            Self::Wss | Self::Https => 443,
+        }
+    }
+
+    /// True for the schemes that run over TLS.
+    pub fn is_tls(self) -> bool {
+        matches!(self, Self::Wss | Self::Https)
+    }
+
+    /// True for the schemes whose URL may carry a path.
+    fn takes_path(self) -> bool {
+        matches!(self, Self::Ws | Self::Wss | Self::Http | Self::Https)
+    }
 }
 
 /// A parsed server URL.
@@ -23,13 +66,16 @@ pub struct ServerUrl {
     pub scheme: Scheme,
     /// Host name or address literal (IPv6 without brackets).
     pub host: String,
-    /// Port ([`DEFAULT_PORT`] when the URL has none).
+    /// Port (the scheme's default when the URL has none).
     pub port: u16,
+    /// The path for HTTP (`/ng` by default) and WebSocket (`/` by default); empty otherwise.
+    pub path: String,
 }
 
 impl ServerUrl {
-    /// Parses `udp://host[:port]`; the host is a name, an IPv4 address or a bracketed IPv6
-    /// address (`udp://[::1]:2223`).
+    /// Parses `scheme://host[:port][/path]`; the host is a name, an IPv4 address or a bracketed
+    /// IPv6 address (`udp://[::1]:2223`). Schemes: `udp`, `tcp`, `ws`, `wss`, `http`, `https`;
+    /// only HTTP and WebSocket URLs may have a path.
     pub fn parse(url: &str) -> Result<Self, Error> {
         let bad = |reason: &str| Error::BadUrl {
             url: url.to_owned(),
@@ -40,17 +86,36 @@ impl ServerUrl {
             .ok_or_else(|| bad("expected scheme://host[:port], e.g. udp://127.0.0.1:2223"))?;
         let scheme = match scheme.to_ascii_lowercase().as_str() {
             "udp" => Scheme::Udp,
+            "tcp" => Scheme::Tcp,
+            "ws" => Scheme::Ws,
+            "wss" => Scheme::Wss,
+            "http" => Scheme::Http,
+            "https" => Scheme::Https,
             other => {
                 return Err(bad(&format!(
-                    "unsupported scheme '{other}' (supported: udp)"
+                    "unsupported scheme '{other}' (supported: udp, tcp, ws, wss, http, https)"
                 )))
             }
         };
-        let rest = rest.strip_suffix('/').unwrap_or(rest);
-        if rest.contains(['/', '?', '#', '@']) {
-            return Err(bad("a path, query, fragment or user part is not allowed"));
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        let path = if path == "/" && !scheme.takes_path() {
+            ""
+        } else {
+            path
+        };
+        if !path.is_empty() && !scheme.takes_path() {
+            return Err(bad(&format!(
+                "a path is not allowed in a {} URL",
+                scheme.as_str()
+            )));
         }
-        let (host, port) = if let Some(after) = rest.strip_prefix('[') {
+        if authority.contains(['?', '#', '@']) || path.contains(['?', '#']) {
+            return Err(bad("a query, fragment or user part is not allowed"));
+        }
+        let (host, port) = if let Some(after) = authority.strip_prefix('[') {
             let (host, tail) = after
                 .split_once(']')
                 .ok_or_else(|| bad("unclosed '[' in IPv6 address"))?;
@@ -66,28 +131,34 @@ impl ServerUrl {
             };
             (host, port)
         } else {
-            match rest.rsplit_once(':') {
+            match authority.rsplit_once(':') {
                 Some((h, _)) if h.contains(':') => {
                     return Err(bad("IPv6 addresses must be in brackets: udp://[::1]:2223"))
                 }
                 Some((h, p)) => (h, Some(p)),
-                None => (rest, None),
+                None => (authority, None),
             }
         };
         if host.is_empty() {
             return Err(bad("missing host"));
         }
         let port = match port {
-            None => DEFAULT_PORT,
+            None => scheme.default_port(),
             Some(p) => match p.parse::<u16>() {
                 Ok(0) | Err(_) => return Err(bad(&format!("invalid port '{p}'"))),
                 Ok(p) => p,
             },
         };
+        let path = match (scheme, path) {
+            (Scheme::Http | Scheme::Https, "") => "/ng".to_owned(),
+            (Scheme::Ws | Scheme::Wss, "") => "/".to_owned(),
+            (_, p) => p.to_owned(),
+        };
         Ok(Self {
             scheme,
             host: host.to_owned(),
             port,
+            path,
         })
     }
 
@@ -110,10 +181,13 @@ impl FromStr for ServerUrl {
 
 impl fmt::Display for ServerUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let scheme = match self.scheme {
-            Scheme::Udp => "udp",
-        };
-        write!(f, "{scheme}://{}", self.host_port())
+        write!(
+            f,
+            "{}://{}{}",
+            self.scheme.as_str(),
+            self.host_port(),
+            self.path
+        )
     }
 }
 
@@ -134,13 +208,25 @@ mod tests {
         let u = ServerUrl::parse("udp://[2001:db8::1]").unwrap();
         assert_eq!(u.port, 2223);
         assert!(ServerUrl::parse("udp://h:1/").is_ok());
+        let u = ServerUrl::parse("tcp://h").unwrap();
+        assert_eq!((u.scheme, u.port, u.path.as_str()), (Scheme::Tcp, 2223, ""));
+        let u = ServerUrl::parse("http://h:8080").unwrap();
+        assert_eq!((u.port, u.path.as_str()), (8080, "/ng"));
+        assert_eq!(u.to_string(), "http://h:8080/ng");
+        let u = ServerUrl::parse("https://h/custom/ng").unwrap();
+        assert_eq!((u.port, u.path.as_str()), (443, "/custom/ng"));
+        let u = ServerUrl::parse("wss://[::1]").unwrap();
+        assert_eq!(
+            (u.port, u.path.as_str(), u.scheme.is_tls()),
+            (443, "/", true)
+        );
     }
 
     #[test]
     fn bad_urls_say_why() {
         for (url, why) in [
             ("127.0.0.1:2223", "scheme"),
-            ("tcp://h:1", "unsupported scheme 'tcp'"),
+            ("sip://h:1", "unsupported scheme 'sip'"),
             ("udp://", "missing host"),
             ("udp://:2223", "missing host"),
             ("udp://h:0", "invalid port"),
@@ -150,6 +236,8 @@ mod tests {
             ("udp://[::1", "unclosed"),
             ("udp://[nope]:1", "not an IPv6"),
             ("udp://h:1/ng", "path"),
+            ("tcp://h:1/ng", "path"),
+            ("http://h:1/ng?x", "query"),
         ] {
             let err = ServerUrl::parse(url).unwrap_err();
             assert!(

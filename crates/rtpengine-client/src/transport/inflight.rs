@@ -1,0 +1,149 @@
+//! The in-flight table shared by every transport: cookie → the waiting caller.
+//!
+//! Bounded; an entry is removed when its reply arrives, when its caller gives up (the
+//! [`Registration`] guard is dropped: timeout or cancellation) and when the connection dies (one
+//! cloneable error fanned out to every waiter). The lock is never held across an await.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use bytes::Bytes;
+use tokio::sync::oneshot;
+use tracing::debug;
+
+use crate::bencode::Dict;
+use crate::error::{Error, Result};
+
+type Waiter = oneshot::Sender<Result<Dict>>;
+
+/// The table. Cheap to share (`Arc` inside).
+#[derive(Clone)]
+pub(crate) struct InFlight {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    max: usize,
+    pending: Mutex<HashMap<Bytes, Entry>>,
+    /// Set once when the transport fails for good; every later request gets it.
+    dead: OnceLock<Error>,
+}
+
+struct Entry {
+    waiter: Waiter,
+    /// The request bytes, for transports that re-send after a reconnect.
+    message: Bytes,
+}
+
+impl InFlight {
+    pub(crate) fn new(max: usize) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                max: max.max(1),
+                pending: Mutex::new(HashMap::new()),
+                dead: OnceLock::new(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<Bytes, Entry>> {
+        // Single inserts and removes cannot leave the map inconsistent, so a poisoned lock is
+        // still usable.
+        self.inner.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Requests waiting right now.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Registers `cookie`; the guard unregisters it when dropped.
+    pub(crate) fn register(&self, cookie: Bytes, message: Bytes) -> Result<Registration> {
+        if let Some(err) = self.inner.dead.get() {
+            return Err(err.clone());
+        }
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut pending = self.lock();
+            if pending.len() >= self.inner.max {
+                return Err(Error::TooManyInFlight {
+                    limit: self.inner.max,
+                });
+            }
+            if pending.contains_key(&cookie) {
+                return Err(Error::InvalidRequest {
+                    reason: "cookie already in flight".to_owned(),
+                });
+            }
+            pending.insert(
+                cookie.clone(),
+                Entry {
+                    waiter: tx,
+                    message,
+                },
+            );
+        }
+        Ok(Registration {
+            table: self.clone(),
+            cookie,
+            rx,
+        })
+    }
+
+    /// Hands a reply to its waiter. Returns false when no request has this cookie (a late,
+    /// duplicate or foreign reply).
+    pub(crate) fn complete(&self, cookie: &[u8], reply: Dict) -> bool {
+        let entry = self.lock().remove(cookie);
+        match entry {
+            Some(e) => {
+                // The caller may have given up in the meantime; nothing to do then.
+                let _ = e.waiter.send(Ok(reply));
+                true
+            }
+            None => {
+                debug!(
+                    cookie = %cookie.escape_ascii(),
+                    "dropping reply with unknown cookie (late, duplicate or foreign)"
+                );
+                false
+            }
+        }
+    }
+
+    /// Fails every waiting request with `err` (the table stays usable).
+    pub(crate) fn fail_all(&self, err: &Error) {
+        let entries: Vec<Entry> = self.lock().drain().map(|(_, e)| e).collect();
+        for e in entries {
+            let _ = e.waiter.send(Err(err.clone()));
+        }
+    }
+
+    /// Fails every waiting request and every later one with `err`.
+    pub(crate) fn kill(&self, err: Error) {
+        let _ = self.inner.dead.set(err.clone());
+        self.fail_all(&err);
+    }
+
+    /// The request bytes of every waiting request whose caller is still there (for a re-send
+    /// after a reconnect).
+    pub(crate) fn messages(&self) -> Vec<Bytes> {
+        self.lock()
+            .values()
+            .filter(|e| !e.waiter.is_closed())
+            .map(|e| e.message.clone())
+            .collect()
+    }
+}
+
+/// An entry of the table, removed when this is dropped.
+pub(crate) struct Registration {
+    table: InFlight,
+    cookie: Bytes,
+    pub(crate) rx: oneshot::Receiver<Result<Dict>>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.table.lock().remove(&self.cookie);
+    }
+}

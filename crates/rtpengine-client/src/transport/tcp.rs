@@ -1,0 +1,301 @@
+//! NG over TCP: one persistent connection carrying many requests, reconnected when it breaks.
+//!
+//! The driver task owns the connection. Callers register their cookie (with the request bytes)
+//! in the in-flight table and hand the message to the driver, which writes each one whole with a
+//! single `write_all` (the daemon drops a connection holding more than 1,024 bytes of a partial
+//! message) and never half-closes. Replies are split with the bencode framing and matched by
+//! cookie; unsolicited `notify` messages go to the event channel. When the connection breaks the
+//! driver reconnects with backoff and re-sends every request still waiting, with the same cookie
+//! (the daemon's cookie cache makes that safe); requests that see no reply by their deadline end
+//! with [`Error::Timeout`].
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::{broadcast, mpsc};
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
+
+use super::inflight::InFlight;
+use super::{resolve, DriverGuard, Exchange, ServerUrl, TransportConfig};
+use crate::bencode::Dict;
+use crate::error::{Error, Result};
+use crate::message::event::NgEvent;
+use crate::message::framing::message_len;
+use crate::message::parse_message;
+
+/// The largest message accepted from the daemon; a longer one means the stream is broken.
+const MAX_MESSAGE: usize = 64 * 1024 * 1024;
+/// First and longest pause between reconnection attempts.
+const BACKOFF_MIN: Duration = Duration::from_millis(50);
+const BACKOFF_MAX: Duration = Duration::from_secs(2);
+/// Events kept for slow event readers.
+const EVENT_BUFFER: usize = 1024;
+
+struct Shared {
+    server: SocketAddr,
+    label: String,
+    inflight: InFlight,
+    outbox: mpsc::UnboundedSender<Bytes>,
+    events: broadcast::Sender<NgEvent>,
+    state: Mutex<ConnState>,
+}
+
+#[derive(Default)]
+struct ConnState {
+    local: Option<SocketAddr>,
+    connects: u64,
+    last_error: Option<String>,
+}
+
+/// A cheap, cloneable handle on one TCP NG connection and its driver task.
+#[derive(Clone)]
+pub(crate) struct TcpTransport {
+    shared: Arc<Shared>,
+    _driver: Arc<DriverGuard>,
+}
+
+impl TcpTransport {
+    /// Resolves the server, connects once (so a wrong address fails here, clearly) and starts
+    /// the driver task.
+    pub(crate) async fn open(url: &ServerUrl, config: &TransportConfig) -> Result<Self> {
+        let server = resolve(url, config.bind).await?;
+        let stream = connect(server, config.bind).await?;
+        let (outbox, inbox) = mpsc::unbounded_channel();
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let shared = Arc::new(Shared {
+            server,
+            label: format!("tcp://{server}"),
+            inflight: InFlight::new(config.max_in_flight),
+            outbox,
+            events,
+            state: Mutex::new(ConnState::default()),
+        });
+        let task = tokio::spawn(drive(Arc::clone(&shared), stream, inbox, config.bind));
+        Ok(Self {
+            shared,
+            _driver: Arc::new(DriverGuard(task.abort_handle())),
+        })
+    }
+
+    pub(crate) fn server(&self) -> SocketAddr {
+        self.shared.server
+    }
+
+    pub(crate) fn local_addr(&self) -> Result<SocketAddr> {
+        let state = self.shared.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.local.ok_or_else(|| {
+            Error::io(
+                format!("no connection to {}", self.shared.label),
+                std::io::Error::from(std::io::ErrorKind::NotConnected),
+            )
+        })
+    }
+
+    pub(crate) fn in_flight(&self) -> usize {
+        self.shared.inflight.len()
+    }
+
+    /// How many times the connection was (re)established.
+    pub(crate) fn connects(&self) -> u64 {
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .connects
+    }
+
+    /// A receiver of the unsolicited messages the daemon pushes on this connection.
+    pub(crate) fn events(&self) -> broadcast::Receiver<NgEvent> {
+        self.shared.events.subscribe()
+    }
+
+    /// Sends the request once (and again after a reconnect) and waits for its reply.
+    pub(crate) async fn exchange(&self, ex: Exchange<'_>) -> Result<Dict> {
+        let start = Instant::now();
+        let deadline = ex.deadline(start);
+        let mut registration = self
+            .shared
+            .inflight
+            .register(ex.cookie.clone(), ex.message.clone())?;
+        self.shared
+            .outbox
+            .send(ex.message.clone())
+            .map_err(|_| Error::Closed {
+                reason: "the TCP connection task ended".to_owned(),
+            })?;
+        tokio::select! {
+            reply = &mut registration.rx => {
+                debug!(elapsed = ?start.elapsed(), "reply received");
+                ex.received(reply)
+            }
+            () = tokio::time::sleep_until(deadline) => {
+                let state = self.shared.state.lock().unwrap_or_else(|e| e.into_inner());
+                debug!(connected = state.local.is_some(), last_error = ?state.last_error, "deadline passed");
+                Err(ex.timeout(1))
+            }
+        }
+    }
+}
+
+async fn connect(server: SocketAddr, bind: Option<SocketAddr>) -> Result<TcpStream> {
+    let socket = if server.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .map_err(|e| Error::io("creating a TCP socket", e))?;
+    // A big send buffer lets each request leave in one write.
+    let _ = socket.set_send_buffer_size(4 * 1024 * 1024);
+    if let Some(bind) = bind {
+        socket
+            .bind(SocketAddr::new(bind.ip(), 0))
+            .map_err(|e| Error::io(format!("binding to {}", bind.ip()), e))?;
+    }
+    let stream = socket
+        .connect(server)
+        .await
+        .map_err(|e| Error::io(format!("connecting to tcp://{server}"), e))?;
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
+async fn drive(
+    shared: Arc<Shared>,
+    first: TcpStream,
+    mut inbox: mpsc::UnboundedReceiver<Bytes>,
+    bind: Option<SocketAddr>,
+) {
+    let mut stream = Some(first);
+    let mut backoff = BACKOFF_MIN;
+    loop {
+        let conn = match stream.take() {
+            Some(s) => s,
+            None => match connect(shared.server, bind).await {
+                Ok(s) => {
+                    info!(server = %shared.label, "reconnected");
+                    s
+                }
+                Err(e) => {
+                    debug!(error = %e, ?backoff, "reconnect failed");
+                    set_error(&shared, e.to_string());
+                    // Keep taking messages so senders never block; they are re-sent from the
+                    // in-flight table once connected.
+                    let pause = tokio::time::sleep(backoff);
+                    tokio::pin!(pause);
+                    loop {
+                        tokio::select! {
+                            () = &mut pause => break,
+                            msg = inbox.recv() => if msg.is_none() { return },
+                        }
+                    }
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                    continue;
+                }
+            },
+        };
+        backoff = BACKOFF_MIN;
+        {
+            let mut state = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+            state.local = conn.local_addr().ok();
+            state.connects += 1;
+        }
+        // Everything queued so far is in the table too: drop the queue and send the table, so
+        // each waiting request goes out on this connection. (Drain first, then read the table:
+        // a request registered in between is then sent twice with one cookie, which the daemon
+        // answers once; the other order could lose it.)
+        while inbox.try_recv().is_ok() {}
+        let pending = shared.inflight.messages();
+        match serve(&shared, conn, &mut inbox, pending).await {
+            Ok(()) => return, // every handle is gone
+            Err(e) => {
+                warn!(server = %shared.label, error = %e, "connection lost; reconnecting");
+                set_error(&shared, e.to_string());
+                let mut state = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+                state.local = None;
+            }
+        }
+    }
+}
+
+fn set_error(shared: &Shared, error: String) {
+    shared
+        .state
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .last_error = Some(error);
+}
+
+/// Runs one connection until it breaks (`Err`) or every handle is gone (`Ok`).
+async fn serve(
+    shared: &Shared,
+    conn: TcpStream,
+    inbox: &mut mpsc::UnboundedReceiver<Bytes>,
+    resend: Vec<Bytes>,
+) -> std::io::Result<()> {
+    let (mut reader, mut writer) = conn.into_split();
+    if !resend.is_empty() {
+        debug!(count = resend.len(), "re-sending requests still waiting");
+    }
+    for msg in resend {
+        writer.write_all(&msg).await?;
+    }
+    let mut buf = BytesMut::with_capacity(64 * 1024);
+    loop {
+        tokio::select! {
+            msg = inbox.recv() => match msg {
+                Some(msg) => writer.write_all(&msg).await?,
+                None => return Ok(()),
+            },
+            read = reader.read_buf(&mut buf) => {
+                if read? == 0 {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the daemon closed the connection",
+                    ));
+                }
+                route_messages(shared, &mut buf)?;
+            }
+        }
+    }
+}
+
+/// Hands every complete message in `buf` to its waiter (or to the event channel).
+fn route_messages(shared: &Shared, buf: &mut BytesMut) -> std::io::Result<()> {
+    loop {
+        let len = match message_len(buf) {
+            Ok(Some(len)) => len,
+            Ok(None) if buf.len() > MAX_MESSAGE => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("a message longer than {MAX_MESSAGE} bytes"),
+                ))
+            }
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                // Nothing after this point can be framed: drop the connection.
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("undecodable data on the NG stream: {e}"),
+                ));
+            }
+        };
+        let message = buf.split_to(len).freeze();
+        let Ok((cookie, dict)) = parse_message(&message) else {
+            continue; // cannot happen: message_len validated it
+        };
+        if dict.contains_key("notify") && !dict.contains_key("result") {
+            if let Some(event) = NgEvent::from_dict(dict) {
+                debug!(kind = %event.kind, "event received");
+                // No receiver is fine: nobody listens for events.
+                let _ = shared.events.send(event);
+            }
+            continue;
+        }
+        shared.inflight.complete(&cookie, dict);
+    }
+}
