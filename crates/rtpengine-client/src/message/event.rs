@@ -106,7 +106,7 @@ mod tests {
     #[test]
     fn dtmf_notification() {
         let msg = Bytes::from_static(
-            b"0123456789abcdef d6:notify5:onDTMF4:datad4:tagsl1:A1:Be6:callid8:dtmfcall\
+            b"0123456789abcdef d6:notify6:onDTMF4:datad4:tagsl1:A1:Be6:callid8:dtmfcall\
               10:source_tag1:A4:type4:DTMF9:source_ip9:127.0.0.19:timestampi1795689668e\
               5:eventi11e8:durationi100e6:volumei10eee",
         );
