@@ -923,7 +923,7 @@ async fn bad_urls_are_explained() {
         ),
         ("udp://no-such-host.invalid:2223", "cannot resolve"),
         ("127.0.0.1:2223", "scheme"),
-        ("http://127.0.0.1:2223", "unsupported scheme"),
+        ("sip://127.0.0.1:2223", "unsupported scheme"),
         ("udp://", "missing host"),
         ("udp://127.0.0.1:0", "invalid port"),
         ("udp://::1:2223", "brackets"),
