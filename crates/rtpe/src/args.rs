@@ -14,7 +14,14 @@ use rtpengine_client::{
     ServerUrl, TransportProtocol,
 };
 
+pub(crate) use crate::control::{
+    BlockDtmfCmd, MediaCmd, PlayDtmfCmd, PlayMediaCmd, RecordingCmd, StopMediaCmd,
+};
 pub(crate) use crate::media::MediaArgs;
+pub(crate) use crate::session::{
+    CliCmd, ConnectCmd, CreateAnswerCmd, CreateCmd, InjectCmd, MeshCmd, PublishCmd,
+    SubscribeAnswerCmd, SubscribeRequestCmd, TransformCmd, UnsubscribeCmd,
+};
 
 /// The server used when neither `--server` nor `$RTPE_SERVER` is given.
 pub(crate) const DEFAULT_SERVER: &str = "udp://127.0.0.1:2223";
@@ -35,7 +42,7 @@ const GLOBAL: &str = "Global options";
                   3 no reply within the deadline, 4 any other failure."
 )]
 pub(crate) struct Cli {
-    /// rtpengine's NG control address, udp://HOST[:PORT].
+    /// rtpengine's NG control address, `udp://HOST[:PORT]`.
     #[arg(
         long,
         global = true,
@@ -107,6 +114,87 @@ pub(crate) enum Command {
     Request(RequestCmd),
     /// Print a shell completion script.
     Completions(CompletionsCmd),
+    /// Ask the daemon which release it is (e.g. 10.5) and print it.
+    Version,
+
+    // --- call control (each also answers to rtpengine's own command name) ---
+    /// Start recording the call.
+    #[command(visible_alias = "start recording")]
+    StartRecording(RecordingCmd),
+    /// Stop recording the call.
+    #[command(visible_alias = "stop recording")]
+    StopRecording(RecordingCmd),
+    /// Pause recording the call (11.3).
+    #[command(visible_alias = "pause recording")]
+    PauseRecording(RecordingCmd),
+    /// Drop (or replace) DTMF sent by the selected party, or in the whole call.
+    #[command(visible_alias = "block DTMF", alias = "block dtmf")]
+    BlockDtmf(BlockDtmfCmd),
+    /// Let DTMF through again (--all also clears per-party blocks).
+    #[command(visible_alias = "unblock DTMF", alias = "unblock dtmf")]
+    UnblockDtmf(BlockDtmfCmd),
+    /// Drop media sent by the selected party, or in the whole call.
+    #[command(visible_alias = "block media")]
+    BlockMedia(MediaCmd),
+    /// Let media through again (--all also clears per-party blocks).
+    #[command(visible_alias = "unblock media")]
+    UnblockMedia(MediaCmd),
+    /// Replace the payload of media sent by the selected party with silence.
+    #[command(visible_alias = "silence media")]
+    SilenceMedia(MediaCmd),
+    /// Stop silencing media (--all also clears per-party silencing).
+    #[command(visible_alias = "unsilence media")]
+    UnsilenceMedia(MediaCmd),
+    /// Start forwarding the call's media to the recording daemon.
+    #[command(visible_alias = "start forwarding")]
+    StartForwarding(MediaCmd),
+    /// Stop forwarding media.
+    #[command(visible_alias = "stop forwarding")]
+    StopForwarding(MediaCmd),
+    /// Play a media file to a party; prints its duration when known.
+    #[command(visible_alias = "play media")]
+    PlayMedia(PlayMediaCmd),
+    /// Stop playing media to a party.
+    #[command(visible_alias = "stop media")]
+    StopMedia(StopMediaCmd),
+    /// Inject a DTMF event as if a party had sent it (the call needs --inject-DTMF).
+    #[command(visible_alias = "play DTMF", alias = "play dtmf")]
+    PlayDtmf(PlayDtmfCmd),
+
+    // --- publish/subscribe ---
+    /// Publish a (sendonly) stream; prints the recvonly SDP rtpengine generated.
+    Publish(PublishCmd),
+    /// Create a subscriber; prints its sendonly SDP (and `to-tag: …` on stderr).
+    #[command(visible_alias = "subscribe request")]
+    SubscribeRequest(SubscribeRequestCmd),
+    /// Hand rtpengine the subscriber's SDP; media then flows to it.
+    #[command(visible_alias = "subscribe answer")]
+    SubscribeAnswer(SubscribeAnswerCmd),
+    /// Stop a subscriber's media.
+    Unsubscribe(UnsubscribeCmd),
+
+    // --- newer than 10.5 ---
+    /// Connect the media of two parties without offer/answer (13.2).
+    Connect(ConnectCmd),
+    /// Run a command of rtpengine's CLI and print its output (13.2).
+    #[command(visible_alias = "CLI")]
+    Cli(CliCmd),
+    /// Set up remote transcoding; prints where to send each media (13.3).
+    Transform(TransformCmd),
+    /// Mix a party's audio into another party's (26.0).
+    #[command(visible_alias = "inject start")]
+    InjectStart(InjectCmd),
+    /// Stop what inject-start started (26.0).
+    #[command(visible_alias = "inject stop")]
+    InjectStop(InjectCmd),
+    /// Create a call or party; prints its offer SDP (and `call-id: …`, `from-tag: …` on
+    /// stderr) (26.0).
+    Create(CreateCmd),
+    /// Hand rtpengine the remote answer to what create printed (26.0).
+    #[command(visible_alias = "create answer")]
+    CreateAnswer(CreateAnswerCmd),
+    /// Merge calls and set up media flows between their parties (26.1).
+    Mesh(MeshCmd),
 }
 
 /// Arguments of `request`.
@@ -248,7 +336,7 @@ pub(crate) struct SdpSource {
 }
 
 /// The generic escape hatches, accepted by every command with options.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub(crate) struct RawArgs {
     /// Add a raw entry to the `flags` list (repeatable).
     #[arg(long = "flag", visible_alias = "flags", value_name = "TEXT")]
@@ -374,7 +462,7 @@ pub(crate) fn parse_received_from(s: &str) -> Result<ReceivedFrom, String> {
 }
 
 /// Parses a value of one of the library's text enums, refusing values it does not know.
-fn known<T>(s: &str, expected: &str, is_other: impl Fn(&T) -> bool) -> Result<T, String>
+pub(crate) fn known<T>(s: &str, expected: &str, is_other: impl Fn(&T) -> bool) -> Result<T, String>
 where
     T: std::str::FromStr<Err = std::convert::Infallible>,
 {
@@ -506,7 +594,7 @@ mod tests {
         );
         assert!(parse_key_value("=x").is_err());
         assert!(parse_key_value("x").is_err());
-        assert!(parse_server("tcp://x").is_err());
+        assert!(parse_server("ftp://x").is_err());
     }
 
     #[test]

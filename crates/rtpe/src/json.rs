@@ -57,8 +57,8 @@ fn object_to_dict(
     Ok(dict)
 }
 
-/// One JSON value as bencode.
-fn json_to_value(v: &serde_json::Value, path: &str) -> Result<Value, String> {
+/// One JSON value as bencode; `path` names where it is, for messages.
+pub(crate) fn json_to_value(v: &serde_json::Value, path: &str) -> Result<Value, String> {
     Ok(match v {
         serde_json::Value::String(s) => Value::str(s),
         serde_json::Value::Bool(b) => Value::Int(i64::from(*b)),

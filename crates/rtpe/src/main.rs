@@ -37,9 +37,44 @@
 //!   object converted to bencode (booleans become 1/0; floats and null are refused); prints
 //!   the reply as an indented tree.
 //! * `completions SHELL`: a completion script for bash, zsh, fish, elvish or powershell.
+//! * `version`: asks the daemon which release it is (`cli`, else the SDP session name of a
+//!   throw-away `publish`) and prints it, e.g. `10.5`.
 //!
-//! `offer`, `answer`, `delete` and `query` also take the raw escape hatches `--flag TEXT`
-//! (an entry of the `flags` list) and `--key KEY=VALUE` (a string key), both repeatable.
+//! Every other NG command has a subcommand, named with dashes and also answering to rtpengine's
+//! own name (`rtpe "block DTMF"` is `rtpe block-dtmf`):
+//!
+//! * `start-recording`, `stop-recording`, `pause-recording` (11.3): `--call-id`, `--from-tag`,
+//!   `--metadata`, `--output-destination`, `--recording-file/-dir/-pattern`, `--pause`
+//!   (stop-recording), `--discard-recording`.
+//! * `block-dtmf`, `unblock-dtmf`, `block-media`, `unblock-media`, `silence-media`,
+//!   `unsilence-media`, `start-forwarding`, `stop-forwarding`: `--call-id` and a participant
+//!   selection (`--from-tag TAG`, `--label`/`--from-label LABEL`, `--address ADDR` or `--all`;
+//!   none: the whole call). DTMF blocking takes `--DTMF-security`, `--DTMF-security-trigger`,
+//!   `--DTMF-security-trigger-end`, `--trigger`, `--trigger-end`, `--trigger-end-time`,
+//!   `--trigger-end-digits`, `--frequency`, `--frequencies`, `--volume`, `--digit`,
+//!   `--delay-buffer`, `--DTMF-delay`; media blocking `--to-tag`, `--to-label`, `--all-scope`
+//!   (the `all` key), `--metadata`.
+//! * `play-media` (`--file PATH`, `--blob-file PATH` or `--db-id ID`; `--repeat-times`,
+//!   `--repeat-duration`, `--start-pos`, `--block-egress`, `--codec-set`) prints
+//!   `duration: N ms` when rtpengine knows it; `stop-media` prints `last-frame-pos: N` when
+//!   given; `play-dtmf --code D` (`--digit`, `--duration`, `--volume`, `--pause`). These need
+//!   one party or `--all`.
+//! * `publish`, `subscribe-request` (source: `--from-tag`, `--from-tags`, `--label`,
+//!   `--address` or `--all`; `--to-tag`), `subscribe-answer --to-tag`, `unsubscribe --to-tag`:
+//!   the SDP commands take the offer/answer options (`--SIPREC`, `--RTCP-mirror`,
+//!   `--set-label`, …) and print only the SDP on stdout; other reply fields go to stderr as
+//!   `to-tag: …`, `from-tag: …`, `call-id: …`.
+//! * Newer than 10.5 (refused with `--rtpengine-version 10.5`): `connect` (13.2), `cli WORDS…`
+//!   (13.2; prints the response), `transform --media-json JSON` (13.3; prints
+//!   `media ID: ADDR:PORT` per media), `inject-start`/`inject-stop` (26.0), `create`
+//!   (`--media TYPE:CODEC,…`; 26.0; prints the SDP), `create-answer` (26.0), `mesh --call-id …
+//!   --tag FROM:TO,…` (26.1).
+//!
+//! Commands that rtpengine answers with a bare `ok` print nothing. With `--json` every command
+//! prints the whole reply.
+//!
+//! Commands with options also take the raw escape hatches `--flag TEXT` (an entry of the
+//! `flags` list) and `--key KEY=VALUE` (a string key), both repeatable.
 //!
 //! Warnings of rtpengine go to stderr as `warning: …`, errors as `error: …`.
 //!
@@ -55,10 +90,12 @@
 //! ```
 
 mod args;
+mod control;
 mod json;
 mod media;
 mod output;
 mod run;
+mod session;
 mod stats;
 
 use std::io::{self, Write};
@@ -76,6 +113,9 @@ fn main() -> ExitCode {
         Ok(output) => {
             for warning in &output.warnings {
                 eprintln!("warning: {warning}");
+            }
+            for note in &output.notes {
+                eprintln!("{note}");
             }
             let mut stdout = io::stdout().lock();
             match stdout

@@ -14,8 +14,10 @@ use rtpengine_client::{
 use tokio::time::Instant;
 
 use crate::args::{Cli, Command, CompletionsCmd, MediaArgs, RequestCmd, SdpSource};
+use crate::control::{ControlOp, MediaKind, RecordingKind};
 use crate::json::{dict_to_json, json_to_dict, write_string};
 use crate::output::{call_summary, tree};
+use crate::session::SessionOp;
 use crate::stats::statistics_summary;
 
 /// Exit status when rtpengine answered an error.
@@ -34,6 +36,8 @@ pub(crate) struct Output {
     pub(crate) stdout: Vec<u8>,
     /// Warnings for stderr (without the `warning: ` prefix).
     pub(crate) warnings: Vec<String>,
+    /// Other reply fields for stderr, printed as they are (`to-tag: …`).
+    pub(crate) notes: Vec<String>,
 }
 
 /// A failed command: its exit status and its message for stderr (without `error: `).
@@ -51,7 +55,7 @@ pub(crate) struct Failure {
 
 impl Failure {
     /// A failure with this exit status.
-    fn new(code: u8, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: u8, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -104,6 +108,11 @@ impl Failure {
     }
 }
 
+/// A usage error (exit 2).
+pub(crate) fn usage(message: impl Into<String>) -> Failure {
+    Failure::new(EXIT_USAGE, message)
+}
+
 /// One request, ready to send.
 enum Op<'a> {
     /// `ping`.
@@ -140,6 +149,10 @@ enum Op<'a> {
     Statistics,
     /// `request`: any command with a dictionary built from JSON.
     Request { command: String, dict: Dict },
+    /// Recording, blocking, silencing, forwarding, playback.
+    Control(ControlOp),
+    /// Publish/subscribe, the commands newer than 10.5, and `version`.
+    Session(SessionOp),
 }
 
 /// Runs the command of `cli` on a current-thread runtime.
@@ -157,11 +170,10 @@ pub(crate) fn run(cli: &Cli) -> Result<Output, Failure> {
 
 /// Reads the SDP and builds the options (no network yet).
 fn prepare(command: &Command) -> Result<Op<'_>, Failure> {
-    let usage = |msg: String| Failure::new(EXIT_USAGE, msg);
     Ok(match command {
         Command::Ping => Op::Ping,
         Command::Offer(c) => {
-            let mut options = media_options(&c.media, &c.sdp, c.via_branch.as_deref())?;
+            let mut options = media_options(&c.media, Some(&c.sdp), c.via_branch.as_deref())?;
             if let Some(to_tag) = &c.to_tag {
                 options = options.raw_key("to-tag", to_tag.clone());
             }
@@ -173,7 +185,7 @@ fn prepare(command: &Command) -> Result<Op<'_>, Failure> {
             }
         }
         Command::Answer(c) => Op::Answer {
-            options: media_options(&c.media, &c.sdp, c.via_branch.as_deref())?,
+            options: media_options(&c.media, Some(&c.sdp), c.via_branch.as_deref())?,
             sdp: read_sdp(&c.sdp)?,
             call_id: &c.call_id,
             from_tag: &c.from_tag,
@@ -197,17 +209,46 @@ fn prepare(command: &Command) -> Result<Op<'_>, Failure> {
         Command::Completions(_) => {
             return Err(usage("completions need no request".to_owned()));
         }
+        Command::Version => Op::Session(SessionOp::Version),
+        Command::StartRecording(c) => Op::Control(ControlOp::recording(RecordingKind::Start, c)),
+        Command::StopRecording(c) => Op::Control(ControlOp::recording(RecordingKind::Stop, c)),
+        Command::PauseRecording(c) => Op::Control(ControlOp::recording(RecordingKind::Pause, c)),
+        Command::BlockDtmf(c) => Op::Control(ControlOp::dtmf(true, c)),
+        Command::UnblockDtmf(c) => Op::Control(ControlOp::dtmf(false, c)),
+        Command::BlockMedia(c) => Op::Control(ControlOp::media(MediaKind::Block, c)),
+        Command::UnblockMedia(c) => Op::Control(ControlOp::media(MediaKind::Unblock, c)),
+        Command::SilenceMedia(c) => Op::Control(ControlOp::media(MediaKind::Silence, c)),
+        Command::UnsilenceMedia(c) => Op::Control(ControlOp::media(MediaKind::Unsilence, c)),
+        Command::StartForwarding(c) => Op::Control(ControlOp::media(MediaKind::StartForwarding, c)),
+        Command::StopForwarding(c) => Op::Control(ControlOp::media(MediaKind::StopForwarding, c)),
+        Command::PlayMedia(c) => Op::Control(ControlOp::play_media(c)?),
+        Command::StopMedia(c) => Op::Control(ControlOp::stop_media(c)?),
+        Command::PlayDtmf(c) => Op::Control(ControlOp::play_dtmf(c)?),
+        Command::Publish(c) => Op::Session(SessionOp::publish(c)?),
+        Command::SubscribeRequest(c) => Op::Session(SessionOp::subscribe_request(c)?),
+        Command::SubscribeAnswer(c) => Op::Session(SessionOp::subscribe_answer(c)?),
+        Command::Unsubscribe(c) => Op::Session(SessionOp::unsubscribe(c)),
+        Command::Connect(c) => Op::Session(SessionOp::connect(c)),
+        Command::Cli(c) => Op::Session(SessionOp::cli(c)),
+        Command::Transform(c) => Op::Session(SessionOp::transform(c)?),
+        Command::InjectStart(c) => Op::Session(SessionOp::inject(true, c)),
+        Command::InjectStop(c) => Op::Session(SessionOp::inject(false, c)),
+        Command::Create(c) => Op::Session(SessionOp::create(c)?),
+        Command::CreateAnswer(c) => Op::Session(SessionOp::create_answer(c)?),
+        Command::Mesh(c) => Op::Session(SessionOp::mesh(c)),
     })
 }
 
-/// The options of offer/answer, with the music-on-hold blob read from its file.
-fn media_options(
+/// The options of offer/answer (and the other SDP commands), with the music-on-hold blob read
+/// from its file; `sdp` is where the command's SDP comes from, if it has one.
+pub(crate) fn media_options(
     media: &MediaArgs,
-    sdp: &SdpSource,
+    sdp: Option<&SdpSource>,
     via_branch: Option<&str>,
 ) -> Result<OfferOptions, Failure> {
     let stdin = Path::new("-");
-    if media.moh_blob_file.as_deref() == Some(stdin) && sdp.sdp_file.as_deref() == Some(stdin) {
+    let sdp_from_stdin = sdp.is_some_and(|s| s.sdp_file.as_deref() == Some(stdin));
+    if media.moh_blob_file.as_deref() == Some(stdin) && sdp_from_stdin {
         return Err(Failure::new(
             EXIT_USAGE,
             "--sdp-file and --moh-blob-file cannot both read standard input",
@@ -232,7 +273,7 @@ fn media_options(
 }
 
 /// A file's contents, or standard input's for `-`.
-fn read_input(path: &Path) -> io::Result<Vec<u8>> {
+pub(crate) fn read_input(path: &Path) -> io::Result<Vec<u8>> {
     if path == Path::new("-") {
         let mut buf = Vec::new();
         io::stdin().lock().read_to_end(&mut buf)?;
@@ -243,7 +284,7 @@ fn read_input(path: &Path) -> io::Result<Vec<u8>> {
 }
 
 /// `'path'`, or `standard input` for `-`.
-fn describe(path: &Path) -> String {
+pub(crate) fn describe(path: &Path) -> String {
     if path == Path::new("-") {
         "standard input".to_owned()
     } else {
@@ -313,7 +354,7 @@ fn raw_dict(text: &str, flag: Option<&str>) -> Result<(String, Dict), String> {
 /// The completion script of `rtpe` for a shell (as a JSON object with `--json`).
 fn completions(json: bool, c: &CompletionsCmd) -> Output {
     let mut script = Vec::new();
-    clap_complete::generate(c.shell, &mut Cli::command(), "rtpe", &mut script);
+    clap_complete::generate(c.shell, &mut completion_command(), "rtpe", &mut script);
     let stdout = if json {
         let mut text = String::from("{\"shell\":");
         write_string(&mut text, &c.shell.to_string());
@@ -326,12 +367,26 @@ fn completions(json: bool, c: &CompletionsCmd) -> Output {
     };
     Output {
         stdout,
-        warnings: Vec::new(),
+        ..Output::default()
     }
 }
 
+/// The command line as completion scripts describe it: without the aliases of the subcommands
+/// that answer to rtpengine's own command names with spaces (`block DTMF`), which the generated
+/// scripts cannot quote (bash's is a syntax error) and nobody completes anyway. (Those
+/// subcommands have no other alias; `cli`'s `CLI` stays.)
+fn completion_command() -> clap::Command {
+    Cli::command().mut_subcommands(|sub| {
+        if sub.get_all_aliases().any(|a| a.contains(' ')) {
+            sub.alias(None::<&str>)
+        } else {
+            sub
+        }
+    })
+}
+
 /// The SDP body from `--sdp` or `--sdp-file` (`-`: stdin), ending with a line break.
-fn read_sdp(source: &SdpSource) -> Result<Vec<u8>, Failure> {
+pub(crate) fn read_sdp(source: &SdpSource) -> Result<Vec<u8>, Failure> {
     read_sdp_raw(source).map(terminate_last_line)
 }
 
@@ -479,19 +534,24 @@ async fn execute(cli: &Cli, op: Op<'_>) -> Result<Output, Failure> {
             render_stats(cli.json, call_id, stats, &mut out);
         }
         Op::Statistics => {
-            let reply = client
-                .request("statistics", &Dict::new())
-                .await
-                .map_err(fail)?;
-            if let Some(w) = reply.get_string("warning") {
+            let stats = client.statistics().await.map_err(fail)?;
+            if let Some(w) = stats.raw.get_string("warning") {
                 out.warnings.push(w);
             }
             out.stdout = if cli.json {
-                json_line(&reply)
+                json_line(&stats.raw)
             } else {
-                statistics_summary(&reply).into_bytes()
+                statistics_summary(&stats).into_bytes()
             };
         }
+        Op::Control(op) => op
+            .execute(&client, cli.json, &mut out)
+            .await
+            .map_err(fail)?,
+        Op::Session(op) => op
+            .execute(&client, cli.json, &mut out)
+            .await
+            .map_err(fail)?,
         Op::Request { command, dict } => {
             let request = RawRequest {
                 command: &command,
@@ -526,7 +586,7 @@ async fn execute(cli: &Cli, op: Op<'_>) -> Result<Output, Failure> {
 }
 
 /// The dictionary as JSON plus a newline.
-fn json_line(dict: &Dict) -> Vec<u8> {
+pub(crate) fn json_line(dict: &Dict) -> Vec<u8> {
     let mut text = dict_to_json(dict);
     text.push('\n');
     text.into_bytes()

@@ -1,83 +1,23 @@
-//! A readable summary of rtpengine's `statistics` reply.
+//! A readable summary of rtpengine's `statistics` reply, read through the library's
+//! [`Statistics`] accessors.
 //!
 //! The reply is a loosely typed tree whose keys grow with every release, and whose values mix
-//! integers and decimal strings (`"uptime": "109"`, `"used_pct": "1.99"`), so it is read leniently:
-//! a missing or unreadable value is left out of the summary, never an error.
+//! integers and decimal strings (`"uptime": "109"`, `"used_pct": "1.99"`); the accessors read
+//! both and return `None` for what the daemon did not send, which the summary leaves out (or
+//! shows as `-`), never an error.
 
 use std::fmt::Write as _;
 
-use rtpengine_client::{Dict, Value};
-
-/// A number from an integer or a decimal string.
-fn number(v: &Value) -> Option<f64> {
-    match v {
-        // Counters fit f64 exactly far beyond anything a daemon reaches.
-        Value::Int(i) => Some(*i as f64),
-        Value::Bytes(b) => std::str::from_utf8(b).ok()?.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-/// A whole number from an integer or a decimal string (a fraction is truncated).
-fn whole(v: &Value) -> Option<i64> {
-    v.as_int_lenient().or_else(|| {
-        number(v)
-            .filter(|f| f.is_finite())
-            // The value is a counter: truncation is what is meant.
-            .map(|f| f.trunc() as i64)
-    })
-}
-
-/// A dictionary entry as a whole number.
-fn int_at(d: &Dict, key: &str) -> Option<i64> {
-    d.get(key).and_then(whole)
-}
-
-/// A dictionary entry as a number.
-fn num_at(d: &Dict, key: &str) -> Option<f64> {
-    d.get(key).and_then(number)
-}
-
-/// A dictionary entry as a sub-dictionary.
-fn dict_at<'a>(d: &'a Dict, key: &str) -> Option<&'a Dict> {
-    d.get(key).and_then(Value::as_dict)
-}
+use rtpengine_client::message::statistics::command_long_name;
+use rtpengine_client::{InterfaceStats, Layer, Statistics};
 
 /// `value` or `-`.
-fn or_dash(v: Option<i64>) -> String {
+fn or_dash(v: Option<u64>) -> String {
     v.map_or_else(|| "-".to_owned(), |v| v.to_string())
 }
 
-/// The full command name of a short name used in `controlstatistics` (as the daemon prints them,
-/// lower-cased); unknown short names are shown as they are.
-fn command_name(short: &str) -> &str {
-    match short {
-        "startrec" => "start recording",
-        "stoprec" => "stop recording",
-        "pauserec" => "pause recording",
-        "startfwd" => "start forwarding",
-        "stopfwd" => "stop forwarding",
-        "blkdtmf" => "block DTMF",
-        "unblkdtmf" => "unblock DTMF",
-        "blkmedia" => "block media",
-        "unblkmedia" => "unblock media",
-        "slnmedia" => "silence media",
-        "unslnmedia" => "unsilence media",
-        "playmedia" => "play media",
-        "stopmedia" => "stop media",
-        "playdtmf" => "play DTMF",
-        "stats" => "statistics",
-        "pub" => "publish",
-        "subreq" => "subscribe request",
-        "subans" => "subscribe answer",
-        "unsub" => "unsubscribe",
-        other => other,
-    }
-}
-
 /// Seconds as `1d 2h 3m 4s` (leading zero units left out).
-pub(crate) fn format_duration(secs: i64) -> String {
-    let secs = secs.max(0);
+pub(crate) fn format_duration(secs: u64) -> String {
     let (d, h, m, s) = (
         secs / 86_400,
         secs % 86_400 / 3600,
@@ -94,82 +34,87 @@ pub(crate) fn format_duration(secs: i64) -> String {
     out
 }
 
-/// The summary of a `statistics` reply (the whole reply dictionary, with its `statistics` key).
-pub(crate) fn statistics_summary(reply: &Dict) -> String {
+/// The summary of a `statistics` reply.
+pub(crate) fn statistics_summary(stats: &Statistics) -> String {
     let mut out = String::new();
-    let Some(stats) = dict_at(reply, "statistics") else {
+    if stats.tree().is_none() {
         out.push_str("(the reply has no statistics)\n");
         return out;
-    };
+    }
 
-    if let Some(cur) = dict_at(stats, "currentstatistics") {
+    if stats.get(&["currentstatistics"]).is_some() {
         let _ = write!(
             out,
             "sessions: own {}, foreign {}, total {}",
-            or_dash(int_at(cur, "sessionsown")),
-            or_dash(int_at(cur, "sessionsforeign")),
-            or_dash(int_at(cur, "sessionstotal")),
+            or_dash(stats.sessions_own()),
+            or_dash(stats.sessions_foreign()),
+            or_dash(stats.sessions_total()),
         );
-        if let Some(t) = int_at(cur, "transcodedmedia") {
+        if let Some(t) = stats.transcoded_media() {
             let _ = write!(out, "; transcoded media {t}");
         }
         out.push('\n');
         let _ = writeln!(
             out,
             "rates: {} packets/s, {} bytes/s, {} errors/s",
-            or_dash(int_at(cur, "packetrate")),
-            or_dash(int_at(cur, "byterate")),
-            or_dash(int_at(cur, "errorrate")),
+            or_dash(stats.packet_rate(Layer::Total)),
+            or_dash(stats.byte_rate(Layer::Total)),
+            or_dash(stats.error_rate(Layer::Total)),
         );
     }
 
-    if let Some(total) = dict_at(stats, "totalstatistics") {
-        if let Some(up) = int_at(total, "uptime") {
-            let _ = writeln!(out, "uptime: {}", format_duration(up));
+    if stats.get(&["totalstatistics"]).is_some() {
+        if let Some(up) = stats.uptime() {
+            let _ = writeln!(out, "uptime: {}", format_duration(up.as_secs()));
         }
         let _ = writeln!(
             out,
             "sessions since start: managed {}, rejected {}, timed out {}, terminated {} \
              regularly, {} forcibly",
-            or_dash(int_at(total, "managedsessions")),
-            or_dash(int_at(total, "rejectedsessions")),
-            or_dash(int_at(total, "timeoutsessions")),
-            or_dash(int_at(total, "regularterminatedsessions")),
-            or_dash(int_at(total, "forcedterminatedsessions")),
+            or_dash(stats.managed_sessions()),
+            or_dash(stats.rejected_sessions()),
+            or_dash(stats.timeout_sessions()),
+            or_dash(stats.regular_terminated_sessions()),
+            or_dash(stats.forced_terminated_sessions()),
         );
         let _ = write!(
             out,
             "relayed: {} packets, {} bytes, {} errors",
-            or_dash(int_at(total, "relayedpackets")),
-            or_dash(int_at(total, "relayedbytes")),
-            or_dash(int_at(total, "relayedpacketerrors")),
+            or_dash(stats.relayed_packets(Layer::Total)),
+            or_dash(stats.relayed_bytes(Layer::Total)),
+            or_dash(stats.relayed_packet_errors(Layer::Total)),
         );
-        if let Some(avg) = num_at(total, "avgcallduration") {
+        if let Some(avg) = stats.avg_call_duration() {
             let _ = write!(out, "; average call {avg:.1} s");
         }
         out.push('\n');
     }
 
-    if let Some(interfaces) = stats.get("interfaces").and_then(Value::as_list) {
+    if stats
+        .get(&["interfaces"])
+        .and_then(|v| v.as_list())
+        .is_some()
+    {
         out.push_str("interfaces:\n");
+        let interfaces = stats.interfaces();
         if interfaces.is_empty() {
             out.push_str("  (none)\n");
         }
-        for iface in interfaces.iter().filter_map(Value::as_dict) {
+        for iface in &interfaces {
             out.push_str(&interface_line(iface));
         }
     }
 
-    if let Some(control) = dict_at(stats, "controlstatistics") {
-        out.push_str(&commands(control));
+    if stats.get(&["controlstatistics"]).is_some() {
+        out.push_str(&commands(stats));
     }
 
-    if let Some(mos) = dict_at(stats, "mos") {
-        let samples = int_at(mos, "mos_samples_total").unwrap_or(0);
-        match num_at(mos, "mos_average") {
-            Some(avg) if samples > 0 => {
+    if let Some(mos) = stats.mos() {
+        match mos.average {
+            Some(avg) if mos.samples.unwrap_or(0) > 0 => {
+                let samples = mos.samples.unwrap_or(0);
                 let _ = write!(out, "MOS: average {avg:.2} over {samples} samples");
-                if let Some(dev) = num_at(mos, "mos_stddev") {
+                if let Some(dev) = mos.stddev {
                     let _ = write!(out, " (std. dev. {dev:.2})");
                 }
                 out.push('\n');
@@ -181,20 +126,19 @@ pub(crate) fn statistics_summary(reply: &Dict) -> String {
 }
 
 /// `  NAME ADDRESS  ports MIN-MAX: used N, free N, total N (P%)`.
-fn interface_line(iface: &Dict) -> String {
-    let name = iface.get_string("name").unwrap_or_else(|| "?".to_owned());
+fn interface_line(iface: &InterfaceStats) -> String {
+    let name = iface.name.as_deref().unwrap_or("?");
     let mut line = format!("  {name}");
-    if let Some(addr) = iface.get_string("address") {
+    if let Some(addr) = &iface.address {
         let _ = write!(line, " {addr}");
     }
-    if let Some(ports) = dict_at(iface, "ports") {
-        let used = int_at(ports, "used");
-        let free = int_at(ports, "free");
-        let total = int_at(ports, "totals").or(match (used, free) {
+    if iface.raw.get("ports").is_some() {
+        let p = &iface.ports;
+        let total = p.totals.or(match (p.used, p.free) {
             (Some(u), Some(f)) => Some(u + f),
             _ => None,
         });
-        if let (Some(min), Some(max)) = (int_at(ports, "min"), int_at(ports, "max")) {
+        if let (Some(min), Some(max)) = (p.min, p.max) {
             let _ = write!(line, "  ports {min}-{max}:");
         } else {
             line.push_str("  ports:");
@@ -202,11 +146,11 @@ fn interface_line(iface: &Dict) -> String {
         let _ = write!(
             line,
             " used {}, free {}, total {}",
-            or_dash(used),
-            or_dash(free),
+            or_dash(p.used),
+            or_dash(p.free),
             or_dash(total)
         );
-        let pct = num_at(ports, "used_pct").or(match (used, total) {
+        let pct = p.used_pct.or(match (p.used, total) {
             (Some(u), Some(t)) if t > 0 => Some(u as f64 * 100.0 / t as f64),
             _ => None,
         });
@@ -218,34 +162,37 @@ fn interface_line(iface: &Dict) -> String {
     line
 }
 
-/// The per-command counts (`total<short>count`, summed over proxies by rtpengine) and average
-/// durations (the proxies' `<short>duration` totals divided by the count), for commands sent at
-/// least once; then the error count.
-fn commands(control: &Dict) -> String {
-    let proxies: Vec<&Dict> = control
-        .get("proxies")
-        .and_then(Value::as_list)
-        .map(|l| l.iter().filter_map(Value::as_dict).collect())
+/// The per-command counts (`total<short>count`, in reply order) and average durations (the
+/// proxies' durations summed, divided by the count), for commands sent at least once; then the
+/// error count.
+fn commands(stats: &Statistics) -> String {
+    let proxies = stats.proxies();
+    let shorts: Vec<String> = stats
+        .get(&["controlstatistics"])
+        .and_then(|v| v.as_dict())
+        .map(|control| {
+            control
+                .iter()
+                .filter_map(|(key, _)| {
+                    let key = std::str::from_utf8(key).ok()?;
+                    let short = key.strip_prefix("total")?.strip_suffix("count")?;
+                    (!short.is_empty() && short != "error").then(|| short.to_owned())
+                })
+                .collect()
+        })
         .unwrap_or_default();
     let mut rows = Vec::new();
-    for (key, value) in control.iter() {
-        let key = String::from_utf8_lossy(key);
-        let Some(short) = key
-            .strip_prefix("total")
-            .and_then(|k| k.strip_suffix("count"))
-        else {
-            continue;
-        };
-        let count = whole(value).unwrap_or(0);
-        if count <= 0 {
+    for short in &shorts {
+        let count = stats.command_count(short).unwrap_or(0);
+        if count == 0 {
             continue;
         }
         let time: f64 = proxies
             .iter()
-            .filter_map(|p| num_at(p, &format!("{short}duration")))
+            .filter_map(|p| p.command_duration(short))
             .sum();
         let avg_ms = time * 1000.0 / count as f64;
-        rows.push((command_name(short).to_owned(), count, avg_ms));
+        rows.push((command_long_name(short).to_owned(), count, avg_ms));
     }
     let mut out = String::from("commands:\n");
     if rows.is_empty() {
@@ -255,14 +202,14 @@ fn commands(control: &Dict) -> String {
     for (name, count, avg_ms) in rows {
         let _ = writeln!(out, "  {name:<width$}  {count:>8}  avg {avg_ms:.3} ms");
     }
-    let errors: i64 = proxies.iter().filter_map(|p| int_at(p, "errorcount")).sum();
-    let _ = writeln!(out, "  errors: {errors}");
+    let _ = writeln!(out, "  errors: {}", stats.error_count().unwrap_or(0));
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rtpengine_client::{Dict, Value};
 
     fn dict(entries: &[(&str, Value)]) -> Dict {
         let mut d = Dict::new();
@@ -337,7 +284,7 @@ mod tests {
             ("mos", Value::Dict(mos)),
         ]);
         let reply = dict(&[("statistics", Value::Dict(stats))]);
-        let text = statistics_summary(&reply);
+        let text = statistics_summary(&Statistics::from_dict(reply));
         for needle in [
             "sessions: own 2, foreign 1, total 3\n",
             "rates: 50 packets/s, 8000 bytes/s, 0 errors/s\n",
@@ -361,8 +308,8 @@ mod tests {
 
     #[test]
     fn summary_of_nothing() {
-        assert!(statistics_summary(&Dict::new()).contains("no statistics"));
+        assert!(statistics_summary(&Statistics::from_dict(Dict::new())).contains("no statistics"));
         let reply = dict(&[("statistics", Value::Dict(Dict::new()))]);
-        assert_eq!(statistics_summary(&reply), "");
+        assert_eq!(statistics_summary(&Statistics::from_dict(reply)), "");
     }
 }

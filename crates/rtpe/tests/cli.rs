@@ -371,7 +371,7 @@ fn usage_errors_exit_2() {
         assert!(stderr(&out).contains("error"), "{args:?}: {}", stderr(&out));
     }
 
-    let out = run("tcp://x", &["ping"]);
+    let out = run("sip://x", &["ping"]);
     assert_exit(&out, 2);
     assert!(stderr(&out).contains("tcp"), "{}", stderr(&out));
 

@@ -3,9 +3,11 @@
 mod discover;
 mod events;
 pub use events::EventStream;
+pub use routing::{DEFAULT_STREAM_COMMANDS, DEFAULT_STREAM_THRESHOLD};
 mod media;
 mod newer;
 mod pubsub;
+mod routing;
 mod stats;
 
 use std::net::SocketAddr;
@@ -21,7 +23,7 @@ use crate::message::{
     check_result, check_version, encode_request, list_calls, new_cookie, request, AnswerOptions,
     CallStats, DeleteOptions, OfferOptions, QueryOptions, Request, SdpReply, Version,
 };
-use crate::transport::{Exchange, RetransmitPolicy, ServerUrl, Transport, TransportConfig};
+use crate::transport::{Exchange, RetransmitPolicy, Scheme, ServerUrl, Transport, TransportConfig};
 
 /// The deadline of a request unless set otherwise: 10 s, as in the seed client.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -63,11 +65,15 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 16_384;
 #[derive(Clone)]
 pub struct Client {
     transport: Transport,
+    /// The stream transport large requests and replies take (see [`ClientBuilder::stream`]).
+    stream: Option<Transport>,
     settings: Arc<Settings>,
     timeout: Duration,
 }
 
 struct Settings {
+    routing: routing::Routing,
+    stream_label: String,
     url: ServerUrl,
     server_label: String,
     retransmit: RetransmitPolicy,
@@ -96,6 +102,7 @@ pub struct ClientBuilder {
     bind: Option<SocketAddr>,
     version: Option<Version>,
     version_check: bool,
+    routing: routing::Routing,
 }
 
 impl ClientBuilder {
@@ -109,6 +116,7 @@ impl ClientBuilder {
             bind: None,
             version: None,
             version_check: true,
+            routing: routing::Routing::default(),
         }
     }
 
@@ -161,10 +169,26 @@ impl ClientBuilder {
         };
         let transport = Transport::open(&url, &config).await?;
         let server = transport.server();
-        debug!(%url, %server, "rtpengine client ready");
+        let stream = match &self.routing.stream_url {
+            None => None,
+            Some(stream_url) => {
+                let stream_url = ServerUrl::parse(stream_url)?;
+                if stream_url.scheme == Scheme::Udp {
+                    return Err(Error::BadUrl {
+                        url: stream_url.to_string(),
+                        reason: "the stream transport must be tcp, ws(s) or http(s)".to_owned(),
+                    });
+                }
+                Some(Transport::open(&stream_url, &config).await?)
+            }
+        };
+        debug!(%url, %server, stream = stream.is_some(), "rtpengine client ready");
         Ok(Client {
             transport,
+            stream,
             settings: Arc::new(Settings {
+                stream_label: self.routing.stream_url.clone().unwrap_or_default(),
+                routing: self.routing,
                 server_label: server.to_string(),
                 url,
                 retransmit: self.retransmit,
@@ -338,14 +362,25 @@ impl Client {
         }
         request.validate()?;
         let message = encode_request(&cookie, request, target)?;
+        let (transport, server_label) = match &self.stream {
+            Some(stream)
+                if self
+                    .settings
+                    .routing
+                    .use_stream(request.command(), message.len()) =>
+            {
+                (stream, &self.settings.stream_label)
+            }
+            _ => (&self.transport, &self.settings.server_label),
+        };
         let exchange = Exchange {
             command: request.command(),
             cookie: Bytes::from(cookie),
             message,
             timeout: self.timeout,
             retransmit: &self.settings.retransmit,
-            server_label: &self.settings.server_label,
+            server_label,
         };
-        self.transport.exchange(exchange).instrument(span).await
+        transport.exchange(exchange).instrument(span).await
     }
 }
