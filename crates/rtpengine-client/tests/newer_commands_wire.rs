@@ -452,7 +452,8 @@ async fn send_each(client: &Client) -> Vec<(&'static str, Result<(), Error>)> {
             "connect",
             client
                 .connect_parties("c", "A", "B", &ConnectOptions::new())
-                .await,
+                .await
+                .map(drop),
         ),
         ("cli", client.cli("list totals").await.map(drop)),
         (
@@ -466,22 +467,28 @@ async fn send_each(client: &Client) -> Vec<(&'static str, Result<(), Error>)> {
             "inject start",
             client
                 .inject_start("c", "B", "A", &InjectOptions::new())
-                .await,
+                .await
+                .map(drop),
         ),
         (
             "inject stop",
             client
                 .inject_stop("c", "B", "A", &InjectOptions::new())
-                .await,
+                .await
+                .map(drop),
         ),
         ("create", client.create("", "", &[], &offer).await.map(drop)),
         (
             "create answer",
             client
                 .create_answer("v=0\r\n", "c", "A", &AnswerOptions::new())
-                .await,
+                .await
+                .map(drop),
         ),
-        ("mesh", client.mesh(&["c"], &MeshOptions::new()).await),
+        (
+            "mesh",
+            client.mesh(&["c"], &MeshOptions::new()).await.map(drop),
+        ),
     ]
 }
 

@@ -5,6 +5,7 @@
 
 use super::Client;
 use crate::error::Result;
+use crate::message::commands::media::Ack;
 use crate::message::commands::newer::{
     Cli, CliReply, Connect, ConnectOptions, Create, CreateAnswer, CreateMedia, CreateReply, Inject,
     InjectOptions, Mesh, MeshOptions, Transform, TransformMedia, TransformOptions, TransformReply,
@@ -23,14 +24,14 @@ impl Client {
         from_tag: &str,
         to_tag: &str,
         options: &ConnectOptions,
-    ) -> Result<()> {
+    ) -> Result<Ack> {
         let req = Connect {
             call_id,
             from_tag,
             to_tag,
             options,
         };
-        self.send(&req).await.map(drop)
+        self.send(&req).await.map(Ack::from_dict)
     }
 
     /// `cli` (13.2): runs a command of rtpengine's CLI and returns its output.
@@ -55,7 +56,7 @@ impl Client {
         to_tag: &str,
         source_tag: &str,
         options: &InjectOptions,
-    ) -> Result<()> {
+    ) -> Result<Ack> {
         self.inject(true, call_id, to_tag, source_tag, options)
             .await
     }
@@ -67,7 +68,7 @@ impl Client {
         to_tag: &str,
         source_tag: &str,
         options: &InjectOptions,
-    ) -> Result<()> {
+    ) -> Result<Ack> {
         self.inject(false, call_id, to_tag, source_tag, options)
             .await
     }
@@ -79,7 +80,7 @@ impl Client {
         to_tag: &str,
         source_tag: &str,
         options: &InjectOptions,
-    ) -> Result<()> {
+    ) -> Result<Ack> {
         let req = Inject {
             start,
             call_id,
@@ -87,7 +88,7 @@ impl Client {
             source_tag,
             options,
         };
-        self.send(&req).await.map(drop)
+        self.send(&req).await.map(Ack::from_dict)
     }
 
     /// `create` (26.0): creates a call and/or party (empty `call_id` / `from_tag` are
@@ -115,23 +116,23 @@ impl Client {
         call_id: &str,
         from_tag: &str,
         options: &AnswerOptions,
-    ) -> Result<()> {
+    ) -> Result<Ack> {
         let req = CreateAnswer {
             sdp: sdp.as_ref(),
             call_id,
             from_tag,
             options,
         };
-        self.send(&req).await.map(drop)
+        self.send(&req).await.map(Ack::from_dict)
     }
 
     /// `mesh` (26.1): merges `calls` into one and sets up the media flows in `options.tags`.
-    pub async fn mesh<S: AsRef<str>>(&self, calls: &[S], options: &MeshOptions) -> Result<()> {
+    pub async fn mesh<S: AsRef<str>>(&self, calls: &[S], options: &MeshOptions) -> Result<Ack> {
         let calls: Vec<String> = calls.iter().map(|c| c.as_ref().to_owned()).collect();
         let req = Mesh {
             calls: &calls,
             options,
         };
-        self.send(&req).await.map(drop)
+        self.send(&req).await.map(Ack::from_dict)
     }
 }

@@ -2,6 +2,7 @@
 
 use super::Client;
 use crate::error::Result;
+use crate::message::commands::media::Ack;
 use crate::message::commands::pubsub::{
     Publish, PublishReply, SubscribeAnswer, SubscribeReply, SubscribeRequest, SubscribeSources,
     Unsubscribe, UnsubscribeOptions,
@@ -55,14 +56,14 @@ impl Client {
         to_tag: &str,
         sdp: impl AsRef<[u8]>,
         options: &AnswerOptions,
-    ) -> Result<()> {
+    ) -> Result<Ack> {
         let req = SubscribeAnswer {
             call_id,
             to_tag,
             sdp: sdp.as_ref(),
             options,
         };
-        self.send(&req).await.map(drop)
+        self.send(&req).await.map(Ack::from_dict)
     }
 
     /// `unsubscribe`: stops the subscriber `to_tag`'s media.
@@ -71,12 +72,12 @@ impl Client {
         call_id: &str,
         to_tag: &str,
         options: &UnsubscribeOptions,
-    ) -> Result<()> {
+    ) -> Result<Ack> {
         let req = Unsubscribe {
             call_id,
             to_tag,
             options,
         };
-        self.send(&req).await.map(drop)
+        self.send(&req).await.map(Ack::from_dict)
     }
 }
