@@ -2,49 +2,20 @@
 //! across tasks with reordered replies, the in-flight limit and its cleanup on cancellation, and
 //! the lifetime of the shared socket and background task.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use common::{call_id_of, eventually, fake_and_client, ms, SDP};
 use rtpengine_client::{Client, Error, OfferOptions, QueryOptions, RetransmitPolicy};
 use rtpengine_testkit::{FakeAction, FakeNg, FakeRequest};
-use tokio::time::Instant;
-
-fn ms(v: u64) -> Duration {
-    Duration::from_millis(v)
-}
-
-/// The `call-id` string of a request body, read without the client's decoder.
-fn call_id_of(req: &FakeRequest) -> Option<String> {
-    let needle = b"7:call-id";
-    let at = req.body.windows(needle.len()).position(|w| w == needle)? + needle.len();
-    let rest = &req.body[at..];
-    let colon = rest.iter().position(|&b| b == b':')?;
-    let len: usize = std::str::from_utf8(&rest[..colon]).ok()?.parse().ok()?;
-    let value = rest.get(colon + 1..colon + 1 + len)?;
-    Some(String::from_utf8_lossy(value).into_owned())
-}
 
 /// An offer reply whose SDP names the request's call-id.
 fn echo_sdp(req: &FakeRequest) -> FakeAction {
     let call_id = call_id_of(req).unwrap_or_default();
     FakeAction::ok_with_sdp(format!("v=0\r\ns=echo {call_id}\r\n").as_bytes())
 }
-
-async fn eventually(max: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let until = Instant::now() + max;
-    loop {
-        if cond() {
-            return true;
-        }
-        if Instant::now() >= until {
-            return false;
-        }
-        tokio::time::sleep(ms(5)).await;
-    }
-}
-
-const SDP: &str = "v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\n\
-                   m=audio 40000 RTP/AVP 0\r\n";
 
 /// Runs `n` offers concurrently from clones of `client` in separate tasks; each checks that it
 /// got its own reply.
@@ -74,13 +45,11 @@ async fn concurrent_offers(client: &Client, n: usize, prefix: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn reordered_replies_reach_their_own_callers() {
     const N: usize = 200;
-    let fake = FakeNg::start(|req| {
+    let (fake, client) = fake_and_client(|req| {
         // Random delays reorder the replies relative to the requests.
         vec![echo_sdp(req).after(ms(fastrand::u64(0..60)))]
     })
-    .await
-    .unwrap();
-    let client = Client::connect(&fake.url()).await.unwrap();
+    .await;
     let start = std::time::Instant::now();
     concurrent_offers(&client, N, "reorder").await;
     assert!(
@@ -214,8 +183,7 @@ fn port_is_free(addr: SocketAddr) -> bool {
 
 #[tokio::test]
 async fn background_task_and_socket_live_as_long_as_a_handle() {
-    let fake = FakeNg::start(|_| vec![FakeAction::pong()]).await.unwrap();
-    let client = Client::connect(&fake.url()).await.unwrap();
+    let (fake, client) = fake_and_client(|_| vec![FakeAction::pong()]).await;
     let local = client.local_addr().unwrap();
     let clone = client.clone();
     let short = client.with_timeout(ms(500));
@@ -245,8 +213,7 @@ async fn background_task_and_socket_live_as_long_as_a_handle() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn background_task_ends_on_a_multi_thread_runtime() {
-    let fake = FakeNg::start(|_| vec![FakeAction::pong()]).await.unwrap();
-    let client = Client::connect(&fake.url()).await.unwrap();
+    let (_fake, client) = fake_and_client(|_| vec![FakeAction::pong()]).await;
     let local = client.local_addr().unwrap();
     let handles: Vec<_> = (0..8)
         .map(|_| {

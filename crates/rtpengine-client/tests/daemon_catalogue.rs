@@ -12,11 +12,17 @@
 //!
 //! Each test starts one daemon and runs its checks against it; the tests run in parallel.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use rtpengine_client::bencode::{decode, Dict, Encoder, Value};
+use common::{
+    answer_sdp, connect, delete, dict, dict_bytes, first_line, lines, local_port, media_port,
+    offer_answer_with, offer_sdp, query, start, start_with_ipv6, to_dict, udp, with_key,
+};
+use rtpengine_client::bencode::{Dict, Encoder, Value};
 use rtpengine_client::message::options::{
     CodecOptions, DropTraffic, DtlsFingerprint, DtlsReverse, EndpointLearning, IceLite, MediaEcho,
     OnOff, Osrtp, Supports, T38,
@@ -24,72 +30,18 @@ use rtpengine_client::message::options::{
 use rtpengine_client::message::request::{Offer, Request};
 use rtpengine_client::message::Version;
 use rtpengine_client::{
-    AddressFamily, CallStats, Client, DeleteOptions, Direction, Dtls, Error, Flag, Ice,
-    OfferOptions, QueryOptions, Replace, RtcpMux, Sdes, TransportProtocol,
+    AddressFamily, Client, DeleteOptions, Direction, Dtls, Error, Flag, Ice, OfferOptions, Replace,
+    RtcpMux, Sdes, TransportProtocol,
 };
-use rtpengine_testkit::rtp::{rtp_packet, sdp_audio, sdp_media_port};
+use rtpengine_testkit::rtp::{rtp_packet, sdp_audio};
 use rtpengine_testkit::Rtpengine;
 use tokio::net::UdpSocket;
 use tokio::time::timeout;
 
 const WAIT: Duration = Duration::from_secs(3);
 
-fn start() -> Rtpengine {
-    Rtpengine::start().expect("start rtpengine (these tests need the real daemon)")
-}
-
-async fn connect(rtpe: &Rtpengine) -> Client {
-    Client::connect(&rtpe.udp_url())
-        .await
-        .expect("connect to rtpengine")
-}
-
-async fn offer(client: &Client, call: &str, sdp: &str, opts: &OfferOptions) -> String {
-    client
-        .offer(sdp, call, "tagA", opts)
-        .await
-        .unwrap_or_else(|e| panic!("offer {call} with {opts:?}: {e}"))
-        .sdp_str()
-        .into_owned()
-}
-
-async fn answer(client: &Client, call: &str, sdp: &str, opts: &OfferOptions) -> String {
-    client
-        .answer(sdp, call, "tagA", "tagB", opts)
-        .await
-        .unwrap_or_else(|e| panic!("answer {call} with {opts:?}: {e}"))
-        .sdp_str()
-        .into_owned()
-}
-
-/// Frees the call's ports (the daemon has 200).
-async fn delete(client: &Client, call: &str) {
-    client
-        .delete(call, "tagA", &DeleteOptions::new().delete_delay(0))
-        .await
-        .unwrap_or_else(|e| panic!("delete {call}: {e}"));
-}
-
-async fn query(client: &Client, call: &str) -> CallStats {
-    client
-        .query(call, &QueryOptions::new())
-        .await
-        .unwrap_or_else(|e| panic!("query {call}: {e}"))
-}
-
-/// SDP lines starting with `prefix`.
-fn lines<'a>(sdp: &'a str, prefix: &str) -> Vec<&'a str> {
-    sdp.lines()
-        .map(|l| l.trim_end_matches('\r'))
-        .filter(|l| l.starts_with(prefix))
-        .collect()
-}
-
 fn m_line(sdp: &str) -> &str {
-    lines(sdp, "m=")
-        .first()
-        .copied()
-        .unwrap_or_else(|| panic!("no m= line:\n{sdp}"))
+    first_line(sdp, "m=")
 }
 
 /// The payload types of the first `m=` line.
@@ -103,15 +55,7 @@ fn audio(port: u16) -> String {
 
 /// The options' dictionary as sent.
 fn encoded(opts: &OfferOptions) -> Dict {
-    let mut out = Vec::new();
-    let mut enc = Encoder::new(&mut out);
-    enc.dict();
-    opts.encode_keys(&mut enc);
-    enc.end();
-    match decode(&out).unwrap().to_owned_value() {
-        Value::Dict(d) => d,
-        other => panic!("{other:?}"),
-    }
+    to_dict(&dict_bytes(|enc| opts.encode_keys(enc)))
 }
 
 /// The texts of a string or list value.
@@ -385,10 +329,7 @@ fn assert_coverage(variants: &[OfferOptions]) {
 
 #[tokio::test]
 async fn every_base_spelling_is_understood_by_10_5() {
-    let rtpe = Rtpengine::builder()
-        .interfaces(vec!["127.0.0.1".into(), "::1".into()])
-        .start()
-        .expect("start rtpengine with an IPv4 and an IPv6 interface");
+    let rtpe = start_with_ipv6();
     let client = connect(&rtpe).await;
     let variants = spelling_variants();
     assert_coverage(&variants);
@@ -409,7 +350,7 @@ async fn every_base_spelling_is_understood_by_10_5() {
             assert!(reply.get("sdp").is_none(), "{reply:?}");
             continue;
         }
-        let out = offer(&client, &call, &sdp, opts).await;
+        let out = offer_sdp(&client, &call, &sdp, opts).await;
         delete(&client, &call).await;
         // The values 10.5 ignores silently when it does not know them, by effect.
         if let Some(tp) = &opts.transport_protocol {
@@ -433,8 +374,8 @@ async fn every_base_spelling_is_understood_by_10_5() {
         }
     }
     // `transport protocol: accept` is an answer value.
-    offer(&client, "spell-accept", &sdp, &OfferOptions::new()).await;
-    answer(&client, "spell-accept", &audio(40_002), &accept_answer()).await;
+    offer_sdp(&client, "spell-accept", &sdp, &OfferOptions::new()).await;
+    answer_sdp(&client, "spell-accept", &audio(40_002), &accept_answer()).await;
     assert!(rtpe.wait_for_log("Replying to 'answer'", 1, WAIT));
     let unknown = not_understood(&rtpe);
     assert_eq!(unknown.len(), 1, "{unknown:#?}");
@@ -459,7 +400,7 @@ async fn fatal_is_a_delete_flag_in_10_5() {
         .expect_err("fatal makes it an error");
     assert!(err.is_rtpengine_error(), "{err:?}");
     // In an offer 10.5 does not know it (a generic flag since 13.0).
-    offer(
+    offer_sdp(
         &client,
         "fatal-offer",
         &audio(40_000),
@@ -472,10 +413,9 @@ async fn fatal_is_a_delete_flag_in_10_5() {
 // ---------------------------------------------------------------------------------------------
 // Versions: what the catalogue marks newer than 10.5 is unknown to 10.5
 
-/// A value of the right shape for each key, so `from_dict` sets the typed field.
-fn with_key(key: &str) -> OfferOptions {
-    let dict = |k: &str, v: Value| Value::Dict([(k.to_owned(), v)].into_iter().collect::<Dict>());
-    [
+/// Typed options with just this key set, to a value of the right shape for the daemon.
+fn with_sample(key: &str) -> OfferOptions {
+    let samples = [
         Value::str("x"),
         Value::str("192.0.2.1"),
         Value::Int(1),
@@ -483,11 +423,8 @@ fn with_key(key: &str) -> OfferOptions {
         dict("global", dict("add", Value::str_list(["x-a:1"]))),
         dict("strip", Value::str_list(["x"])),
         dict("file", Value::str("/nonexistent.wav")),
-    ]
-    .into_iter()
-    .map(|v| OfferOptions::from_dict(&[(key.to_owned(), v)].into_iter().collect()))
-    .find(|o| o.raw.keys.is_empty() && !o.is_empty())
-    .unwrap_or_else(|| panic!("no sample value fits key '{key}'"))
+    ];
+    with_key(key, &samples)
 }
 
 #[tokio::test]
@@ -506,7 +443,7 @@ async fn everything_newer_than_10_5_is_unknown_to_10_5() {
     for (key, _, since) in OfferOptions::KEYS {
         if *since > Version::V10_5 {
             cases.push((
-                with_key(key),
+                with_sample(key),
                 format!("Unknown dictionary key encountered: '{key}'"),
             ));
         }
@@ -582,7 +519,7 @@ async fn everything_newer_than_10_5_is_unknown_to_10_5() {
             "{opts:?}: {err:?}"
         );
         // … and 10.5 indeed does not know it.
-        offer(&client, &call, &sdp, opts).await;
+        offer_sdp(&client, &call, &sdp, opts).await;
         delete(&client, &call).await;
     }
     assert!(rtpe.wait_for_log("Replying to 'offer'", cases.len(), WAIT));
@@ -606,19 +543,22 @@ async fn codec_ptime_and_t38_effects() {
     let o = |codec: CodecOptions| OfferOptions::new().codec(codec);
     let pts = |s: String| payload_types(&s).join(" ");
 
-    let plain = offer(&c, "c-plain", &sdp, &OfferOptions::new()).await;
+    let plain = offer_sdp(&c, "c-plain", &sdp, &OfferOptions::new()).await;
     assert_eq!(pts(plain), "0 8 101");
-    let strip = offer(&c, "c-strip", &sdp, &o(CodecOptions::new().strip("PCMA"))).await;
+    let strip = offer_sdp(&c, "c-strip", &sdp, &o(CodecOptions::new().strip("PCMA"))).await;
     assert_eq!(pts(strip.clone()), "0 101");
     assert!(lines(&strip, "a=rtpmap:8 ").is_empty());
     let offer_order = o(CodecOptions::new().strip("all").offer("PCMA").offer("PCMU"));
-    assert_eq!(pts(offer(&c, "c-offer", &sdp, &offer_order).await), "8 0");
+    assert_eq!(
+        pts(offer_sdp(&c, "c-offer", &sdp, &offer_order).await),
+        "8 0"
+    );
     let except = o(CodecOptions::new().strip("all").except("PCMU"));
-    assert_eq!(pts(offer(&c, "c-except", &sdp, &except).await), "0");
+    assert_eq!(pts(offer_sdp(&c, "c-except", &sdp, &except).await), "0");
     // Transcoding build: `mask`, `consume`, `transcode`, `accept` and `always transcode` work.
-    let mask = offer(&c, "c-mask", &sdp, &o(CodecOptions::new().mask("PCMA"))).await;
+    let mask = offer_sdp(&c, "c-mask", &sdp, &o(CodecOptions::new().mask("PCMA"))).await;
     assert_eq!(pts(mask), "0 101");
-    let consume = offer(
+    let consume = offer_sdp(
         &c,
         "c-consume",
         &sdp,
@@ -626,7 +566,7 @@ async fn codec_ptime_and_t38_effects() {
     )
     .await;
     assert_eq!(pts(consume), "0 101");
-    let transcode = offer(
+    let transcode = offer_sdp(
         &c,
         "c-transcode",
         &sdp,
@@ -644,34 +584,37 @@ async fn codec_ptime_and_t38_effects() {
             "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n",
             "",
         );
-    offer(&c, "c-pass", &sdp, &OfferOptions::new()).await;
+    offer_sdp(&c, "c-pass", &sdp, &OfferOptions::new()).await;
     assert_eq!(
-        pts(answer(&c, "c-pass", &pcma_only, &OfferOptions::new()).await),
+        pts(answer_sdp(&c, "c-pass", &pcma_only, &OfferOptions::new()).await),
         "8"
     );
-    offer(&c, "c-accept", &sdp, &o(CodecOptions::new().accept("PCMU"))).await;
+    offer_sdp(&c, "c-accept", &sdp, &o(CodecOptions::new().accept("PCMU"))).await;
     assert_eq!(
-        pts(answer(&c, "c-accept", &pcma_only, &OfferOptions::new()).await),
+        pts(answer_sdp(&c, "c-accept", &pcma_only, &OfferOptions::new()).await),
         "0"
     );
     let always = OfferOptions::new().flag(Flag::AlwaysTranscode);
-    offer(&c, "c-always", &sdp, &always).await;
-    let ans = answer(&c, "c-always", &pcma_only, &OfferOptions::new()).await;
+    offer_sdp(&c, "c-always", &sdp, &always).await;
+    let ans = answer_sdp(&c, "c-always", &pcma_only, &OfferOptions::new()).await;
     assert_eq!(payload_types(&ans)[0], "0", "{ans}");
     // `single codec` in the answer leaves one codec (plus telephone-event).
-    offer(&c, "c-single", &sdp, &OfferOptions::new()).await;
+    offer_sdp(&c, "c-single", &sdp, &OfferOptions::new()).await;
     let both = audio(40_002);
     let single = OfferOptions::new().flag(Flag::SingleCodec);
-    assert_eq!(pts(answer(&c, "c-single", &both, &single).await), "0 101");
+    assert_eq!(
+        pts(answer_sdp(&c, "c-single", &both, &single).await),
+        "0 101"
+    );
     // `ptime` rewrites the offer's a=ptime; `ptime-reverse` the answer's.
-    let p = offer(&c, "c-ptime", &sdp, &OfferOptions::new().ptime(30)).await;
+    let p = offer_sdp(&c, "c-ptime", &sdp, &OfferOptions::new().ptime(30)).await;
     assert_eq!(lines(&p, "a=ptime:"), ["a=ptime:30"]);
-    let rev = offer(&c, "c-ptrev", &sdp, &OfferOptions::new().ptime_reverse(40)).await;
+    let rev = offer_sdp(&c, "c-ptrev", &sdp, &OfferOptions::new().ptime_reverse(40)).await;
     assert_eq!(lines(&rev, "a=ptime:"), ["a=ptime:20"]);
-    let ans = answer(&c, "c-ptrev", &both, &OfferOptions::new()).await;
+    let ans = answer_sdp(&c, "c-ptrev", &both, &OfferOptions::new()).await;
     assert_eq!(lines(&ans, "a=ptime:"), ["a=ptime:40"]);
     // `T.38: force` turns the audio offer into a T.38 fax offer.
-    let fax = offer(&c, "c-t38", &sdp, &OfferOptions::new().t38(T38::Force)).await;
+    let fax = offer_sdp(&c, "c-t38", &sdp, &OfferOptions::new().t38(T38::Force)).await;
     assert!(
         m_line(&fax).starts_with("m=image ") && m_line(&fax).ends_with(" udptl t38"),
         "{fax}"
@@ -691,7 +634,7 @@ async fn crypto_and_ice_effects() {
             .collect()
     };
     // OSRTP offer: plain RTP/AVP with SDES crypto lines.
-    let os = offer(
+    let os = offer_sdp(
         &c,
         "x-osrtp",
         &sdp,
@@ -700,25 +643,26 @@ async fn crypto_and_ice_effects() {
     .await;
     assert!(m_line(&os).contains(" RTP/AVP "), "{os}");
     assert!(lines(&os, "a=crypto:").len() > 1, "{os}");
-    let plain = offer(&c, "x-plain", &sdp, &OfferOptions::new()).await;
+    let plain = offer_sdp(&c, "x-plain", &sdp, &OfferOptions::new()).await;
     assert!(lines(&plain, "a=crypto:").is_empty());
     // SDES options on an RTP/SAVP offer.
     let savp = OfferOptions::new().transport_protocol(TransportProtocol::RtpSavp);
-    let default = offer(&c, "x-savp", &sdp, &savp).await;
+    let default = offer_sdp(&c, "x-savp", &sdp, &savp).await;
     let keys = crypto_keys(&default);
     assert!(
         keys.iter().all(|k| !k.contains('|') && !k.ends_with('=')),
         "{keys:?}"
     );
     assert!(default.contains(" AES_CM_128_HMAC_SHA1_32 "));
-    let pad = crypto_keys(&offer(&c, "x-pad", &sdp, &savp.clone().sdes(Sdes::Pad)).await);
+    let pad = crypto_keys(&offer_sdp(&c, "x-pad", &sdp, &savp.clone().sdes(Sdes::Pad)).await);
     assert!(pad.iter().any(|k| k.ends_with('=')), "pad: {pad:?}");
-    let life = crypto_keys(&offer(&c, "x-life", &sdp, &savp.clone().sdes(Sdes::Lifetime)).await);
+    let life =
+        crypto_keys(&offer_sdp(&c, "x-life", &sdp, &savp.clone().sdes(Sdes::Lifetime)).await);
     assert!(
         life.iter().all(|k| k.ends_with("|2^31")),
         "lifetime: {life:?}"
     );
-    let no = offer(
+    let no = offer_sdp(
         &c,
         "x-no",
         &sdp,
@@ -727,26 +671,26 @@ async fn crypto_and_ice_effects() {
     .await;
     assert!(!no.contains(" AES_CM_128_HMAC_SHA1_32 "), "{no}");
     assert!(no.contains(" AES_CM_128_HMAC_SHA1_80 "));
-    let off = offer(&c, "x-off", &sdp, &savp.clone().sdes(Sdes::Off)).await;
+    let off = offer_sdp(&c, "x-off", &sdp, &savp.clone().sdes(Sdes::Off)).await;
     assert!(lines(&off, "a=crypto:").is_empty(), "{off}");
     // DTLS-fingerprint SHA-1 (every hash is checked in the spelling test).
     let dtls = OfferOptions::new()
         .transport_protocol(TransportProtocol::UdpTlsRtpSavp)
         .dtls_fingerprint(DtlsFingerprint::Sha1);
-    let fp = offer(&c, "x-fp", &sdp, &dtls).await;
+    let fp = offer_sdp(&c, "x-fp", &sdp, &dtls).await;
     assert_eq!(lines(&fp, "a=fingerprint:sha-1 ").len(), 1, "{fp}");
     // ICE-lite (with ICE forced).
     let lite = OfferOptions::new()
         .ice(Ice::Force)
         .ice_lite(IceLite::Forward);
-    let l = offer(&c, "x-lite", &sdp, &lite).await;
+    let l = offer_sdp(&c, "x-lite", &sdp, &lite).await;
     assert_eq!(lines(&l, "a=ice-lite"), ["a=ice-lite"]);
-    let forced = offer(&c, "x-ice", &sdp, &OfferOptions::new().ice(Ice::Force)).await;
+    let forced = offer_sdp(&c, "x-ice", &sdp, &OfferOptions::new().ice(Ice::Force)).await;
     assert!(lines(&forced, "a=ice-lite").is_empty());
     assert!(lines(&forced, "a=ice-options:trickle").is_empty());
     // Trickle ICE.
     let trickle = OfferOptions::new().ice(Ice::Force).flag(Flag::TrickleIce);
-    let t = offer(&c, "x-trickle", &sdp, &trickle).await;
+    let t = offer_sdp(&c, "x-trickle", &sdp, &trickle).await;
     assert_eq!(lines(&t, "a=ice-options:trickle").len(), 1, "{t}");
     assert_eq!(lines(&t, "a=end-of-candidates").len(), 1, "{t}");
     // Reject ICE: the caller offered ICE; its answer comes without (and with, by default).
@@ -754,12 +698,12 @@ async fn crypto_and_ice_effects() {
         "{sdp}a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n\
          a=candidate:1 1 UDP 2130706431 127.0.0.1 40000 typ host\r\n"
     );
-    offer(&c, "x-ice-kept", &ice_sdp, &OfferOptions::new()).await;
-    let kept = answer(&c, "x-ice-kept", &audio(40_002), &OfferOptions::new()).await;
+    offer_sdp(&c, "x-ice-kept", &ice_sdp, &OfferOptions::new()).await;
+    let kept = answer_sdp(&c, "x-ice-kept", &audio(40_002), &OfferOptions::new()).await;
     assert_eq!(lines(&kept, "a=ice-ufrag:").len(), 1, "{kept}");
     let reject = OfferOptions::new().flag(Flag::RejectIce);
-    offer(&c, "x-ice-rejected", &ice_sdp, &reject).await;
-    let rejected = answer(&c, "x-ice-rejected", &audio(40_002), &OfferOptions::new()).await;
+    offer_sdp(&c, "x-ice-rejected", &ice_sdp, &reject).await;
+    let rejected = answer_sdp(&c, "x-ice-rejected", &audio(40_002), &OfferOptions::new()).await;
     assert!(lines(&rejected, "a=ice-ufrag:").is_empty(), "{rejected}");
 }
 
@@ -792,25 +736,25 @@ async fn sdp_shaping_effects() {
     let flag = |f: Flag| OfferOptions::new().flag(f);
 
     // loop protect marks the SDP; a marked SDP comes back unchanged.
-    let marked = offer(&c, "s-loop", &sdp, &flag(Flag::LoopProtect)).await;
+    let marked = offer_sdp(&c, "s-loop", &sdp, &flag(Flag::LoopProtect)).await;
     assert_eq!(lines(&marked, "a=rtpengine:").len(), 1, "{marked}");
-    let again = offer(&c, "s-loop-2", &marked, &flag(Flag::LoopProtect)).await;
+    let again = offer_sdp(&c, "s-loop-2", &marked, &flag(Flag::LoopProtect)).await;
     assert_eq!(again, marked);
     // strip extmap.
     let ext = format!("{sdp}a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n");
-    let kept = offer(&c, "s-ext-kept", &ext, &OfferOptions::new()).await;
+    let kept = offer_sdp(&c, "s-ext-kept", &ext, &OfferOptions::new()).await;
     assert_eq!(lines(&kept, "a=extmap:").len(), 1, "{kept}");
-    let stripped = offer(&c, "s-ext", &ext, &flag(Flag::StripExtmap)).await;
+    let stripped = offer_sdp(&c, "s-ext", &ext, &flag(Flag::StripExtmap)).await;
     assert!(lines(&stripped, "a=extmap:").is_empty(), "{stripped}");
     // generate mid.
-    let mid = offer(&c, "s-mid", &sdp, &flag(Flag::GenerateMid)).await;
+    let mid = offer_sdp(&c, "s-mid", &sdp, &flag(Flag::GenerateMid)).await;
     assert_eq!(lines(&mid, "a=mid:"), ["a=mid:1"]);
     assert!(lines(&kept, "a=mid:").is_empty());
     // rtcp attribute: absent, or with the address.
     assert_eq!(lines(&kept, "a=rtcp:").len(), 1);
-    let none = offer(&c, "s-nortcp", &sdp, &flag(Flag::NoRtcpAttribute)).await;
+    let none = offer_sdp(&c, "s-nortcp", &sdp, &flag(Flag::NoRtcpAttribute)).await;
     assert!(lines(&none, "a=rtcp:").is_empty(), "{none}");
-    let full = offer(&c, "s-fullrtcp", &sdp, &flag(Flag::FullRtcpAttribute)).await;
+    let full = offer_sdp(&c, "s-fullrtcp", &sdp, &flag(Flag::FullRtcpAttribute)).await;
     let rtcp = lines(&full, "a=rtcp:");
     assert!(
         rtcp.len() == 1 && rtcp[0].ends_with(" IN IP4 127.0.0.1"),
@@ -818,9 +762,9 @@ async fn sdp_shaping_effects() {
     );
     // original sendrecv: no direction attribute is added where the offer had none.
     let nodir = sdp.replace("a=sendrecv\r\n", "");
-    let added = offer(&c, "s-dir-added", &nodir, &OfferOptions::new()).await;
+    let added = offer_sdp(&c, "s-dir-added", &nodir, &OfferOptions::new()).await;
     assert_eq!(lines(&added, "a=sendrecv"), ["a=sendrecv"]);
-    let original = offer(&c, "s-dir-orig", &nodir, &flag(Flag::OriginalSendrecv)).await;
+    let original = offer_sdp(&c, "s-dir-orig", &nodir, &flag(Flag::OriginalSendrecv)).await;
     assert!(lines(&original, "a=sendrecv").is_empty(), "{original}");
     // replace: session name, username and SDP version stay those of the first SDP.
     let first = sdp
@@ -838,21 +782,21 @@ async fn sdp_shaping_effects() {
             "s=first",
         ),
     ] {
-        offer(&c, call, &first, &OfferOptions::new()).await;
+        offer_sdp(&c, call, &first, &OfferOptions::new()).await;
         let mut opts = OfferOptions::new();
         for r in replace {
             opts = opts.replace(r);
         }
-        let out = offer(&c, call, &second, &opts).await;
+        let out = offer_sdp(&c, call, &second, &opts).await;
         assert_eq!(lines(&out, "o=").len(), 1);
         assert!(lines(&out, "o=")[0].starts_with(want_o), "{call}: {out}");
         assert_eq!(lines(&out, "s="), [want_s], "{call}");
     }
     // replace origin: the o= address becomes rtpengine's.
     let foreign = sdp_audio("192.0.2.1", 40_000, 1);
-    let o = offer(&c, "s-origin-kept", &foreign, &OfferOptions::new()).await;
+    let o = offer_sdp(&c, "s-origin-kept", &foreign, &OfferOptions::new()).await;
     assert!(lines(&o, "o=")[0].ends_with(" 192.0.2.1"), "{o}");
-    let o = offer(
+    let o = offer_sdp(
         &c,
         "s-origin",
         &foreign,
@@ -862,9 +806,9 @@ async fn sdp_shaping_effects() {
     assert!(lines(&o, "o=")[0].ends_with(" 127.0.0.1"), "{o}");
     // replace zero address: a hold address becomes rtpengine's.
     let hold = sdp.replace("c=IN IP4 127.0.0.1", "c=IN IP4 0.0.0.0");
-    let z = offer(&c, "s-zero-kept", &hold, &OfferOptions::new()).await;
+    let z = offer_sdp(&c, "s-zero-kept", &hold, &OfferOptions::new()).await;
     assert_eq!(lines(&z, "c="), ["c=IN IP4 0.0.0.0"]);
-    let z = offer(
+    let z = offer_sdp(
         &c,
         "s-zero",
         &hold,
@@ -873,8 +817,8 @@ async fn sdp_shaping_effects() {
     .await;
     assert_eq!(lines(&z, "c="), ["c=IN IP4 127.0.0.1"]);
     // label in offer and answer, set-label in a subscribe request: labels in query.
-    offer(&c, "s-label", &sdp, &OfferOptions::new().label("caller")).await;
-    answer(
+    offer_sdp(&c, "s-label", &sdp, &OfferOptions::new().label("caller")).await;
+    answer_sdp(
         &c,
         "s-label",
         &audio(40_002),
@@ -901,8 +845,8 @@ async fn sdp_shaping_effects() {
     // xmlrpc-callback: a typed address is parsed; a bad raw one is reported by the daemon
     // (which shows the key is read).
     let cb = OfferOptions::new().xmlrpc_callback("127.0.0.1".parse::<std::net::IpAddr>().unwrap());
-    offer(&c, "s-cb", &sdp, &cb).await;
-    offer(
+    offer_sdp(&c, "s-cb", &sdp, &cb).await;
+    offer_sdp(
         &c,
         "s-cb-bad",
         &sdp,
@@ -920,10 +864,6 @@ async fn sdp_shaping_effects() {
 // ---------------------------------------------------------------------------------------------
 // Media effects
 
-async fn udp() -> UdpSocket {
-    UdpSocket::bind("127.0.0.1:0").await.unwrap()
-}
-
 /// An RTP socket on an even port and its RTCP socket on the next one.
 async fn udp_pair() -> (UdpSocket, UdpSocket) {
     for _ in 0..200 {
@@ -937,10 +877,6 @@ async fn udp_pair() -> (UdpSocket, UdpSocket) {
         }
     }
     panic!("no free port pair");
-}
-
-fn port(s: &UdpSocket) -> u16 {
-    s.local_addr().unwrap().port()
 }
 
 fn to(port: u16) -> SocketAddr {
@@ -960,12 +896,9 @@ async fn received(sock: &UdpSocket, wait: Duration) -> Vec<Vec<u8>> {
 
 /// A call between `a` and `b`: returns (port A sends to, port B sends to).
 async fn call(c: &Client, id: &str, a: &UdpSocket, b: &UdpSocket, o: &OfferOptions) -> (u16, u16) {
-    let offered = offer(c, id, &audio(port(a)), o).await;
-    let answered = answer(c, id, &audio(port(b)), &OfferOptions::new()).await;
-    (
-        sdp_media_port(&answered).unwrap(),
-        sdp_media_port(&offered).unwrap(),
-    )
+    let (a_at, b_at) = (a.local_addr().unwrap(), b.local_addr().unwrap());
+    let (offered, answered) = offer_answer_with(c, id, a_at, b_at, o, &OfferOptions::new()).await;
+    (media_port(&answered), media_port(&offered))
 }
 
 async fn send_rtp(from: &UdpSocket, port: u16, n: u16) {
@@ -1075,11 +1008,15 @@ async fn endpoint_learning_and_passthrough(c: &Client) {
             .endpoint
             .clone()
             .unwrap();
-        let want = if learns { port(&actual) } else { port(&a) };
+        let want = if learns {
+            local_port(&actual)
+        } else {
+            local_port(&a)
+        };
         assert_eq!(ep.port, want, "{id}");
     }
     // passthrough on: both sides' media are flagged in query.
-    offer(
+    offer_sdp(
         c,
         "m-pass",
         &audio(40_000),
@@ -1094,7 +1031,7 @@ async fn endpoint_learning_and_passthrough(c: &Client) {
             "{t:?}"
         );
     }
-    offer(c, "m-nopass", &audio(40_000), &OfferOptions::new()).await;
+    offer_sdp(c, "m-nopass", &audio(40_000), &OfferOptions::new()).await;
     for t in &query(c, "m-nopass").await.tags {
         assert!(
             !t.medias[0].flags.iter().any(|f| f == "passthrough"),

@@ -7,19 +7,23 @@
 //! WAV file played), to the recording spool, or in the daemon's log. The tests fail, never skip,
 //! when rtpengine is not installed.
 
+mod common;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use common::{
+    assert_log, client_for, connect, logged, media_target, offer_answer_with, rtpengine_reason,
+    start_recording, TempDir,
+};
 use rtpengine_client::message::{Selector, Version};
 use rtpengine_client::{
-    AnswerOptions, BlockDtmfOptions, Client, DtmfDigit, Error, Flag, MediaOptions, MediaSource,
-    OfferOptions, PlayDtmfOptions, PlayMediaOptions, RecordingOptions,
+    AnswerOptions, BlockDtmfOptions, Client, DtmfDigit, Error, Flag, IntoDtmfDigit, MediaOptions,
+    MediaSource, OfferOptions, PlayDtmfOptions, PlayMediaOptions, RecordingOptions,
 };
-use rtpengine_testkit::rtp::{
-    parse_rtp, rtp_packet, sdp_audio, sdp_connection_addr, sdp_media_port,
-};
+use rtpengine_testkit::rtp::{parse_rtp, rtp_packet};
 use rtpengine_testkit::Rtpengine;
 use tokio::net::UdpSocket;
 
@@ -32,46 +36,12 @@ const SAMPLES: u32 = 160;
 /// How long a socket must stay quiet before a burst counts as received.
 const QUIET: Duration = Duration::from_millis(150);
 
+/// A daemon that logs at debug level (the commands' effects show there).
 fn start() -> Rtpengine {
     Rtpengine::builder()
         .arg("--log-level=7")
         .start()
         .expect("start rtpengine (these tests need the real daemon)")
-}
-
-async fn connect(rtpe: &Rtpengine) -> Client {
-    Client::connect(&rtpe.udp_url())
-        .await
-        .expect("connect to rtpengine")
-}
-
-/// How long to wait for a log line (the log is read from a pipe, a little after the reply).
-const WAIT: Duration = Duration::from_secs(2);
-
-/// Asserts `needle` is (or, within [`WAIT`], comes to be) in the log exactly `n` times.
-fn logged(rtpe: &Rtpengine, needle: &str, n: usize) {
-    assert!(
-        rtpe.wait_for_log(needle, n, WAIT),
-        "{n} x {needle:?} expected in the log:\n{}",
-        rtpe.log_tail(30)
-    );
-    assert_eq!(rtpe.log_count(needle), n, "{needle}");
-}
-
-fn reason(err: Error) -> String {
-    match err {
-        Error::Rtpengine { reason } => reason,
-        other => panic!("expected Error::Rtpengine, got {other:?}"),
-    }
-}
-
-/// Where the SDP tells its receiver to send media.
-fn media_target(sdp: &str) -> SocketAddr {
-    let addr: IpAddr = sdp_connection_addr(sdp)
-        .unwrap_or_else(|| panic!("no c= line:\n{sdp}"))
-        .parse()
-        .unwrap();
-    SocketAddr::new(addr, sdp_media_port(sdp).expect("m=audio port"))
 }
 
 /// One phone: its socket, where it sends media (rtpengine's port for it), and its RTP state.
@@ -165,6 +135,11 @@ impl Call {
         Self::with_answer(rtpe, id, b_ip, opts, opts).await
     }
 
+    /// A and B on 127.0.0.1, with default options.
+    async fn plain(rtpe: &Rtpengine, id: &str) -> Self {
+        Self::new(rtpe, id, Ipv4Addr::LOCALHOST, &OfferOptions::new()).await
+    }
+
     async fn with_answer(
         rtpe: &Rtpengine,
         id: &str,
@@ -175,38 +150,22 @@ impl Call {
         let client = connect(rtpe).await;
         let a = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
         let b = UdpSocket::bind((b_ip, 0)).await.unwrap();
-        let offer = client
-            .offer(
-                sdp_audio("127.0.0.1", a.local_addr().unwrap().port(), 1),
-                id,
-                "tagA",
-                offer_opts,
-            )
-            .await
-            .expect("offer");
-        let answer = client
-            .answer(
-                sdp_audio(&b_ip.to_string(), b.local_addr().unwrap().port(), 2),
-                id,
-                "tagA",
-                "tagB",
-                answer_opts,
-            )
-            .await
-            .expect("answer");
+        let (a_at, b_at) = (a.local_addr().unwrap(), b.local_addr().unwrap());
+        let (offer, answer) =
+            offer_answer_with(&client, id, a_at, b_at, offer_opts, answer_opts).await;
         Self {
             client,
             id: id.to_owned(),
             a: Phone {
                 sock: a,
-                to: media_target(&answer.sdp_str()),
+                to: media_target(&answer),
                 ssrc: 0x1111_aaaa,
                 seq: 1000,
                 ts: 8000,
             },
             b: Phone {
                 sock: b,
-                to: media_target(&offer.sdp_str()),
+                to: media_target(&offer),
                 ssrc: 0x2222_bbbb,
                 seq: 5000,
                 ts: 16000,
@@ -237,13 +196,7 @@ fn tag(t: &str) -> Selector {
 #[tokio::test]
 async fn block_media_stops_rtp_and_unblock_media_restores_it() {
     let rtpe = start();
-    let mut call = Call::new(
-        &rtpe,
-        "block-media",
-        Ipv4Addr::LOCALHOST,
-        &OfferOptions::new(),
-    )
-    .await;
+    let mut call = Call::plain(&rtpe, "block-media").await;
     let (c, id) = (call.client.clone(), call.id.clone());
     let none = MediaOptions::new();
     assert_eq!(call.a_to_b(5, 0x11).await.len(), 5, "media flows at first");
@@ -257,11 +210,7 @@ async fn block_media_stops_rtp_and_unblock_media_restores_it() {
     assert_eq!(call.b_to_a(5, 0x22).await.len(), 5, "B is not");
     // The client targets an unknown version, so it added `directional`, which 10.5 ignores:
     // the from-tag selected one party all the same.
-    assert!(
-        rtpe.wait_for_log("Unknown flag encountered: 'directional'", 1, WAIT),
-        "{}",
-        rtpe.log_tail(30)
-    );
+    assert_log(&rtpe, "Unknown flag encountered: 'directional'", 1);
 
     // Unblocking the whole call leaves the per-party block in place (10.5)…
     c.unblock_media(&id, &Selector::Call, &none).await.unwrap();
@@ -316,7 +265,7 @@ async fn block_media_by_address_selects_the_party_with_that_sdp_address() {
 #[tokio::test]
 async fn silence_media_keeps_packets_but_silences_their_payload() {
     let rtpe = start();
-    let mut call = Call::new(&rtpe, "silence", Ipv4Addr::LOCALHOST, &OfferOptions::new()).await;
+    let mut call = Call::plain(&rtpe, "silence").await;
     let (c, id) = (call.client.clone(), call.id.clone());
     let none = MediaOptions::new();
 
@@ -392,11 +341,7 @@ async fn block_dtmf_drops_telephone_events_but_not_audio() {
         "A's events are dropped, its audio is not"
     );
     // rtpengine still saw the event.
-    assert!(
-        rtpe.wait_for_log("DTMF event packet: event 6", 1, WAIT),
-        "{}",
-        rtpe.log_tail(30)
-    );
+    assert_log(&rtpe, "DTMF event packet: event 6", 1);
     // B's events still reach A.
     audio_event_audio(&mut call.b, 7).await;
     let got = call.a.rtp_from(call.a.to).await;
@@ -430,24 +375,18 @@ async fn block_dtmf_drops_telephone_events_but_not_audio() {
 #[tokio::test]
 async fn forwarding_without_a_recording_daemon_is_accepted_and_logged() {
     let rtpe = start();
-    let call = Call::new(
-        &rtpe,
-        "forwarding",
-        Ipv4Addr::LOCALHOST,
-        &OfferOptions::new(),
-    )
-    .await;
+    let call = Call::plain(&rtpe, "forwarding").await;
     let (c, id) = (call.client.clone(), call.id.clone());
 
     let meta = MediaOptions::new().metadata("fwd:1");
     c.start_forwarding(&id, &tag("tagA"), &meta).await.unwrap();
     logged(&rtpe, "Start forwarding for single party (tag 'tagA')", 1);
     // Sent as the client built it: from-tag, metadata and the added `directional` flag.
-    assert!(rtpe.wait_for_log(
+    assert_log(
+        &rtpe,
         r#""command": "start forwarding", "call-id": "forwarding", "from-tag": "tagA", "metadata": "fwd:1", "flags": [ "directional" ]"#,
         1,
-        WAIT
-    ), "{}", rtpe.log_tail(20));
+    );
     c.stop_forwarding(&id, &Selector::Call, &MediaOptions::new())
         .await
         .unwrap();
@@ -456,11 +395,7 @@ async fn forwarding_without_a_recording_daemon_is_accepted_and_logged() {
     assert_eq!(rtpe.log_count("Turning on call recording."), 0);
 
     // A client that knows it talks to 10.5 does not send the flag; the meaning is the same.
-    let v10_5 = Client::builder(rtpe.udp_url())
-        .rtpengine_version(Version::V10_5)
-        .connect()
-        .await
-        .unwrap();
+    let v10_5 = client_for(rtpe.udp_url(), Some(Version::V10_5), true).await;
     let unknown_flag = rtpe.log_count("Unknown flag encountered: 'directional'");
     v10_5
         .stop_forwarding(&id, &tag("tagA"), &MediaOptions::new())
@@ -476,50 +411,11 @@ async fn forwarding_without_a_recording_daemon_is_accepted_and_logged() {
 // ---------------------------------------------------------------------------------------------
 // recording
 
-/// A fresh directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let dir = std::env::temp_dir().join(format!(
-            "rtpengine-client-{name}-{}-{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    /// The files of `sub` whose name starts with `prefix`.
-    fn files(&self, sub: &str, prefix: &str) -> Vec<PathBuf> {
-        std::fs::read_dir(self.0.join(sub))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
-            .collect()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 #[tokio::test]
 async fn recording_starts_records_rtp_and_stops_with_metadata() {
     let spool = TempDir::new("media-rec");
-    let rtpe = Rtpengine::builder()
-        .arg(format!("--recording-dir={}", spool.0.display()))
-        .arg("--recording-method=pcap")
-        .start()
-        .expect("start rtpengine with pcap recording");
-    let mut call = Call::new(&rtpe, "rec-cmd", Ipv4Addr::LOCALHOST, &OfferOptions::new()).await;
+    let rtpe = start_recording(&spool);
+    let mut call = Call::plain(&rtpe, "rec-cmd").await;
     let (c, id) = (call.client.clone(), call.id.clone());
     assert!(
         spool.files("pcaps", "rec-cmd").is_empty(),
@@ -529,7 +425,7 @@ async fn recording_starts_records_rtp_and_stops_with_metadata() {
     c.start_recording(&id, &RecordingOptions::new().metadata("customer:42"))
         .await
         .unwrap();
-    assert!(rtpe.wait_for_log("Turning on call recording.", 1, WAIT));
+    assert_log(&rtpe, "Turning on call recording.", 1);
     let pcaps = spool.files("pcaps", "rec-cmd");
     assert_eq!(pcaps.len(), 1, "one pcap file for the call");
     // RTP is written to it.
@@ -544,7 +440,7 @@ async fn recording_starts_records_rtp_and_stops_with_metadata() {
     )
     .await
     .unwrap();
-    assert!(rtpe.wait_for_log("Turning off call recording.", 1, WAIT));
+    assert_log(&rtpe, "Turning off call recording.", 1);
     let size = std::fs::metadata(&pcaps[0]).unwrap().len();
     assert!(
         size > 24 + 20 * 172,
@@ -571,11 +467,7 @@ async fn recording_starts_records_rtp_and_stops_with_metadata() {
     assert_eq!(std::fs::metadata(&pcaps[0]).unwrap().len(), size);
 
     // `pause recording` is 11.3+: refused for a 10.5 target without a round trip…
-    let v10_5 = Client::builder(rtpe.udp_url())
-        .rtpengine_version(Version::V10_5)
-        .connect()
-        .await
-        .unwrap();
+    let v10_5 = client_for(rtpe.udp_url(), Some(Version::V10_5), true).await;
     let err = v10_5
         .pause_recording(&id, &RecordingOptions::new())
         .await
@@ -583,17 +475,12 @@ async fn recording_starts_records_rtp_and_stops_with_metadata() {
     assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
     assert_eq!(rtpe.log_count("'pause recording'"), 0);
     // …and 10.5 does not know it when sent anyway.
-    let unchecked = Client::builder(rtpe.udp_url())
-        .rtpengine_version(Version::V10_5)
-        .version_check(false)
-        .connect()
-        .await
-        .unwrap();
+    let unchecked = client_for(rtpe.udp_url(), Some(Version::V10_5), false).await;
     let err = unchecked
         .pause_recording(&id, &RecordingOptions::new())
         .await
         .unwrap_err();
-    assert_eq!(reason(err), "Unrecognized command");
+    assert_eq!(rtpengine_reason(err), "Unrecognized command");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -635,7 +522,7 @@ async fn play_media_plays_a_wav_file_to_one_party_and_stop_media_ends_it() {
     let dir = TempDir::new("media-play");
     let file = write_wav(&dir.0);
     let rtpe = start();
-    let call = Call::new(&rtpe, "play", Ipv4Addr::LOCALHOST, &OfferOptions::new()).await;
+    let call = Call::plain(&rtpe, "play").await;
     let (c, id) = (call.client.clone(), call.id.clone());
 
     // Played to B ten times over, unless stopped.
@@ -691,7 +578,7 @@ async fn play_media_plays_a_wav_file_to_one_party_and_stop_media_ends_it() {
     assert!(call.b.collect().await.is_empty(), "playback stopped");
     // Nothing plays to A.
     let err = c.stop_media(&id, &tag("tagA")).await.unwrap_err();
-    assert_eq!(reason(err), "Not currently playing media");
+    assert_eq!(rtpengine_reason(err), "Not currently playing media");
 
     // A blob with the same file, to every party.
     let reply = c
@@ -722,7 +609,10 @@ async fn play_media_plays_a_wav_file_to_one_party_and_stop_media_ends_it() {
         )
         .await
         .unwrap_err();
-    assert_eq!(reason(err), "Failed to start media playback from file");
+    assert_eq!(
+        rtpengine_reason(err),
+        "Failed to start media playback from file"
+    );
     // Refused by the client: nobody selected, nothing sent.
     // Three were sent so far (file, blob, missing file).
     logged(&rtpe, "Received command 'play media'", 3);
@@ -752,6 +642,23 @@ fn events(packets: &[Vec<u8>]) -> Vec<(u8, u8, bool)> {
         .collect()
 }
 
+/// Before A sent anything there is no stream to inject A's event into.
+async fn assert_nothing_to_inject_into(
+    c: &Client,
+    id: &str,
+    digit: impl IntoDtmfDigit,
+    opts: &PlayDtmfOptions,
+) {
+    let err = c
+        .play_dtmf(id, &tag("tagA"), digit, opts)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        rtpengine_reason(err),
+        "No SSRC context present for DTMF injection"
+    );
+}
+
 #[tokio::test]
 async fn play_dtmf_injects_telephone_events_with_inject_dtmf() {
     let rtpe = start();
@@ -762,12 +669,7 @@ async fn play_dtmf_injects_telephone_events_with_inject_dtmf() {
     let opts = PlayDtmfOptions::new().duration(200).volume(-10);
     assert_eq!(hash.code(), 11);
 
-    // Before A sent anything there is no stream to inject into.
-    let err = c
-        .play_dtmf(&id, &tag("tagA"), hash, &opts)
-        .await
-        .unwrap_err();
-    assert_eq!(reason(err), "No SSRC context present for DTMF injection");
+    assert_nothing_to_inject_into(&c, &id, hash, &opts).await;
 
     call.a.audio(5, PT_PCMU, 0x11).await;
     c.play_dtmf(&id, &tag("tagA"), hash, &opts).await.unwrap();
@@ -810,7 +712,7 @@ async fn play_dtmf_injects_telephone_events_with_inject_dtmf() {
         .play_dtmf(&id, &tag("tagA"), hash, &raw)
         .await
         .unwrap_err();
-    assert_eq!(reason(err), "Out of range 'code' specified");
+    assert_eq!(rtpengine_reason(err), "Out of range 'code' specified");
     // The client refuses it without the escape hatch.
     let sent = rtpe.log_count("Received command 'play DTMF'");
     let err = c
@@ -828,21 +730,11 @@ async fn play_dtmf_injects_telephone_events_with_inject_dtmf() {
 #[tokio::test]
 async fn play_dtmf_without_inject_dtmf_is_accepted_but_plays_nothing() {
     let rtpe = start();
-    let mut call = Call::new(
-        &rtpe,
-        "no-inject",
-        Ipv4Addr::LOCALHOST,
-        &OfferOptions::new(),
-    )
-    .await;
+    let mut call = Call::plain(&rtpe, "no-inject").await;
     let (c, id) = (call.client.clone(), call.id.clone());
     let five = 5u8;
 
-    let err = c
-        .play_dtmf(&id, &tag("tagA"), five, &PlayDtmfOptions::new())
-        .await
-        .unwrap_err();
-    assert_eq!(reason(err), "No SSRC context present for DTMF injection");
+    assert_nothing_to_inject_into(&c, &id, five, &PlayDtmfOptions::new()).await;
     // With media flowing 10.5 says ok and logs the injection, but without `inject DTMF` the
     // call is passed through and no event reaches B.
     call.a.audio(5, PT_PCMU, 0x11).await;
@@ -862,12 +754,15 @@ async fn play_dtmf_without_inject_dtmf_is_accepted_but_plays_nothing() {
 #[tokio::test]
 async fn selection_errors_come_back_as_rtpengine_errors() {
     let rtpe = start();
-    let call = Call::new(&rtpe, "select", Ipv4Addr::LOCALHOST, &OfferOptions::new()).await;
+    let call = Call::plain(&rtpe, "select").await;
     let (c, id) = (call.client.clone(), call.id.clone());
     let media = MediaOptions::new();
 
     let err = c.block_media(&id, &tag("nope"), &media).await.unwrap_err();
-    assert_eq!(reason(err), "From-tag given, but no such tag exists");
+    assert_eq!(
+        rtpengine_reason(err),
+        "From-tag given, but no such tag exists"
+    );
     let err = c
         .block_dtmf(
             &id,
@@ -876,7 +771,10 @@ async fn selection_errors_come_back_as_rtpengine_errors() {
         )
         .await
         .unwrap_err();
-    assert_eq!(reason(err), "No monologue matching the given label");
+    assert_eq!(
+        rtpengine_reason(err),
+        "No monologue matching the given label"
+    );
     let err = c
         .silence_media(
             &id,
@@ -885,29 +783,32 @@ async fn selection_errors_come_back_as_rtpengine_errors() {
         )
         .await
         .unwrap_err();
-    assert_eq!(reason(err), "Failed to match address to any tag");
+    assert_eq!(rtpengine_reason(err), "Failed to match address to any tag");
     let err = c.stop_media(&id, &tag("nope")).await.unwrap_err();
-    assert_eq!(reason(err), "From-tag given, but no such tag exists");
+    assert_eq!(
+        rtpengine_reason(err),
+        "From-tag given, but no such tag exists"
+    );
 
     // Unknown calls (note the two spellings).
     let err = c
         .start_forwarding("no-such-call", &Selector::Call, &media)
         .await
         .unwrap_err();
-    assert_eq!(reason(err), "Unknown call-ID");
+    assert_eq!(rtpengine_reason(err), "Unknown call-ID");
     let err = c
         .play_dtmf("no-such-call", &Selector::All, '1', &PlayDtmfOptions::new())
         .await
         .unwrap_err();
-    assert_eq!(reason(err), "Unknown call-ID");
+    assert_eq!(rtpengine_reason(err), "Unknown call-ID");
     let err = c
         .start_recording("no-such-call", &RecordingOptions::new())
         .await
         .unwrap_err();
-    assert_eq!(reason(err), "Unknown call-id");
+    assert_eq!(rtpengine_reason(err), "Unknown call-id");
     // Recording ignores an unknown from-tag (it only says where metadata goes).
     c.stop_recording(&id, &RecordingOptions::new().from_tag("nope"))
         .await
         .unwrap();
-    assert!(rtpe.wait_for_log("Given from-tag", 1, WAIT));
+    assert_log(&rtpe, "Given from-tag", 1);
 }

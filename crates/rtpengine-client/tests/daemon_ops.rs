@@ -5,71 +5,46 @@
 //! error reasons), not only that a request succeeded. The tests fail, never skip, when rtpengine
 //! is not installed.
 
+mod common;
+
 use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv6Addr, SocketAddr, TcpStream};
-use std::sync::Arc;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::time::Duration;
 
+use common::{
+    assert_log, connect, ip, media_port, offer, offer_answer, rtpengine_reason, spawn_relay, start,
+    start_with_ipv6,
+};
 use rtpengine_client::{
     AddressFamily, AnswerOptions, CallStats, Client, DeleteOptions, Dict, Error, OfferOptions,
     QueryOptions, Value,
 };
-use rtpengine_testkit::rtp::{sdp_audio, sdp_audio_v6, sdp_connection_addr, sdp_media_port};
+use rtpengine_testkit::rtp::{sdp_audio, sdp_audio_v6, sdp_connection_addr};
 use rtpengine_testkit::Rtpengine;
 use tokio::net::UdpSocket;
 
 const NOT_FOUND: &str = "Call-ID not found or tags didn't match";
 
-fn start() -> Rtpengine {
-    Rtpengine::start().expect("start rtpengine (these tests need the real daemon)")
-}
+/// Media of party A and party B on loopback.
+const A: (Ipv4Addr, u16) = (Ipv4Addr::LOCALHOST, 40_000);
+const B: (Ipv4Addr, u16) = (Ipv4Addr::LOCALHOST, 40_002);
 
-async fn connect(rtpe: &Rtpengine) -> Client {
-    Client::connect(&rtpe.udp_url())
-        .await
-        .expect("connect to rtpengine")
-}
-
-/// The `m=audio` port of an SDP reply.
-fn port_of(sdp: &str) -> u16 {
-    sdp_media_port(sdp).unwrap_or_else(|| panic!("no m=audio port in:\n{sdp}"))
-}
-
-/// Offer from A (`a_addr:a_port`) and answer from B (`b_addr:b_port`); returns the rewritten
-/// offer SDP (for B) and the rewritten answer SDP (for A).
-async fn offer_answer(
+/// Deletes `call_id` first with `miss`, which matches no party (a warning; the call stays),
+/// then with `hit`, which deletes it; returns what the hit returned.
+async fn delete_miss_then_hit(
     client: &Client,
     call_id: &str,
-    (a_addr, a_port): (&str, u16),
-    (b_addr, b_port): (&str, u16),
-) -> (String, String) {
-    let offer = client
-        .offer(
-            sdp_audio(a_addr, a_port, 1),
-            call_id,
-            "tagA",
-            &OfferOptions::new(),
-        )
-        .await
-        .expect("offer");
-    let answer = client
-        .answer(
-            sdp_audio(b_addr, b_port, 2),
-            call_id,
-            "tagA",
-            "tagB",
-            &AnswerOptions::new(),
-        )
-        .await
-        .expect("answer");
-    (offer.sdp_str().into_owned(), answer.sdp_str().into_owned())
-}
-
-fn rtpengine_reason(err: &Error) -> &str {
-    match err {
-        Error::Rtpengine { reason } => reason,
-        other => panic!("expected Error::Rtpengine, got {other:?}"),
-    }
+    from_tag: &str,
+    miss: &DeleteOptions,
+    hit: &DeleteOptions,
+) -> CallStats {
+    let missed = client.delete(call_id, from_tag, miss).await.unwrap();
+    assert_eq!(missed.warning.as_deref(), Some(NOT_FOUND));
+    assert_eq!(client.list(None).await.unwrap(), [call_id]);
+    let hit = client.delete(call_id, from_tag, hit).await.unwrap();
+    assert_eq!(hit.warning, None, "{:?}", hit.raw);
+    assert!(client.list(None).await.unwrap().is_empty());
+    hit
 }
 
 #[tokio::test]
@@ -81,11 +56,7 @@ async fn ping_gets_pong() {
     // The daemon logged both pings as coming from the client's socket.
     let port = client.local_addr().unwrap().port();
     let line = format!("Replying to 'ping' from 127.0.0.1:{port}");
-    assert!(
-        rtpe.wait_for_log(&line, 2, Duration::from_secs(2)),
-        "no '{line}' twice in:\n{}",
-        rtpe.log_tail(20)
-    );
+    assert_log(&rtpe, &line, 2);
 }
 
 #[tokio::test]
@@ -100,7 +71,7 @@ async fn offer_rewrites_the_sdp() {
     let sdp = reply.sdp_str();
     assert_eq!(reply.warning, None);
     assert_eq!(sdp_connection_addr(&sdp).as_deref(), Some("127.0.0.1"));
-    let port = port_of(&sdp);
+    let port = media_port(&sdp);
     assert!(
         rtpe.media_port_range().contains(&port),
         "port {port} outside {:?}",
@@ -130,12 +101,12 @@ async fn answer_rewrites_the_sdp() {
     let (offer_sdp, answer_sdp) = offer_answer(
         &client,
         "answer-call",
-        ("192.0.2.10", 40_000),
-        ("198.51.100.20", 50_000),
+        (ip("192.0.2.10"), 40_000),
+        (ip("198.51.100.20"), 50_000),
     )
     .await;
-    let offer_port = port_of(&offer_sdp);
-    let answer_port = port_of(&answer_sdp);
+    let offer_port = media_port(&offer_sdp);
+    let answer_port = media_port(&answer_sdp);
     assert_eq!(
         sdp_connection_addr(&answer_sdp).as_deref(),
         Some("127.0.0.1")
@@ -168,8 +139,8 @@ async fn query_reports_both_parties() {
         )
         .await
         .unwrap();
-    let offer_port = port_of(&offer.sdp_str());
-    let answer_port = port_of(&answer.sdp_str());
+    let offer_port = media_port(&offer.sdp_str());
+    let answer_port = media_port(&answer.sdp_str());
 
     let stats = client
         .query("query-call", &QueryOptions::new())
@@ -218,13 +189,7 @@ async fn query_reports_both_parties() {
 async fn query_restricted_by_from_tag_and_to_tag() {
     let rtpe = start();
     let client = connect(&rtpe).await;
-    offer_answer(
-        &client,
-        "qtag-call",
-        ("127.0.0.1", 40_000),
-        ("127.0.0.1", 40_002),
-    )
-    .await;
+    offer_answer(&client, "qtag-call", A, B).await;
     let keys = |s: &CallStats| {
         let mut k: Vec<String> = s.tags.iter().map(|t| t.key.clone()).collect();
         k.sort();
@@ -258,15 +223,8 @@ async fn list_honours_the_limit() {
     assert!(client.list(None).await.unwrap().is_empty());
     let ids = ["list-1", "list-2", "list-3"];
     for (i, id) in ids.iter().enumerate() {
-        client
-            .offer(
-                sdp_audio("127.0.0.1", 40_000 + 2 * i as u16, 1),
-                id,
-                "tagA",
-                &OfferOptions::new(),
-            )
-            .await
-            .unwrap();
+        let sdp = sdp_audio("127.0.0.1", 40_000 + 2 * i as u16, 1);
+        offer(&client, id, &sdp, &OfferOptions::new()).await;
     }
     let mut all = client.list(None).await.unwrap();
     all.sort();
@@ -283,13 +241,7 @@ async fn list_honours_the_limit() {
 async fn delete_removes_the_call() {
     let rtpe = start(); // --delete-delay=0
     let client = connect(&rtpe).await;
-    offer_answer(
-        &client,
-        "del-call",
-        ("127.0.0.1", 40_000),
-        ("127.0.0.1", 40_002),
-    )
-    .await;
+    offer_answer(&client, "del-call", A, B).await;
     let keep = "del-other";
     client
         .offer(
@@ -345,32 +297,18 @@ async fn delete_removes_the_call() {
 async fn delete_by_to_tag() {
     let rtpe = start();
     let client = connect(&rtpe).await;
-    offer_answer(
+    offer_answer(&client, "totag-call", A, B).await;
+    // A to-tag that matches no party deletes nothing; the right to-tag deletes the dialogue,
+    // and the statistics are those of the to-tag's party.
+    let hit = delete_miss_then_hit(
         &client,
         "totag-call",
-        ("127.0.0.1", 40_000),
-        ("127.0.0.1", 40_002),
+        "tagA",
+        &DeleteOptions::new().to_tag("not-tagB"),
+        &DeleteOptions::new().to_tag("tagB"),
     )
     .await;
-    // A to-tag that matches no party: nothing is deleted.
-    let miss = client
-        .delete(
-            "totag-call",
-            "tagA",
-            &DeleteOptions::new().to_tag("not-tagB"),
-        )
-        .await
-        .unwrap();
-    assert_eq!(miss.warning.as_deref(), Some(NOT_FOUND));
-    assert_eq!(client.list(None).await.unwrap(), ["totag-call"]);
-    // The right to-tag deletes the dialogue; the statistics are those of the to-tag's party.
-    let hit = client
-        .delete("totag-call", "tagA", &DeleteOptions::new().to_tag("tagB"))
-        .await
-        .unwrap();
-    assert_eq!(hit.warning, None);
     assert!(hit.tag("tagB").is_some(), "{:?}", hit.raw);
-    assert!(client.list(None).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -387,32 +325,16 @@ async fn delete_by_via_branch() {
         .await
         .unwrap();
     // The from-tag matches no party, so only the via-branch can find what to delete.
-    let miss = client
-        .delete(
-            "via-call",
-            "unknown-tag",
-            &DeleteOptions::new().via_branch("z9hG4bK-other"),
-        )
-        .await
-        .unwrap();
-    assert_eq!(miss.warning.as_deref(), Some(NOT_FOUND));
-    assert_eq!(client.list(None).await.unwrap(), ["via-call"]);
-    let hit = client
-        .delete(
-            "via-call",
-            "unknown-tag",
-            &DeleteOptions::new().via_branch("z9hG4bK-branch-1"),
-        )
-        .await
-        .unwrap();
-    assert_eq!(hit.warning, None, "{:?}", hit.raw);
+    let hit = delete_miss_then_hit(
+        &client,
+        "via-call",
+        "unknown-tag",
+        &DeleteOptions::new().via_branch("z9hG4bK-other"),
+        &DeleteOptions::new().via_branch("z9hG4bK-branch-1"),
+    )
+    .await;
     assert!(hit.has_call());
-    assert!(client.list(None).await.unwrap().is_empty());
-    assert!(
-        rtpe.wait_for_log("Deleting call branch", 1, Duration::from_secs(2)),
-        "{}",
-        rtpe.log_tail(20)
-    );
+    assert_log(&rtpe, "Deleting call branch", 1);
 }
 
 #[tokio::test]
@@ -422,13 +344,7 @@ async fn delete_delay_lets_calls_linger() {
         .start()
         .expect("start rtpengine");
     let client = connect(&rtpe).await;
-    offer_answer(
-        &client,
-        "linger",
-        ("127.0.0.1", 40_000),
-        ("127.0.0.1", 40_002),
-    )
-    .await;
+    offer_answer(&client, "linger", A, B).await;
     let first = client
         .delete("linger", "tagA", &DeleteOptions::new())
         .await
@@ -448,7 +364,7 @@ async fn delete_delay_lets_calls_linger() {
         .unwrap();
     assert!(second.has_call());
     assert_eq!(second.warning, None);
-    assert!(rtpe.wait_for_log("Scheduling deletion", 1, Duration::from_secs(2)));
+    assert_log(&rtpe, "Scheduling deletion", 1);
     // `delete delay: 0` removes it at once.
     client
         .delete("linger", "tagA", &DeleteOptions::new().delete_delay(0))
@@ -465,8 +381,8 @@ async fn delete_delay_lets_calls_linger() {
     offer_answer(
         &client,
         "no-linger",
-        ("127.0.0.1", 40_010),
-        ("127.0.0.1", 40_012),
+        (Ipv4Addr::LOCALHOST, 40_010),
+        (Ipv4Addr::LOCALHOST, 40_012),
     )
     .await;
     client
@@ -525,15 +441,8 @@ async fn statistics_through_raw_request() {
     let rtpe = start();
     let client = connect(&rtpe).await;
     for (i, id) in ["stats-1", "stats-2"].into_iter().enumerate() {
-        client
-            .offer(
-                sdp_audio("127.0.0.1", 40_000 + 2 * i as u16, 1),
-                id,
-                "tagA",
-                &OfferOptions::new(),
-            )
-            .await
-            .unwrap();
+        let sdp = sdp_audio("127.0.0.1", 40_000 + 2 * i as u16, 1);
+        offer(&client, id, &sdp, &OfferOptions::new()).await;
     }
     let reply = client
         .request("statistics", &Dict::new())
@@ -625,31 +534,12 @@ async fn load_limit_reply() {
 
 /// A UDP relay from `[::1]:P` to an IPv4 upstream, for a client that talks IPv6.
 async fn ipv6_relay(upstream: SocketAddr) -> SocketAddr {
-    let front = Arc::new(
-        UdpSocket::bind((Ipv6Addr::LOCALHOST, 0))
-            .await
-            .expect("bind [::1]"),
-    );
-    let back = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+    let front = UdpSocket::bind((Ipv6Addr::LOCALHOST, 0))
+        .await
+        .expect("bind [::1]");
+    let back = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let addr = front.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut client: Option<SocketAddr> = None;
-        let mut fbuf = vec![0u8; 65_536];
-        let mut bbuf = vec![0u8; 65_536];
-        loop {
-            tokio::select! {
-                Ok((n, from)) = front.recv_from(&mut fbuf) => {
-                    client = Some(from);
-                    let _ = back.send_to(&fbuf[..n], upstream).await;
-                }
-                Ok((n, _)) = back.recv_from(&mut bbuf) => {
-                    if let Some(c) = client {
-                        let _ = front.send_to(&bbuf[..n], c).await;
-                    }
-                }
-            }
-        }
-    });
+    spawn_relay(front, back, upstream, |_| {});
     addr
 }
 
@@ -660,10 +550,7 @@ async fn ipv6_relay(upstream: SocketAddr) -> SocketAddr {
 /// media: a daemon with an IPv4 and an IPv6 interface rewrites an IPv6 offer to `c=IN IP6 ::1`.
 #[tokio::test]
 async fn ipv6_url_and_ipv6_media() {
-    let rtpe = Rtpengine::builder()
-        .interfaces(vec!["127.0.0.1".into(), "::1".into()])
-        .start()
-        .expect("start rtpengine");
+    let rtpe = start_with_ipv6();
     let relay = ipv6_relay(rtpe.ng_udp_addr()).await;
     let url = format!("udp://[::1]:{}", relay.port());
     let client = Client::connect(&url).await.expect("connect over IPv6");
@@ -682,7 +569,7 @@ async fn ipv6_url_and_ipv6_media() {
         .expect("IPv6 offer");
     let sdp = offer.sdp_str();
     assert!(sdp.contains("c=IN IP6 ::1\r\n"), "{sdp}");
-    assert!(rtpe.media_port_range().contains(&port_of(&sdp)));
+    assert!(rtpe.media_port_range().contains(&media_port(&sdp)));
     let answer = client
         .answer(
             sdp_audio_v6("::1", 40_002, 2),
@@ -705,9 +592,5 @@ async fn ipv6_url_and_ipv6_media() {
     );
     assert_eq!(ep.port, 40_000);
     // The daemon saw the requests coming from the relay, over IPv4.
-    assert!(rtpe.wait_for_log(
-        "Received command 'offer' from 127.0.0.1:",
-        1,
-        Duration::from_secs(2)
-    ));
+    assert_log(&rtpe, "Received command 'offer' from 127.0.0.1:", 1);
 }

@@ -5,64 +5,31 @@
 //! `query` (flags, endpoints, local addresses), in files the daemon writes, on the daemon's
 //! sockets, or in its log. Where 10.5 has no observable effect the test says so.
 
-use std::net::IpAddr;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+mod common;
 
-use rtpengine_client::{
-    AddressFamily, AnswerOptions, CallStats, Client, DeleteOptions, Direction, Dtls, Flag, Ice,
-    MediaStats, OfferOptions, QueryOptions, ReceivedFrom, Replace, RtcpMux, Sdes, SdpReply,
-    StreamStats, TransportProtocol, Value,
+use std::net::IpAddr;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::{
+    answer_sdp, assert_log, connect, first_line, ip, lines, media_port, offer, offer_sdp, query,
+    start, start_recording, start_with_ipv6, TempDir,
 };
-use rtpengine_testkit::rtp::{sdp_audio, sdp_audio_v6, sdp_connection_addr, sdp_media_port};
+use rtpengine_client::{
+    AddressFamily, AnswerOptions, CallStats, DeleteOptions, Direction, Dtls, Flag, Ice, MediaStats,
+    OfferOptions, ReceivedFrom, Replace, RtcpMux, Sdes, SdpReply, StreamStats, TransportProtocol,
+    Value,
+};
+use rtpengine_testkit::rtp::{sdp_audio, sdp_audio_v6, sdp_connection_addr};
 use rtpengine_testkit::Rtpengine;
 
-fn start() -> Rtpengine {
-    Rtpengine::start().expect("start rtpengine (these tests need the real daemon)")
-}
-
-fn start_with_ipv6() -> Rtpengine {
+/// A daemon with two named interfaces, `pub` (127.0.0.1) and `priv` (127.0.0.2).
+fn start_with_named_interfaces() -> Rtpengine {
     Rtpengine::builder()
-        .interfaces(vec!["127.0.0.1".into(), "::1".into()])
+        .interfaces(vec!["pub/127.0.0.1".into(), "priv/127.0.0.2".into()])
         .start()
-        .expect("start rtpengine with an IPv4 and an IPv6 interface")
-}
-
-async fn connect(rtpe: &Rtpengine) -> Client {
-    Client::connect(&rtpe.udp_url())
-        .await
-        .expect("connect to rtpengine")
-}
-
-async fn offer(client: &Client, call_id: &str, sdp: &str, opts: &OfferOptions) -> SdpReply {
-    client
-        .offer(sdp, call_id, "tagA", opts)
-        .await
-        .unwrap_or_else(|e| panic!("offer {call_id}: {e}"))
-}
-
-async fn offer_sdp(client: &Client, call_id: &str, sdp: &str, opts: &OfferOptions) -> String {
-    offer(client, call_id, sdp, opts)
-        .await
-        .sdp_str()
-        .into_owned()
-}
-
-async fn answer_sdp(client: &Client, call_id: &str, sdp: &str, opts: &AnswerOptions) -> String {
-    client
-        .answer(sdp, call_id, "tagA", "tagB", opts)
-        .await
-        .unwrap_or_else(|e| panic!("answer {call_id}: {e}"))
-        .sdp_str()
-        .into_owned()
-}
-
-async fn query(client: &Client, call_id: &str) -> CallStats {
-    client
-        .query(call_id, &QueryOptions::new())
-        .await
-        .unwrap_or_else(|e| panic!("query {call_id}: {e}"))
+        .expect("start rtpengine with two named interfaces")
 }
 
 /// The first media of a party: `tagA`, or the callee, which is `<untagged 1>` before the answer.
@@ -83,31 +50,12 @@ fn has(flags: &[String], flag: &str) -> bool {
     flags.iter().any(|f| f == flag)
 }
 
-/// SDP lines starting with `prefix`.
-fn lines<'a>(sdp: &'a str, prefix: &str) -> Vec<&'a str> {
-    sdp.lines()
-        .map(|l| l.trim_end_matches('\r'))
-        .filter(|l| l.starts_with(prefix))
-        .collect()
-}
-
 fn m_line(sdp: &str) -> &str {
-    lines(sdp, "m=audio ")
-        .first()
-        .copied()
-        .unwrap_or_else(|| panic!("no m=audio line:\n{sdp}"))
+    first_line(sdp, "m=audio ")
 }
 
 fn origin_addr(sdp: &str) -> &str {
     lines(sdp, "o=")[0].rsplit(' ').next().unwrap()
-}
-
-fn audio_port(sdp: &str) -> u16 {
-    sdp_media_port(sdp).unwrap_or_else(|| panic!("no m=audio port:\n{sdp}"))
-}
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
 }
 
 fn sdp_with(base: &str, extra: &str) -> String {
@@ -230,7 +178,7 @@ async fn address_family_ip6() {
     let callee = rtp_stream(&stats, "<untagged 1>");
     assert_eq!(callee.local_address.as_deref(), Some("::1"));
     assert_eq!(callee.family.as_deref(), Some("IPv6"));
-    assert_eq!(callee.local_port, Some(audio_port(&sdp)));
+    assert_eq!(callee.local_port, Some(media_port(&sdp)));
     assert_eq!(
         rtp_stream(&stats, "tagA").local_address.as_deref(),
         Some("127.0.0.1")
@@ -248,10 +196,7 @@ async fn address_family_ip6() {
 
 #[tokio::test]
 async fn direction_selects_logical_interfaces() {
-    let rtpe = Rtpengine::builder()
-        .interfaces(vec!["pub/127.0.0.1".into(), "priv/127.0.0.2".into()])
-        .start()
-        .expect("start rtpengine with two named interfaces");
+    let rtpe = start_with_named_interfaces();
     let client = connect(&rtpe).await;
     // direction = [interface facing the caller, interface facing the callee]
     for (i, (from, to)) in [
@@ -300,7 +245,7 @@ async fn direction_selects_logical_interfaces() {
         assert_eq!(sdp_connection_addr(&answer).as_deref(), Some(addr(from)));
     }
     // All four names were known: no fallback was logged.
-    assert!(rtpe.wait_for_log("Replying to 'answer'", 4, Duration::from_secs(2)));
+    assert_log(&rtpe, "Replying to 'answer'", 4);
     assert_eq!(rtpe.log_count("not found, using default"), 0);
 }
 
@@ -317,7 +262,7 @@ async fn direction_default_and_unknown_interface_names() {
     )
     .await;
     assert_eq!(sdp_connection_addr(&sdp).as_deref(), Some("127.0.0.1"));
-    assert!(rtpe.wait_for_log("Replying to 'offer'", 1, Duration::from_secs(2)));
+    assert_log(&rtpe, "Replying to 'offer'", 1);
     assert_eq!(rtpe.log_count("not found, using default"), 0);
     // An unknown name is no error: the daemon logs it and falls back to the default interface.
     let sdp = offer_sdp(
@@ -328,24 +273,13 @@ async fn direction_default_and_unknown_interface_names() {
     )
     .await;
     assert_eq!(sdp_connection_addr(&sdp).as_deref(), Some("127.0.0.1"));
-    assert!(rtpe.wait_for_log(
-        "Interface 'bogus-in' not found, using default",
-        1,
-        Duration::from_secs(2)
-    ));
-    assert!(rtpe.wait_for_log(
-        "Interface 'bogus-out' not found, using default",
-        1,
-        Duration::from_secs(2)
-    ));
+    assert_log(&rtpe, "Interface 'bogus-in' not found, using default", 1);
+    assert_log(&rtpe, "Interface 'bogus-out' not found, using default", 1);
 }
 
 #[tokio::test]
 async fn round_robin_calls() {
-    let rtpe = Rtpengine::builder()
-        .interfaces(vec!["pub/127.0.0.1".into(), "priv/127.0.0.2".into()])
-        .start()
-        .expect("start rtpengine with two named interfaces");
+    let rtpe = start_with_named_interfaces();
     let client = connect(&rtpe).await;
     // Without a direction both sides use the first interface.
     offer(
@@ -417,11 +351,7 @@ async fn asymmetric_and_symmetric() {
     .await;
     let stats = query(&client, "sym").await;
     assert!(!has(&media(&stats, "tagA").flags, "asymmetric"));
-    assert!(rtpe.wait_for_log(
-        "Unknown flag encountered: 'symmetric'",
-        1,
-        Duration::from_secs(2)
-    ));
+    assert_log(&rtpe, "Unknown flag encountered: 'symmetric'", 1);
 }
 
 #[tokio::test]
@@ -518,7 +448,7 @@ async fn port_latching_keeps_the_port_on_reoffer() {
         let first = offer_sdp(&client, call, &sdp_audio("127.0.0.1", 40_000, 1), &opts).await;
         // The caller re-offers from another port.
         let second = offer_sdp(&client, call, &sdp_audio("127.0.0.1", 40_010, 1), &opts).await;
-        let (p1, p2) = (audio_port(&first), audio_port(&second));
+        let (p1, p2) = (media_port(&first), media_port(&second));
         assert!(rtpe.media_port_range().contains(&p2));
         assert_eq!(p1 == p2, latching, "{call}: {p1} then {p2}");
         // The caller's new port was taken either way.
@@ -533,61 +463,6 @@ async fn port_latching_keeps_the_port_on_reoffer() {
 // ---------------------------------------------------------------------------------------------
 // Recording and metadata
 
-/// A fresh directory for the daemon's recordings, removed on drop.
-struct SpoolDir(PathBuf);
-
-impl SpoolDir {
-    fn new(name: &str) -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let dir = std::env::temp_dir().join(format!(
-            "rtpengine-client-{name}-{}-{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    /// Text of the finished metadata file (`metadata/*<call_id>*.txt`), once it exists.
-    fn metadata_of(&self, call_id: &str) -> Option<String> {
-        let deadline = Instant::now() + Duration::from_secs(3);
-        loop {
-            let found = std::fs::read_dir(self.0.join("metadata"))
-                .into_iter()
-                .flatten()
-                .flatten()
-                .map(|e| e.path())
-                .find(|p| {
-                    let name = p.file_name().unwrap().to_string_lossy().into_owned();
-                    name.contains(call_id) && name.ends_with(".txt")
-                });
-            if let Some(path) = found {
-                return std::fs::read_to_string(path).ok();
-            }
-            if Instant::now() > deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for SpoolDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn start_recording_daemon(spool: &SpoolDir) -> Rtpengine {
-    Rtpengine::builder()
-        .arg(format!("--recording-dir={}", spool.0.display()))
-        .arg("--recording-method=pcap")
-        .start()
-        .expect("start rtpengine with pcap recording")
-}
-
 /// The `recordings` list of an offer reply.
 fn recordings(reply: &SdpReply) -> Vec<String> {
     reply
@@ -600,7 +475,7 @@ fn recordings(reply: &SdpReply) -> Vec<String> {
         .collect()
 }
 
-fn assert_pcap_in(spool: &SpoolDir, paths: &[String], call_id: &str) {
+fn assert_pcap_in(spool: &TempDir, paths: &[String], call_id: &str) {
     assert_eq!(paths.len(), 1, "{paths:?}");
     let path = Path::new(&paths[0]);
     assert!(path.starts_with(spool.0.join("pcaps")), "{path:?}");
@@ -616,8 +491,8 @@ fn assert_pcap_in(spool: &SpoolDir, paths: &[String], call_id: &str) {
 
 #[tokio::test]
 async fn record_call_key_and_flag() {
-    let spool = SpoolDir::new("rec");
-    let rtpe = start_recording_daemon(&spool);
+    let spool = TempDir::new("rec");
+    let rtpe = start_recording(&spool);
     let client = connect(&rtpe).await;
     let sdp = sdp_audio("127.0.0.1", 40_000, 1);
 
@@ -650,7 +525,7 @@ async fn record_call_key_and_flag() {
     )
     .await;
     assert_pcap_in(&spool, &recordings(&flag), "rec-flag");
-    assert!(rtpe.wait_for_log("Turning on call recording.", 2, Duration::from_secs(2)));
+    assert_log(&rtpe, "Turning on call recording.", 2);
     assert_eq!(rtpe.log_count("Turning on call recording."), 2);
 
     // `record call: no` in a re-offer stops the recording, which finishes its metadata file.
@@ -662,7 +537,7 @@ async fn record_call_key_and_flag() {
         &OfferOptions::new().record_call(false),
     )
     .await;
-    assert!(rtpe.wait_for_log("Turning off call recording.", 1, Duration::from_secs(2)));
+    assert_log(&rtpe, "Turning off call recording.", 1);
     let meta = spool
         .metadata_of("rec-key")
         .expect("metadata file of rec-key");
@@ -671,8 +546,8 @@ async fn record_call_key_and_flag() {
 
 #[tokio::test]
 async fn metadata_goes_into_the_recording() {
-    let spool = SpoolDir::new("meta");
-    let rtpe = start_recording_daemon(&spool);
+    let spool = TempDir::new("meta");
+    let rtpe = start_recording(&spool);
     let client = connect(&rtpe).await;
     offer(
         &client,
@@ -775,7 +650,7 @@ async fn ice_remove_force_and_force_relay() {
     .await;
     assert_eq!(lines(&forced, "a=ice-ufrag:").len(), 1, "{forced}");
     assert_eq!(lines(&forced, "a=ice-pwd:").len(), 1, "{forced}");
-    let port = audio_port(&forced);
+    let port = media_port(&forced);
     let candidates = lines(&forced, "a=candidate:");
     assert!(!candidates.is_empty());
     assert!(candidates
@@ -800,7 +675,7 @@ async fn ice_remove_force_and_force_relay() {
         let port: u16 = c.split(' ').nth(5).unwrap().parse().unwrap();
         assert!(range.contains(&port), "{c}");
     }
-    assert_eq!(audio_port(&relay), 40_000);
+    assert_eq!(media_port(&relay), 40_000);
     assert_eq!(sdp_connection_addr(&relay).as_deref(), Some("192.0.2.1"));
 }
 
@@ -864,7 +739,7 @@ async fn rtcp_mux_offer_require_demux() {
     )
     .await;
     assert_eq!(lines(&offered, "a=rtcp-mux"), ["a=rtcp-mux"]);
-    let port = audio_port(&offered);
+    let port = media_port(&offered);
     assert_eq!(lines(&offered, "a=rtcp:"), [format!("a=rtcp:{}", port + 1)]);
 
     // require: RTCP on the RTP port only, no separate RTCP port towards the callee.
@@ -875,7 +750,7 @@ async fn rtcp_mux_offer_require_demux() {
         &OfferOptions::new().rtcp_mux(RtcpMux::Require),
     )
     .await;
-    let port = audio_port(&required);
+    let port = media_port(&required);
     assert_eq!(lines(&required, "a=rtcp-mux"), ["a=rtcp-mux"]);
     assert_eq!(lines(&required, "a=rtcp:"), [format!("a=rtcp:{port}")]);
     let stats = query(&client, "mux-require").await;
@@ -967,8 +842,8 @@ async fn tos_is_set_on_the_media_sockets() {
             .unwrap_or_else(|| panic!("no tos in {line}"))
             .to_owned()
     };
-    assert_eq!(tos_of(audio_port(&with_tos)), "0x20");
-    assert_ne!(tos_of(audio_port(&without)), "0x20");
+    assert_eq!(tos_of(media_port(&with_tos)), "0x20");
+    assert_ne!(tos_of(media_port(&without)), "0x20");
 }
 
 const DTLS_SDP: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\

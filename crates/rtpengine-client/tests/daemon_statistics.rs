@@ -2,24 +2,13 @@
 //! requests the test makes, and every documented figure reads as `Some` on 10.5. The tests fail,
 //! never skip, when rtpengine is not installed.
 
+mod common;
+
 use std::time::Duration;
 
-use rtpengine_client::{
-    AnswerOptions, Client, DeleteOptions, Layer, OfferOptions, QueryOptions, Statistics,
-};
-use rtpengine_testkit::rtp::{rtp_packet, sdp_audio, sdp_connection_addr, sdp_media_port};
-use rtpengine_testkit::Rtpengine;
-use tokio::net::UdpSocket;
-
-fn start() -> Rtpengine {
-    Rtpengine::start().expect("start rtpengine (these tests need the real daemon)")
-}
-
-async fn connect(rtpe: &Rtpengine) -> Client {
-    Client::connect(&rtpe.udp_url())
-        .await
-        .expect("connect to rtpengine")
-}
+use common::{connect, media_target, offer_answer, start, udp};
+use rtpengine_client::{Client, DeleteOptions, Layer, OfferOptions, QueryOptions, Statistics};
+use rtpengine_testkit::rtp::{rtp_packet, sdp_audio};
 
 async fn stats(client: &Client) -> Statistics {
     client.statistics().await.expect("statistics")
@@ -131,40 +120,17 @@ async fn counters_follow_the_calls_made() {
 async fn relayed_media_and_pubsub_are_counted() {
     let rtpe = start();
     let client = connect(&rtpe).await;
-    let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    client
-        .offer(
-            sdp_audio("127.0.0.1", a.local_addr().unwrap().port(), 1),
-            "rtp-call",
-            "A",
-            &OfferOptions::new(),
-        )
-        .await
-        .unwrap();
-    let answer = client
-        .answer(
-            sdp_audio("127.0.0.1", b.local_addr().unwrap().port(), 2),
-            "rtp-call",
-            "A",
-            "B",
-            &AnswerOptions::new(),
-        )
-        .await
-        .unwrap();
+    let (a, b) = (udp().await, udp().await);
+    let (a_at, b_at) = (a.local_addr().unwrap(), b.local_addr().unwrap());
+    let (_, answer) = offer_answer(&client, "rtp-call", a_at, b_at).await;
     // A sends to the address in the answer rtpengine gave it.
-    let sdp = answer.sdp_str();
-    let a_sends_to = format!(
-        "{}:{}",
-        sdp_connection_addr(&sdp).unwrap(),
-        sdp_media_port(&sdp).unwrap()
-    );
+    let a_sends_to = media_target(&answer);
     let before = stats(&client).await;
     assert_eq!(before.relayed_packets(Layer::Total), Some(0));
     let mut buf = [0u8; 2048];
     for seq in 0..5u16 {
         let pkt = rtp_packet(seq, u32::from(seq) * 160, 0xabc, 0, &[0xff; 160]);
-        a.send_to(&pkt, a_sends_to.as_str()).await.unwrap();
+        a.send_to(&pkt, a_sends_to).await.unwrap();
         tokio::time::timeout(Duration::from_secs(1), b.recv_from(&mut buf))
             .await
             .expect("relayed to B")

@@ -3,28 +3,19 @@
 //! behind, and from then on the client refuses commands newer than 10.5 before sending them.
 //! The tests fail, never skip, when rtpengine is not installed.
 
+mod common;
+
 use std::time::Duration;
 
+use common::{assert_log, client_for, connect, start, unsupported};
 use rtpengine_client::message::Version;
-use rtpengine_client::{Client, ConnectOptions, Error, InjectOptions, MeshOptions, OfferOptions};
+use rtpengine_client::{ConnectOptions, Error, InjectOptions, MeshOptions, OfferOptions};
 use rtpengine_testkit::rtp::sdp_audio;
-use rtpengine_testkit::Rtpengine;
 
-fn start() -> Rtpengine {
-    Rtpengine::start().expect("start rtpengine (these tests need the real daemon)")
-}
-
-async fn connect(rtpe: &Rtpengine) -> Client {
-    Client::connect(&rtpe.udp_url())
-        .await
-        .expect("connect to rtpengine")
-}
-
-fn unsupported(err: Error) -> (Version, Version) {
-    match err {
-        Error::Unsupported { since, target, .. } => (since, target),
-        other => panic!("expected Error::Unsupported, got {other:?}"),
-    }
+/// `(since, target)` of an `Error::Unsupported`.
+fn since_and_target(err: Error) -> (Version, Version) {
+    let (_, since, target) = unsupported(err);
+    (since, target)
 }
 
 #[tokio::test]
@@ -46,14 +37,10 @@ async fn discovers_10_5_and_leaves_nothing_behind() {
     assert_eq!(client.clone().rtpengine_version(), Some(Version::V10_5));
 
     // How: `cli` is unknown to 10.5, then one publish and one delete of a probe call.
-    assert!(
-        rtpe.wait_for_log(
-            "Unrecognized command [d7:command3:cli4:body7:versione]",
-            1,
-            Duration::from_secs(2)
-        ),
-        "{}",
-        rtpe.log_tail(20)
+    assert_log(
+        &rtpe,
+        "Unrecognized command [d7:command3:cli4:body7:versione]",
+        1,
     );
     assert_eq!(rtpe.log_count("Received command 'publish'"), 1);
     assert_eq!(rtpe.log_count("Received command 'delete'"), 1);
@@ -95,24 +82,24 @@ async fn newer_commands_are_refused_after_discovery() {
         .connect_parties("c", "A", "B", &ConnectOptions::new())
         .await
         .unwrap_err();
-    assert_eq!(unsupported(err), (Version::new(13, 2), Version::V10_5));
+    assert_eq!(since_and_target(err), (Version::new(13, 2), Version::V10_5));
     let err = client.cli("list numsessions").await.unwrap_err();
-    assert_eq!(unsupported(err), (Version::new(13, 2), Version::V10_5));
+    assert_eq!(since_and_target(err), (Version::new(13, 2), Version::V10_5));
     let err = client
         .inject_start("c", "B", "A", &InjectOptions::new())
         .await
         .unwrap_err();
-    assert_eq!(unsupported(err).0, Version::new(26, 0));
+    assert_eq!(since_and_target(err).0, Version::new(26, 0));
     let err = client
         .mesh(&["c1", "c2"], &MeshOptions::new())
         .await
         .unwrap_err();
-    assert_eq!(unsupported(err).0, Version::new(26, 1));
+    assert_eq!(since_and_target(err).0, Version::new(26, 1));
     let err = client
         .create("", "", &[], &OfferOptions::new())
         .await
         .unwrap_err();
-    assert_eq!(unsupported(err).0, Version::new(26, 0));
+    assert_eq!(since_and_target(err).0, Version::new(26, 0));
 
     // 10.5 commands still go through; the refused ones never reached the daemon.
     client
@@ -131,12 +118,7 @@ async fn newer_commands_are_refused_after_discovery() {
     assert_eq!(received("offer"), 1);
 
     // Without the check the same request is sent, and 10.5 does not know it.
-    let unchecked = Client::builder(rtpe.udp_url())
-        .rtpengine_version(Version::V10_5)
-        .version_check(false)
-        .connect()
-        .await
-        .unwrap();
+    let unchecked = client_for(rtpe.udp_url(), Some(Version::V10_5), false).await;
     let err = unchecked
         .connect_parties("c", "A", "B", &ConnectOptions::new())
         .await

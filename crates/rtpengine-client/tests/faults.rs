@@ -2,16 +2,19 @@
 //! schedule, duplicate, late, foreign and undecodable replies, error results, size guards, IPv6
 //! and bad URLs. Faults the real daemon cannot produce; the real-daemon tests live elsewhere.
 
+mod common;
+
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::{benc, call_id_of, eventually, fake_and_client, ms, SDP};
 use rtpengine_client::{
     Client, Dict, Error, OfferOptions, QueryOptions, RetransmitPolicy, Value, DEFAULT_TIMEOUT,
 };
-use rtpengine_testkit::{FakeAction, FakeNg, FakeRequest};
+use rtpengine_testkit::{FakeAction, FakeNg};
 use tokio::time::Instant;
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -19,23 +22,12 @@ use tracing_subscriber::fmt::MakeWriter;
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-fn ms(v: u64) -> Duration {
-    Duration::from_millis(v)
-}
-
-/// A bencode byte string `<len>:<bytes>`.
-fn bstr(s: &[u8]) -> Vec<u8> {
-    let mut out = format!("{}:", s.len()).into_bytes();
-    out.extend_from_slice(s);
-    out
-}
-
 /// `d<k><v>…6:result2:oke` with string values.
 fn ok_body(fields: &[(&str, &str)]) -> Bytes {
     let mut out = b"d".to_vec();
     for (k, v) in fields {
-        out.extend_from_slice(&bstr(k.as_bytes()));
-        out.extend_from_slice(&bstr(v.as_bytes()));
+        out.extend_from_slice(&benc(k.as_bytes()));
+        out.extend_from_slice(&benc(v.as_bytes()));
     }
     out.extend_from_slice(b"6:result2:oke");
     Bytes::from(out)
@@ -46,35 +38,10 @@ fn marked(n: &str) -> Bytes {
     ok_body(&[("n", n)])
 }
 
-/// The `call-id` string of a request body, read without the client's decoder.
-fn call_id_of(req: &FakeRequest) -> Option<String> {
-    let needle = b"7:call-id";
-    let at = req.body.windows(needle.len()).position(|w| w == needle)? + needle.len();
-    let rest = &req.body[at..];
-    let colon = rest.iter().position(|&b| b == b':')?;
-    let len: usize = std::str::from_utf8(&rest[..colon]).ok()?.parse().ok()?;
-    let value = rest.get(colon + 1..colon + 1 + len)?;
-    Some(String::from_utf8_lossy(value).into_owned())
-}
-
 /// `query` with this call-id; returns the reply's `n` marker.
 async fn query_marker(client: &Client, call_id: &str) -> Result<String, Error> {
     let stats = client.query(call_id, &QueryOptions::new()).await?;
     Ok(stats.raw.get_string("n").unwrap_or_default())
-}
-
-/// Polls `cond` every few milliseconds for up to `max`.
-async fn eventually(max: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let until = Instant::now() + max;
-    loop {
-        if cond() {
-            return true;
-        }
-        if Instant::now() >= until {
-            return false;
-        }
-        tokio::time::sleep(ms(5)).await;
-    }
 }
 
 /// Debug logs of the current thread (the client's driver task runs there too on the default
@@ -120,6 +87,12 @@ impl Logs {
     fn count(&self, needle: &str) -> usize {
         self.text().matches(needle).count()
     }
+}
+
+/// The logs say `n` datagrams were dropped for `why`, and no request is left waiting.
+fn assert_dropped(logs: &Logs, why: &str, n: usize, client: &Client) {
+    assert_eq!(logs.count(why), n, "{}", logs.text());
+    assert_eq!(client.in_flight(), 0);
 }
 
 const UNKNOWN_COOKIE: &str = "dropping reply with unknown cookie";
@@ -190,15 +163,12 @@ fn assert_timeout(err: &Error, command: &str, attempts: usize, deadline: Duratio
 // 1. Loss and retransmission
 // ---------------------------------------------------------------------------------------------
 
-const SDP: &str = "v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\n\
-                   m=audio 40000 RTP/AVP 0\r\n";
-
 #[tokio::test(start_paused = true)]
 async fn lost_requests_are_retransmitted_with_the_same_cookie_and_bytes() {
     const LOST: usize = 3;
     let times = Arc::new(Mutex::new(Vec::new()));
     let t = Arc::clone(&times);
-    let fake = FakeNg::start(move |req| {
+    let (fake, client) = fake_and_client(move |req| {
         t.lock().unwrap().push(Instant::now());
         if req.attempt < LOST {
             vec![]
@@ -206,9 +176,7 @@ async fn lost_requests_are_retransmitted_with_the_same_cookie_and_bytes() {
             vec![FakeAction::ok_with_sdp(b"v=0\r\nrewritten\r\n")]
         }
     })
-    .await
-    .unwrap();
-    let client = Client::connect(&fake.url()).await.unwrap();
+    .await;
     let start = Instant::now();
     let reply = client
         .offer(SDP, "loss-call", "tag-a", &OfferOptions::new())
@@ -226,7 +194,7 @@ async fn lost_requests_are_retransmitted_with_the_same_cookie_and_bytes() {
         assert_eq!(r.attempt, i);
     }
     assert!(received[0].is_command("offer"));
-    assert!(received[0].body_contains(&bstr(SDP.as_bytes())));
+    assert!(received[0].body_contains(&benc(SDP.as_bytes())));
 
     // The copies followed the default schedule, and the reply came with the 4th.
     let offsets: Vec<Duration> = times.lock().unwrap().iter().map(|t| *t - start).collect();
@@ -366,18 +334,23 @@ async fn custom_policy_schedules_are_followed() {
         },
         RetransmitPolicy::never(),
     ] {
-        let client = Client::builder(fake.url())
-            .timeout(deadline)
-            .retransmit(policy)
-            .connect()
-            .await
-            .unwrap();
+        let client = client_with(&fake, deadline, policy).await;
         let expected = policy.schedule(deadline);
         let (err, offsets, took) = ping_into_silence(&client, &times).await;
         assert_timeout(&err, "ping", expected.len(), deadline);
         assert_schedule(&offsets, &expected);
         assert!(took.abs_diff(deadline) <= ms(20), "{policy:?}: {took:?}");
     }
+}
+
+/// A client for `fake` with this deadline and retransmission policy.
+async fn client_with(fake: &FakeNg, deadline: Duration, policy: RetransmitPolicy) -> Client {
+    Client::builder(fake.url())
+        .timeout(deadline)
+        .retransmit(policy)
+        .connect()
+        .await
+        .unwrap()
 }
 
 /// The schedule of `policy`, computed on another thread so a looping `schedule` fails the test
@@ -410,12 +383,7 @@ async fn zero_interval_policies_do_not_flood() {
         },
     ] {
         assert_eq!(schedule_within_a_second(policy, deadline), [Duration::ZERO]);
-        let client = Client::builder(fake.url())
-            .timeout(deadline)
-            .retransmit(policy)
-            .connect()
-            .await
-            .unwrap();
+        let client = client_with(&fake, deadline, policy).await;
         let before = fake.received_count();
         let err = client.ping().await.unwrap_err();
         assert_timeout(&err, "ping", 1, deadline);
@@ -465,7 +433,7 @@ async fn huge_deadlines_and_intervals_do_not_panic() {
 #[tokio::test]
 async fn duplicate_replies_are_dropped_without_cross_talk() {
     let (logs, _guard) = Logs::capture();
-    let fake = FakeNg::start(|req| match call_id_of(req).as_deref() {
+    let (fake, client) = fake_and_client(|req| match call_id_of(req).as_deref() {
         Some("dup") => vec![
             FakeAction::Reply(marked("1")),
             FakeAction::Reply(marked("2")),
@@ -475,9 +443,7 @@ async fn duplicate_replies_are_dropped_without_cross_talk() {
         Some("next") => vec![FakeAction::ReplyAfter(ms(300), marked("next"))],
         _ => vec![FakeAction::Reply(marked("other"))],
     })
-    .await
-    .unwrap();
-    let client = Client::connect(&fake.url()).await.unwrap();
+    .await;
 
     assert_eq!(query_marker(&client, "dup").await.unwrap(), "1");
     assert_eq!(query_marker(&client, "next").await.unwrap(), "next");
@@ -501,14 +467,12 @@ async fn duplicate_replies_are_dropped_without_cross_talk() {
 #[tokio::test]
 async fn late_reply_after_the_deadline_is_dropped() {
     let (logs, _guard) = Logs::capture();
-    let fake = FakeNg::start(|req| match call_id_of(req).as_deref() {
+    let (_fake, client) = fake_and_client(|req| match call_id_of(req).as_deref() {
         Some("late") => vec![FakeAction::ReplyAfter(ms(250), marked("late"))],
         Some("slow") => vec![FakeAction::ReplyAfter(ms(350), marked("slow"))],
         _ => vec![FakeAction::Reply(marked("quick"))],
     })
-    .await
-    .unwrap();
-    let client = Client::connect(&fake.url()).await.unwrap();
+    .await;
 
     let err = query_marker(&client.with_timeout(ms(100)), "late")
         .await
@@ -522,15 +486,14 @@ async fn late_reply_after_the_deadline_is_dropped() {
 
     // The late reply arrives while this request waits; it must not be taken for this one.
     assert_eq!(query_marker(&client, "slow").await.unwrap(), "slow");
-    assert_eq!(logs.count(UNKNOWN_COOKIE), 1, "{}", logs.text());
-    assert_eq!(client.in_flight(), 0);
+    assert_dropped(&logs, UNKNOWN_COOKIE, 1, &client);
     assert_eq!(query_marker(&client, "quick").await.unwrap(), "quick");
 }
 
 #[tokio::test]
 async fn replies_with_another_cookie_are_ignored() {
     let (logs, _guard) = Logs::capture();
-    let fake = FakeNg::start(|req| {
+    let (_fake, client) = fake_and_client(|req| {
         let c = &req.cookie;
         let cookie = |b: &[u8]| Bytes::copy_from_slice(b);
         let mut longer = c.to_vec();
@@ -547,18 +510,15 @@ async fn replies_with_another_cookie_are_ignored() {
             FakeAction::ReplyAfter(ms(50), marked("right")),
         ]
     })
-    .await
-    .unwrap();
-    let client = Client::connect(&fake.url()).await.unwrap();
+    .await;
     assert_eq!(query_marker(&client, "wc").await.unwrap(), "right");
-    assert_eq!(logs.count(UNKNOWN_COOKIE), 4, "{}", logs.text());
-    assert_eq!(client.in_flight(), 0);
+    assert_dropped(&logs, UNKNOWN_COOKIE, 4, &client);
 }
 
 #[tokio::test]
 async fn undecodable_datagrams_are_dropped() {
     let (logs, _guard) = Logs::capture();
-    let fake = FakeNg::start(|req| {
+    let (fake, client) = fake_and_client(|req| {
         let with_cookie = |body: &[u8]| {
             let mut d = req.cookie.to_vec();
             d.push(b' ');
@@ -585,13 +545,10 @@ async fn undecodable_datagrams_are_dropped() {
             FakeAction::Reply(marked("right")),
         ]
     })
-    .await
-    .unwrap();
-    let client = Client::connect(&fake.url()).await.unwrap();
+    .await;
     assert_eq!(query_marker(&client, "garbage").await.unwrap(), "right");
     // Datagrams are handled in order, so all 13 were dropped before the right one arrived.
-    assert_eq!(logs.count(UNDECODABLE), 13, "{}", logs.text());
-    assert_eq!(client.in_flight(), 0);
+    assert_dropped(&logs, UNDECODABLE, 13, &client);
     assert_eq!(fake.received_count(), 1);
 }
 
@@ -633,7 +590,7 @@ async fn nesting_bomb_is_dropped_and_the_right_reply_wins() {
     let (logs, _guard) = Logs::capture();
     let bombs = nesting_bombs();
     let count = bombs.len();
-    let fake = FakeNg::start(move |_| {
+    let (_fake, client) = fake_and_client(move |_| {
         let mut actions = spaced(&bombs);
         // A legitimately deep reply (50 levels) is still accepted.
         let mut right = b"d1:n5:right5:extra".to_vec();
@@ -646,9 +603,7 @@ async fn nesting_bomb_is_dropped_and_the_right_reply_wins() {
         ));
         actions
     })
-    .await
-    .unwrap();
-    let client = Client::connect(&fake.url()).await.unwrap();
+    .await;
     assert_eq!(query_marker(&client, "bomb").await.unwrap(), "right");
     assert_eq!(logs.count(UNDECODABLE), count, "{}", logs.text());
     assert_eq!(logs.count("nesting deeper than"), count);
@@ -659,43 +614,36 @@ async fn nesting_bomb_alone_times_out_cleanly() {
     let (logs, _guard) = Logs::capture();
     let bombs = nesting_bombs();
     let count = bombs.len();
-    let fake = FakeNg::start(move |_| spaced(&bombs)).await.unwrap();
-    let client = Client::connect(&fake.url()).await.unwrap();
+    let (_fake, client) = fake_and_client(move |_| spaced(&bombs)).await;
     let err = client.with_timeout(ms(300)).ping().await.unwrap_err();
     assert_timeout(&err, "ping", 1, ms(300));
-    assert_eq!(logs.count(UNDECODABLE), count, "{}", logs.text());
-    assert_eq!(client.in_flight(), 0);
+    assert_dropped(&logs, UNDECODABLE, count, &client);
 }
 
 #[tokio::test]
 async fn reply_from_a_foreign_address_is_ignored() {
     let (logs, _guard) = Logs::capture();
-    let fake = FakeNg::start(|_| {
+    let (_fake, client) = fake_and_client(|_| {
         vec![FakeAction::ReplyFromOtherSocket(Bytes::from_static(
             b"d6:result4:ponge",
         ))]
     })
-    .await
-    .unwrap();
-    let client = Client::connect(&fake.url()).await.unwrap();
+    .await;
     let err = client.with_timeout(ms(200)).ping().await.unwrap_err();
     assert_timeout(&err, "ping", 1, ms(200));
-    assert_eq!(logs.count(FOREIGN), 1, "{}", logs.text());
-    assert_eq!(client.in_flight(), 0);
+    assert_dropped(&logs, FOREIGN, 1, &client);
 }
 
 #[tokio::test]
 async fn reply_from_the_right_socket_after_a_foreign_one_wins() {
     let (logs, _guard) = Logs::capture();
-    let fake = FakeNg::start(|_| {
+    let (_fake, client) = fake_and_client(|_| {
         vec![
             FakeAction::ReplyFromOtherSocket(marked("foreign")),
             FakeAction::ReplyAfter(ms(50), marked("right")),
         ]
     })
-    .await
-    .unwrap();
-    let client = Client::connect(&fake.url()).await.unwrap();
+    .await;
     assert_eq!(query_marker(&client, "f").await.unwrap(), "right");
     assert_eq!(logs.count(FOREIGN), 1, "{}", logs.text());
 }
@@ -745,7 +693,7 @@ fn client_policy_attempts(interval: Duration, deadline: Duration) -> usize {
 
 #[tokio::test]
 async fn result_values_become_typed_errors() {
-    let fake = FakeNg::start(|req| {
+    let (_fake, client) = fake_and_client(|req| {
         let body: &[u8] = match call_id_of(req).as_deref() {
             Some("error") => b"d6:result5:error12:error-reason15:Unknown call-ide",
             Some("error-no-reason") => b"d6:result5:errore",
@@ -760,9 +708,7 @@ async fn result_values_become_typed_errors() {
         };
         vec![FakeAction::Reply(Bytes::copy_from_slice(body))]
     })
-    .await
-    .unwrap();
-    let client = Client::connect(&fake.url()).await.unwrap();
+    .await;
     let offer = |call_id: &'static str| {
         let client = client.clone();
         async move {
@@ -837,10 +783,7 @@ async fn result_values_become_typed_errors() {
 
 #[tokio::test]
 async fn requests_too_large_are_refused_before_sending() {
-    let fake = FakeNg::start(|_| vec![FakeAction::ok_with_sdp(b"v=0\r\n")])
-        .await
-        .unwrap();
-    let client = Client::connect(&fake.url()).await.unwrap();
+    let (fake, client) = fake_and_client(|_| vec![FakeAction::ok_with_sdp(b"v=0\r\n")]).await;
     let opts = OfferOptions::new();
 
     // Over the UDP limit (65,507), well under the string limit.
@@ -883,7 +826,7 @@ async fn requests_too_large_are_refused_before_sending() {
     assert_eq!(reply.sdp_str(), "v=0\r\n");
     let received = fake.received();
     assert_eq!(received.len(), 1);
-    assert!(received[0].body_contains(&bstr(sdp.as_bytes())));
+    assert!(received[0].body_contains(&benc(sdp.as_bytes())));
     assert!(received[0].cookie.len() + 1 + received[0].body.len() <= 65_507);
 }
 

@@ -7,19 +7,18 @@
 //! once: more `offer` datagrams reach it than offers it executes, and the surplus shows up in its
 //! log as duplicates answered from its cookie cache.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use common::{media_port, offer_answer, spawn_relay, start, udp};
 use rtpengine_client::message::parse_message;
-use rtpengine_client::{
-    AnswerOptions, Client, DeleteOptions, Dict, OfferOptions, RetransmitPolicy, Value,
-};
-use rtpengine_testkit::rtp::{sdp_audio, sdp_media_port};
-use rtpengine_testkit::{LossPattern, LossyUdpProxy, Rtpengine};
-use tokio::net::UdpSocket;
+use rtpengine_client::{Client, DeleteOptions, Dict, RetransmitPolicy, Value};
+use rtpengine_testkit::{LossPattern, LossyUdpProxy};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -46,35 +45,17 @@ struct CountingRelay {
 
 impl CountingRelay {
     async fn start(upstream: SocketAddr) -> Self {
-        let front = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        let back = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let (front, back) = (udp().await, udp().await);
         let addr = front.local_addr().unwrap();
         let counts: Arc<Mutex<HashMap<String, PerCommand>>> = Arc::default();
         let c = Arc::clone(&counts);
-        let task = tokio::spawn(async move {
-            let mut peer: Option<SocketAddr> = None;
-            let mut fbuf = vec![0u8; 65_536];
-            let mut bbuf = vec![0u8; 65_536];
-            loop {
-                tokio::select! {
-                    Ok((n, from)) = front.recv_from(&mut fbuf) => {
-                        peer = Some(from);
-                        let datagram = Bytes::copy_from_slice(&fbuf[..n]);
-                        if let Ok((cookie, dict)) = parse_message(&datagram) {
-                            let command = dict.get_string("command").unwrap_or_default();
-                            let mut counts = c.lock().unwrap();
-                            let entry = counts.entry(command).or_default();
-                            entry.datagrams += 1;
-                            entry.cookies.insert(cookie);
-                        }
-                        let _ = back.send_to(&datagram, upstream).await;
-                    }
-                    Ok((n, _)) = back.recv_from(&mut bbuf) => {
-                        if let Some(p) = peer {
-                            let _ = front.send_to(&bbuf[..n], p).await;
-                        }
-                    }
-                }
+        let task = spawn_relay(front, back, upstream, move |datagram| {
+            if let Ok((cookie, dict)) = parse_message(&Bytes::copy_from_slice(datagram)) {
+                let command = dict.get_string("command").unwrap_or_default();
+                let mut counts = c.lock().unwrap();
+                let entry = counts.entry(command).or_default();
+                entry.datagrams += 1;
+                entry.cookies.insert(cookie);
             }
         });
         Self { addr, counts, task }
@@ -100,27 +81,15 @@ impl Drop for CountingRelay {
 async fn call_flow(client: Client, i: usize, range: std::ops::RangeInclusive<u16>) {
     let call_id = format!("loss-call-{i}");
     let port = 20_000 + 4 * i as u16;
-    let offer = client
-        .offer(
-            sdp_audio("127.0.0.1", port, 1),
-            &call_id,
-            "tagA",
-            &OfferOptions::new(),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("offer {call_id}: {e}"));
-    assert!(range.contains(&sdp_media_port(&offer.sdp_str()).unwrap()));
-    let answer = client
-        .answer(
-            sdp_audio("127.0.0.1", port + 2, 2),
-            &call_id,
-            "tagA",
-            "tagB",
-            &AnswerOptions::new(),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("answer {call_id}: {e}"));
-    assert!(range.contains(&sdp_media_port(&answer.sdp_str()).unwrap()));
+    let (offer, answer) = offer_answer(
+        &client,
+        &call_id,
+        (Ipv4Addr::LOCALHOST, port),
+        (Ipv4Addr::LOCALHOST, port + 2),
+    )
+    .await;
+    assert!(range.contains(&media_port(&offer)));
+    assert!(range.contains(&media_port(&answer)));
     // A delete executed twice would answer the second time with a "not found" warning; a
     // retransmission answered from the cache repeats the first reply, with the statistics.
     let stats = client
@@ -153,7 +122,7 @@ fn settle(mut count: impl FnMut() -> usize, want: usize) -> usize {
 }
 
 async fn run_lossy_calls(name: &str, pattern: LossPattern, min_dropped: u64) {
-    let rtpe = Rtpengine::start().expect("start rtpengine (these tests need the real daemon)");
+    let rtpe = start();
     let relay = CountingRelay::start(rtpe.ng_udp_addr()).await;
     let proxy = LossyUdpProxy::start(relay.addr, pattern)
         .await

@@ -2,15 +2,16 @@
 //! call with offer and answer, exchange RTP through the ports rtpengine advertised, and `query` /
 //! `delete` report the packets.
 
+mod common;
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
+use common::{assert_log, connect, media_target, offer_answer_with, start, start_with_ipv6};
 use rtpengine_client::{
-    AddressFamily, AnswerOptions, CallStats, Client, DeleteOptions, OfferOptions, QueryOptions,
+    AddressFamily, AnswerOptions, CallStats, DeleteOptions, OfferOptions, QueryOptions,
 };
-use rtpengine_testkit::rtp::{
-    parse_rtp, rtp_packet, sdp_audio, sdp_audio_v6, sdp_connection_addr, sdp_media_port,
-};
+use rtpengine_testkit::rtp::{parse_rtp, rtp_packet};
 use rtpengine_testkit::Rtpengine;
 use tokio::net::UdpSocket;
 use tokio::time::timeout;
@@ -24,15 +25,6 @@ fn payload(ssrc: u32, seq: u16) -> Vec<u8> {
     (0..PAYLOAD_LEN)
         .map(|i| (ssrc as usize ^ usize::from(seq) ^ i) as u8)
         .collect()
-}
-
-/// Where the SDP tells its receiver to send media.
-fn media_target(sdp: &str) -> SocketAddr {
-    let addr: IpAddr = sdp_connection_addr(sdp)
-        .unwrap_or_else(|| panic!("no c= line:\n{sdp}"))
-        .parse()
-        .unwrap();
-    SocketAddr::new(addr, sdp_media_port(sdp).expect("m=audio port"))
 }
 
 /// Sends `N` RTP packets from `from` to `to`, paced at 1 ms.
@@ -83,40 +75,22 @@ fn rtp_packets_from(stats: &CallStats, tag: &str) -> (u64, u64) {
 
 /// A full call between two local sockets on `local` (127.0.0.1 or ::1).
 async fn call_with_media(rtpe: &Rtpengine, local: IpAddr, call_id: &str) {
-    let client = Client::connect(&rtpe.udp_url())
-        .await
-        .expect("connect to rtpengine");
+    let client = connect(rtpe).await;
     let a = UdpSocket::bind((local, 0)).await.expect("bind A");
     let b = UdpSocket::bind((local, 0)).await.expect("bind B");
-    let (port_a, port_b) = (
-        a.local_addr().unwrap().port(),
-        b.local_addr().unwrap().port(),
-    );
-    let (sdp_a, sdp_b, opts) = match local {
-        IpAddr::V4(_) => (
-            sdp_audio("127.0.0.1", port_a, 1),
-            sdp_audio("127.0.0.1", port_b, 2),
-            OfferOptions::new(),
-        ),
-        IpAddr::V6(_) => (
-            sdp_audio_v6("::1", port_a, 1),
-            sdp_audio_v6("::1", port_b, 2),
-            OfferOptions::new().address_family(AddressFamily::Ip6),
-        ),
+    let (a_at, b_at) = (a.local_addr().unwrap(), b.local_addr().unwrap());
+    let (port_a, port_b) = (a_at.port(), b_at.port());
+    let opts = match local {
+        IpAddr::V4(_) => OfferOptions::new(),
+        IpAddr::V6(_) => OfferOptions::new().address_family(AddressFamily::Ip6),
     };
 
     // A's offer is rewritten for B, B's answer for A.
-    let offer = client
-        .offer(&sdp_a, call_id, "tagA", &opts)
-        .await
-        .expect("offer");
-    let answer = client
-        .answer(&sdp_b, call_id, "tagA", "tagB", &AnswerOptions::new())
-        .await
-        .expect("answer");
+    let (offer, answer) =
+        offer_answer_with(&client, call_id, a_at, b_at, &opts, &AnswerOptions::new()).await;
     // Each side sends to the address in the SDP it received.
-    let b_sends_to = media_target(&offer.sdp_str());
-    let a_sends_to = media_target(&answer.sdp_str());
+    let b_sends_to = media_target(&offer);
+    let a_sends_to = media_target(&answer);
     assert_eq!(b_sends_to.ip(), local);
     assert_eq!(a_sends_to.ip(), local);
     assert_ne!(a_sends_to, b_sends_to);
@@ -187,11 +161,7 @@ async fn call_with_media(rtpe: &Rtpengine, local: IpAddr, call_id: &str) {
     // The daemon's final per-stream report agrees.
     for ssrc in [ssrc_a, ssrc_b] {
         let line = format!("SSRC {ssrc:x}, {n} p, {} b, 0 e", n * packet_len);
-        assert!(
-            rtpe.wait_for_log(&line, 1, Duration::from_secs(2)),
-            "no '{line}' in the log:\n{}",
-            rtpe.log_tail(30)
-        );
+        assert_log(rtpe, &line, 1);
     }
     eprintln!(
         "{call_id}: A sent {from_a} packets ({bytes_a} bytes), B sent {from_b} ({bytes_b} bytes), \
@@ -202,15 +172,12 @@ async fn call_with_media(rtpe: &Rtpengine, local: IpAddr, call_id: &str) {
 
 #[tokio::test]
 async fn rtp_flows_both_ways_over_ipv4() {
-    let rtpe = Rtpengine::start().expect("start rtpengine (these tests need the real daemon)");
+    let rtpe = start();
     call_with_media(&rtpe, IpAddr::V4(Ipv4Addr::LOCALHOST), "media-v4").await;
 }
 
 #[tokio::test]
 async fn rtp_flows_both_ways_over_ipv6() {
-    let rtpe = Rtpengine::builder()
-        .interfaces(vec!["127.0.0.1".into(), "::1".into()])
-        .start()
-        .expect("start rtpengine with an IPv6 interface");
+    let rtpe = start_with_ipv6();
     call_with_media(&rtpe, IpAddr::V6(Ipv6Addr::LOCALHOST), "media-v6").await;
 }

@@ -4,10 +4,13 @@
 //! command, key and flag newer than rtpengine 10.5. What 10.5 itself does with these commands is
 //! in `daemon_media_commands.rs`.
 
+mod common;
+
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::client_for;
 use rtpengine_client::message::options::CodecOptions;
 use rtpengine_client::message::{Selector, Version};
 use rtpengine_client::{
@@ -126,12 +129,7 @@ async fn recording_commands_send_exact_dicts() {
         .unwrap();
     assert_eq!(last(&fake), "d7:command15:pause recording7:call-id1:ce");
     // With the check off it goes out even for 10.5.
-    let unchecked = Client::builder(fake.url())
-        .rtpengine_version(Version::V10_5)
-        .version_check(false)
-        .connect()
-        .await
-        .unwrap();
+    let unchecked = client_for(fake.url(), Some(Version::V10_5), false).await;
     unchecked
         .pause_recording("c", &RecordingOptions::new())
         .await

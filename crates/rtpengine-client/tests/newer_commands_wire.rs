@@ -5,7 +5,10 @@
 //! before sending for 10.5; sent with the check off or with the right version). Also
 //! `discover_version` against fakes of newer daemons.
 
+mod common;
+
 use bytes::Bytes;
+use common::{client_for, unsupported};
 use rtpengine_client::bencode::{encode, Dict, Value};
 use rtpengine_client::message::Version;
 use rtpengine_client::{
@@ -87,14 +90,6 @@ async fn fake() -> FakeNg {
     FakeNg::start(newer_daemon).await.expect("start the fake")
 }
 
-async fn client_for(fake: &FakeNg, version: Version) -> Client {
-    Client::builder(fake.url())
-        .rtpengine_version(version)
-        .connect()
-        .await
-        .unwrap()
-}
-
 /// The one request the fake received, checked byte for byte against `expected`.
 fn assert_sent(fake: &FakeNg, expected: Value) {
     let got = fake.received();
@@ -109,21 +104,10 @@ fn assert_sent(fake: &FakeNg, expected: Value) {
     );
 }
 
-fn unsupported(err: Error) -> (String, Version, Version) {
-    match err {
-        Error::Unsupported {
-            what,
-            since,
-            target,
-        } => (what, since, target),
-        other => panic!("expected Error::Unsupported, got {other:?}"),
-    }
-}
-
 #[tokio::test]
 async fn connect_sends_the_reference_keys() {
     let fake = fake().await;
-    let client = client_for(&fake, Version::new(13, 2)).await;
+    let client = client_for(fake.url(), Some(Version::new(13, 2)), true).await;
     client
         .connect_parties(
             "call-1",
@@ -149,7 +133,7 @@ async fn connect_sends_the_reference_keys() {
 
     // Several sources in directional mode: `from-tags`, no from-tag.
     let fake = self::fake().await;
-    let client = client_for(&fake, Version::new(13, 2)).await;
+    let client = client_for(fake.url(), Some(Version::new(13, 2)), true).await;
     client
         .connect_parties(
             "call-1",
@@ -185,7 +169,7 @@ async fn connect_sends_the_reference_keys() {
 #[tokio::test]
 async fn cli_sends_the_body_and_returns_the_response() {
     let fake = fake().await;
-    let client = client_for(&fake, Version::new(13, 2)).await;
+    let client = client_for(fake.url(), Some(Version::new(13, 2)), true).await;
     let out = client.cli("list numsessions").await.expect("cli");
     assert_eq!(
         out.response,
@@ -200,7 +184,7 @@ async fn cli_sends_the_body_and_returns_the_response() {
 #[tokio::test]
 async fn transform_sends_typed_media_and_reads_where_to_send() {
     let fake = fake().await;
-    let client = client_for(&fake, Version::new(13, 3)).await;
+    let client = client_for(fake.url(), Some(Version::new(13, 3)), true).await;
     let media = [
         TransformMedia::new("audio", "192.0.2.7:4444".parse().unwrap())
             .id("a1")
@@ -274,7 +258,7 @@ async fn transform_sends_typed_media_and_reads_where_to_send() {
 
     // `instance` is itself a 13.3 key; an IPv6 destination says IP6.
     let fake = self::fake().await;
-    let client = client_for(&fake, Version::new(13, 3)).await;
+    let client = client_for(fake.url(), Some(Version::new(13, 3)), true).await;
     let v6 = [TransformMedia::new(
         "audio",
         "[2001:db8::7]:5000".parse().unwrap(),
@@ -312,7 +296,7 @@ async fn transform_sends_typed_media_and_reads_where_to_send() {
 async fn inject_start_and_stop_name_destination_and_source() {
     for (start, command) in [(true, "inject start"), (false, "inject stop")] {
         let fake = fake().await;
-        let client = client_for(&fake, Version::new(26, 0)).await;
+        let client = client_for(fake.url(), Some(Version::new(26, 0)), true).await;
         let opts = InjectOptions::new().source_call_id("src-call");
         if start {
             client.inject_start("main-call", "dst", "src", &opts).await
@@ -336,7 +320,7 @@ async fn inject_start_and_stop_name_destination_and_source() {
 #[tokio::test]
 async fn create_and_create_answer() {
     let fake = fake().await;
-    let client = client_for(&fake, Version::new(26, 0)).await;
+    let client = client_for(fake.url(), Some(Version::new(26, 0)), true).await;
     let medias = [
         CreateMedia::new("audio", ["G722", "PCMA"]),
         CreateMedia::new("video", ["VP8"]),
@@ -369,7 +353,7 @@ async fn create_and_create_answer() {
     assert!(out.sdp_str().contains("m=audio 30002 RTP/AVP 9 8"));
 
     let fake = self::fake().await;
-    let client = client_for(&fake, Version::new(26, 0)).await;
+    let client = client_for(fake.url(), Some(Version::new(26, 0)), true).await;
     client
         .create_answer("v=0\r\n", "new-call", "new-tag", &AnswerOptions::new())
         .await
@@ -388,7 +372,7 @@ async fn create_and_create_answer() {
 #[tokio::test]
 async fn mesh_sends_calls_tags_and_flags() {
     let fake = fake().await;
-    let client = client_for(&fake, Version::new(26, 1)).await;
+    let client = client_for(fake.url(), Some(Version::new(26, 1)), true).await;
     let opts = MeshOptions::new()
         .tags(MeshTag::new("A", ["B", "C"]))
         .tags(MeshTag::new("B", ["A"]))
@@ -422,7 +406,7 @@ async fn mesh_sends_calls_tags_and_flags() {
 #[tokio::test]
 async fn anonymous_publish_reads_the_generated_identity() {
     let fake = fake().await;
-    let client = client_for(&fake, Version::new(26, 0)).await;
+    let client = client_for(fake.url(), Some(Version::new(26, 0)), true).await;
     let out = client
         .publish("v=0\r\na=sendonly\r\n", "", "", &OfferOptions::new())
         .await
@@ -507,7 +491,7 @@ const SINCE: &[(&str, Version)] = &[
 async fn version_gate_refuses_before_sending() {
     // 10.5: every one refused, nothing sent.
     let fake = fake().await;
-    let client = client_for(&fake, Version::V10_5).await;
+    let client = client_for(fake.url(), Some(Version::V10_5), true).await;
     for ((name, result), (cmd, since)) in send_each(&client).await.into_iter().zip(SINCE) {
         assert_eq!(name, *cmd);
         let (what, got_since, target) = unsupported(result.unwrap_err());
@@ -518,7 +502,7 @@ async fn version_gate_refuses_before_sending() {
 
     // 13.3: connect, cli and transform go out; the 26.x ones do not.
     let fake = self::fake().await;
-    let client = client_for(&fake, Version::new(13, 3)).await;
+    let client = client_for(fake.url(), Some(Version::new(13, 3)), true).await;
     for ((name, result), (_, since)) in send_each(&client).await.into_iter().zip(SINCE) {
         if *since <= Version::new(13, 3) {
             result.unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -531,7 +515,7 @@ async fn version_gate_refuses_before_sending() {
 
     // The newest release line: everything goes out.
     let fake = self::fake().await;
-    let client = client_for(&fake, Version::LATEST_KNOWN).await;
+    let client = client_for(fake.url(), Some(Version::LATEST_KNOWN), true).await;
     for (name, result) in send_each(&client).await {
         result.unwrap_or_else(|e| panic!("{name}: {e}"));
     }
@@ -554,7 +538,7 @@ async fn version_gate_refuses_before_sending() {
 
     // An option newer than its command: a 13.2 `connect` with a 26.0 flag.
     let fake = self::fake().await;
-    let client = client_for(&fake, Version::new(13, 2)).await;
+    let client = client_for(fake.url(), Some(Version::new(13, 2)), true).await;
     let err = client
         .connect_parties(
             "c",
@@ -691,7 +675,7 @@ async fn discover_version_falls_back_to_a_publish_probe() {
 async fn discovery_asks_even_when_a_version_is_configured() {
     // `cli` is newer than the configured 10.5, but discovery must still ask it.
     let fake = versioned_fake(Some("Version: 26.1.0.0"), "unused").await;
-    let client = client_for(&fake, Version::V10_5).await;
+    let client = client_for(fake.url(), Some(Version::V10_5), true).await;
     assert_eq!(
         client.discover_version().await.unwrap(),
         Version::new(26, 1)

@@ -4,8 +4,9 @@
 //!
 //! (`TOS` is a `u8` and `ptime` a `u32` by type: `tos(300)` or a negative ptime do not compile.)
 
-use std::net::IpAddr;
+mod common;
 
+use common::{fake_and_client, ip, SDP};
 use rtpengine_client::message::options::{
     AudioPlayer, CodecOptions, DtlsFingerprint, DtlsReverse, EndpointLearning, Extmap, IceLite,
     MediaEcho, Moh, OnOff, SdpAttrSection, Substitution, T38,
@@ -16,19 +17,8 @@ use rtpengine_client::{
 };
 use rtpengine_testkit::{FakeAction, FakeNg};
 
-const SDP: &str = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n\
-                   m=audio 40000 RTP/AVP 0\r\n";
-
 async fn fake() -> (FakeNg, Client) {
-    let fake = FakeNg::start(|_| vec![FakeAction::ok_with_sdp(SDP.as_bytes())])
-        .await
-        .expect("start the fake server");
-    let client = Client::connect(&fake.url()).await.expect("connect");
-    (fake, client)
-}
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
+    fake_and_client(|_| vec![FakeAction::ok_with_sdp(SDP.as_bytes())]).await
 }
 
 /// Options that must be refused, and the words the error must contain.

@@ -9,15 +9,18 @@
 //! * `requirement()` is the newest since-version of everything set, computed here independently
 //!   from the `KEYS` and `ALL` tables and the encoded dictionary.
 
+mod common;
+
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use common::{dict_bytes, key_samples, sample_for, to_dict};
 use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
-use rtpengine_client::bencode::{decode, Dict, Encoder, Value};
+use rtpengine_client::bencode::{Dict, Value};
 use rtpengine_client::message::options::{
     AddressFamily, AliasKey, AudioPlayer, Bundle, CodecOptions, DeleteOptions, Direction,
     DropTraffic, Dtls, DtlsFingerprint, DtlsReverse, EndpointLearning, Extmap, Flag, Ice, IceLite,
@@ -446,26 +449,6 @@ fn query_options() -> BoxedStrategy<QueryOptions> {
 // Helpers
 // ------------------------------------------------------------------------------------------------
 
-/// `d` + the entries + `e`, as sent inside a request.
-fn dict_bytes(write: impl FnOnce(&mut Encoder<'_>)) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut enc = Encoder::new(&mut out);
-    enc.dict();
-    write(&mut enc);
-    enc.end();
-    out
-}
-
-fn to_dict(bytes: &[u8]) -> Dict {
-    match decode(bytes)
-        .unwrap_or_else(|e| panic!("our own encoding does not decode: {e:?}"))
-        .to_owned_value()
-    {
-        Value::Dict(d) => d,
-        other => panic!("not a dictionary: {other:?}"),
-    }
-}
-
 /// In a dictionary without a typed `flags` field, raw flags are written as a `flags` list
 /// before the raw keys, and `from_dict` keeps that list as a raw key.
 fn flags_as_raw_key(raw: &Raw) -> Raw {
@@ -731,32 +714,9 @@ fn every_key_has_a_strategy() {
 /// Every alias in `KEYS` decodes into the same typed field as the canonical key.
 #[test]
 fn aliases_decode_into_the_typed_field() {
-    let samples = [
-        Value::str("x"),
-        Value::str("yes"),
-        Value::str("192.0.2.1"),
-        Value::Int(1),
-        Value::str_list(["x"]),
-        Value::List(vec![Value::str("IP4"), Value::str("192.0.2.1")]),
-        Value::Dict([("strip", Value::str_list(["x"]))].into_iter().collect()),
-        Value::Dict(
-            [(
-                "global",
-                Value::Dict([("add", Value::str_list(["x"]))].into_iter().collect()),
-            )]
-            .into_iter()
-            .collect(),
-        ),
-        Value::Dict([("file", Value::str("x"))].into_iter().collect()),
-    ];
+    let samples = key_samples();
     for (key, aliases, _) in OfferOptions::KEYS {
-        let sample = samples
-            .iter()
-            .find(|v| {
-                let o = OfferOptions::from_dict(&[(*key, (*v).clone())].into_iter().collect());
-                o.raw.keys.is_empty() && !o.is_empty()
-            })
-            .unwrap_or_else(|| panic!("no sample value fits key '{key}'"));
+        let sample = sample_for(key, &samples);
         let canonical = OfferOptions::from_dict(&[(*key, sample.clone())].into_iter().collect());
         for alias in *aliases {
             let via_alias =

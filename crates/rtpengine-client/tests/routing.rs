@@ -1,27 +1,31 @@
 //! Size-aware transport choice: a client with UDP and a TCP stream to the same real rtpengine
 //! sends large requests and large-reply commands over TCP, the rest over UDP.
 
+mod common;
+
 use std::time::Duration;
 
-use rtpengine_client::{Client, DeleteOptions, OfferOptions};
+use common::start;
+use rtpengine_client::{Client, ClientBuilder, DeleteOptions, OfferOptions};
 use rtpengine_testkit::rtp::sdp_audio;
 use rtpengine_testkit::Rtpengine;
 
-fn start() -> Rtpengine {
-    Rtpengine::start().expect("start rtpengine (install it with scripts/install-deps.sh)")
+/// A client builder for the daemon's UDP port with its TCP port as the stream.
+fn udp_and_tcp(rtpe: &Rtpengine) -> ClientBuilder {
+    Client::builder(rtpe.udp_url()).stream(format!("tcp://{}", rtpe.ng_tcp_addr()))
 }
 
 /// How many times the daemon logged `command` from `port`.
 fn from_port(rtpe: &Rtpengine, command: &str, port: u16) -> usize {
-    rtpe.log_count(&format!("Received command '{command}' from 127.0.0.1:{port}"))
+    rtpe.log_count(&format!(
+        "Received command '{command}' from 127.0.0.1:{port}"
+    ))
 }
 
 #[tokio::test]
 async fn large_requests_and_replies_take_the_stream() {
     let rtpe = start();
-    let tcp = format!("tcp://{}", rtpe.ng_tcp_addr());
-    let client = Client::builder(rtpe.udp_url())
-        .stream(&tcp)
+    let client = udp_and_tcp(&rtpe)
         .timeout(Duration::from_secs(5))
         .connect()
         .await
@@ -70,12 +74,7 @@ async fn large_requests_and_replies_take_the_stream() {
 #[tokio::test]
 async fn a_reply_too_large_for_udp_arrives_over_the_stream() {
     let rtpe = start();
-    let tcp = format!("tcp://{}", rtpe.ng_tcp_addr());
-    let both = Client::builder(rtpe.udp_url())
-        .stream(&tcp)
-        .connect()
-        .await
-        .unwrap();
+    let both = udp_and_tcp(&rtpe).connect().await.unwrap();
     let udp_only = Client::builder(rtpe.udp_url())
         .timeout(Duration::from_millis(800))
         .connect()

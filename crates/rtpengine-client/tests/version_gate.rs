@@ -7,6 +7,9 @@
 //! keys and flags are never gated. `delete` adds the `to-tag` flag for 13.0+ and unknown
 //! targets, not for 10.5.
 
+mod common;
+
+use common::{benc, client_for, key_samples, with_key, SDP};
 use rtpengine_client::bencode::{Dict, Value};
 use rtpengine_client::message::options::{
     AliasKey, AudioPlayer, Bundle, CodecOptions, DropTraffic, DtlsFingerprint, DtlsReverse,
@@ -18,9 +21,6 @@ use rtpengine_client::{
     Sdes, TransportProtocol,
 };
 use rtpengine_testkit::{FakeAction, FakeNg};
-
-const SDP: &str = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n\
-                   m=audio 40000 RTP/AVP 0\r\n";
 
 /// Every release line from 10.5 on (there is no 15–25).
 const RELEASES: &[(u16, u16)] = &[
@@ -60,13 +60,6 @@ fn previous(v: Version) -> Version {
     releases[i.saturating_sub(1)]
 }
 
-/// `len:text`, as it appears on the wire.
-fn benc(s: &str) -> Vec<u8> {
-    let mut out = format!("{}:", s.len()).into_bytes();
-    out.extend_from_slice(s.as_bytes());
-    out
-}
-
 struct Gate {
     fake: FakeNg,
 }
@@ -86,11 +79,7 @@ impl Gate {
     }
 
     async fn client(&self, version: Option<Version>, check: bool) -> Client {
-        let mut b = Client::builder(self.fake.url()).version_check(check);
-        if let Some(v) = version {
-            b = b.rtpengine_version(v);
-        }
-        b.connect().await.expect("connect")
+        client_for(self.fake.url(), version, check).await
     }
 
     fn count(&self) -> usize {
@@ -167,29 +156,23 @@ async fn expect_sent(gate: &Gate, client: &Client, opts: &OfferOptions, needle: 
     );
 }
 
-/// A value of the right shape for each key, so `from_dict` sets the typed field.
-fn samples() -> Vec<Value> {
-    let dict = |k: &str, v: Value| Value::Dict([(k.to_owned(), v)].into_iter().collect::<Dict>());
-    vec![
-        Value::str("x"),
-        Value::str("yes"),
-        Value::str("192.0.2.1"),
-        Value::Int(1),
-        Value::str_list(["x"]),
-        Value::List(vec![Value::str("IP4"), Value::str("192.0.2.1")]),
-        dict("strip", Value::str_list(["x"])),
-        dict("global", dict("add", Value::str_list(["x"]))),
-        dict("file", Value::str("x")),
-    ]
-}
-
-/// Typed options with just this key set (via `from_dict`, so the table drives the test).
-fn with_key(key: &str) -> OfferOptions {
-    samples()
-        .into_iter()
-        .map(|v| OfferOptions::from_dict(&[(key.to_owned(), v)].into_iter().collect()))
-        .find(|o| o.raw.keys.is_empty() && !o.is_empty())
-        .unwrap_or_else(|| panic!("no sample value fits key '{key}'"))
+/// `opts`, whose newest part `name` needs `since`: when that is newer than 10.5, refused by
+/// `old` (a 10.5 client) and sent by a client for `since`; otherwise sent by `old`.
+async fn expect_gated(
+    gate: &Gate,
+    old: &Client,
+    opts: &OfferOptions,
+    name: &str,
+    since: Version,
+    on_wire: &[u8],
+) {
+    if since > Version::V10_5 {
+        expect_refused(gate, old, opts, name, since).await;
+        let right = gate.client(Some(since), true).await;
+        expect_sent(gate, &right, opts, on_wire).await;
+    } else {
+        expect_sent(gate, old, opts, on_wire).await;
+    }
 }
 
 #[tokio::test]
@@ -199,24 +182,21 @@ async fn every_key_is_gated_by_its_release() {
     let unchecked = gate.client(Some(Version::V10_5), false).await;
     let unknown = gate.client(None, true).await;
     let mut newer = 0;
+    let samples = key_samples();
     for (key, _, since) in OfferOptions::KEYS {
-        let opts = with_key(key);
+        let opts = with_key(key, &samples);
         assert_eq!(
             opts.requirement().map(|r| r.since),
             (*since > Version::BASE).then_some(*since),
             "'{key}'"
         );
         let on_wire = benc(key);
+        expect_gated(&gate, &old, &opts, key, *since, &on_wire).await;
         if *since > Version::V10_5 {
             newer += 1;
-            expect_refused(&gate, &old, &opts, key, *since).await;
-            // One release too old is refused too; the release itself takes it.
+            // One release too old is refused too (the release itself takes it).
             let before = gate.client(Some(previous(*since)), true).await;
             expect_refused(&gate, &before, &opts, key, *since).await;
-            let right = gate.client(Some(*since), true).await;
-            expect_sent(&gate, &right, &opts, &on_wire).await;
-        } else {
-            expect_sent(&gate, &old, &opts, &on_wire).await;
         }
         expect_sent(&gate, &unchecked, &opts, &on_wire).await;
         expect_sent(&gate, &unknown, &opts, &on_wire).await;
@@ -235,13 +215,7 @@ async fn every_flag_is_gated_by_its_release() {
         assert!(!matches!(flag, Flag::Other(_)), "'{text}' does not parse");
         let opts = OfferOptions::new().flag(flag);
         let on_wire = benc(text);
-        if *since > Version::V10_5 {
-            expect_refused(&gate, &old, &opts, text, *since).await;
-            let right = gate.client(Some(*since), true).await;
-            expect_sent(&gate, &right, &opts, &on_wire).await;
-        } else {
-            expect_sent(&gate, &old, &opts, &on_wire).await;
-        }
+        expect_gated(&gate, &old, &opts, text, *since, &on_wire).await;
         expect_sent(&gate, &unchecked, &opts, &on_wire).await;
         expect_sent(&gate, &unknown, &opts, &on_wire).await;
     }
@@ -249,19 +223,17 @@ async fn every_flag_is_gated_by_its_release() {
 
 /// Checks every value of one enum's `ALL` table in the field `set` puts it in; `key_since` is
 /// the release of the key itself.
-async fn check_values<T>(
+async fn check_values(
     gate: &Gate,
     all: &[(&'static str, Version)],
     key: &str,
     key_since: Version,
-    set: impl Fn(T) -> OfferOptions,
-) where
-    T: for<'a> From<&'a str>,
-{
+    set: fn(&str) -> OfferOptions,
+) {
     let unchecked = gate.client(Some(Version::V10_5), false).await;
     let unknown = gate.client(None, true).await;
     for (text, since) in all {
-        let opts = set(T::from(*text));
+        let opts = set(text);
         let on_wire = benc(text);
         let needed = key_since.max(*since);
         if needed > Version::V10_5 {
@@ -281,151 +253,129 @@ async fn check_values<T>(
     }
 }
 
+/// A setter from a value's text: `OfferOptions::new().field(Type::from(text))`.
+macro_rules! set {
+    ($field:ident, $ty:ident) => {
+        |v: &str| OfferOptions::new().$field($ty::from(v))
+    };
+}
+
+/// An enum's `ALL` table, the key it is the value of, the key's release, and how to set a value.
+type EnumField = (
+    &'static [(&'static str, Version)],
+    &'static str,
+    Version,
+    fn(&str) -> OfferOptions,
+);
+
+fn enum_fields() -> Vec<EnumField> {
+    let base = Version::BASE;
+    vec![
+        (Replace::ALL, "replace", base, set!(replace, Replace)),
+        (Ice::ALL, "ICE", base, set!(ice, Ice)),
+        (
+            TransportProtocol::ALL,
+            "transport protocol",
+            base,
+            set!(transport_protocol, TransportProtocol),
+        ),
+        (
+            AddressFamily::ALL,
+            "address family",
+            base,
+            set!(address_family, AddressFamily),
+        ),
+        (RtcpMux::ALL, "rtcp-mux", base, set!(rtcp_mux, RtcpMux)),
+        (Dtls::ALL, "DTLS", base, set!(dtls, Dtls)),
+        (Sdes::ALL, "SDES", base, set!(sdes, Sdes)),
+        (IceLite::ALL, "ICE-lite", base, set!(ice_lite, IceLite)),
+        (
+            DtlsReverse::ALL,
+            "DTLS-reverse",
+            base,
+            set!(dtls_reverse, DtlsReverse),
+        ),
+        (
+            DtlsFingerprint::ALL,
+            "DTLS-fingerprint",
+            base,
+            set!(dtls_fingerprint, DtlsFingerprint),
+        ),
+        (Osrtp::ALL, "OSRTP", base, set!(osrtp, Osrtp)),
+        (
+            OnOff::ALL,
+            "generate RTCP",
+            base,
+            set!(generate_rtcp, OnOff),
+        ),
+        (OnOff::ALL, "passthrough", base, set!(passthrough, OnOff)),
+        (
+            EndpointLearning::ALL,
+            "endpoint-learning",
+            base,
+            set!(endpoint_learning, EndpointLearning),
+        ),
+        (T38::ALL, "T.38", base, set!(t38, T38)),
+        (
+            MediaEcho::ALL,
+            "media echo",
+            base,
+            set!(media_echo, MediaEcho),
+        ),
+        (
+            DropTraffic::ALL,
+            "drop-traffic",
+            base,
+            set!(drop_traffic, DropTraffic),
+        ),
+        (Supports::ALL, "supports", base, set!(supports, Supports)),
+        (
+            AudioPlayer::ALL,
+            "audio-player",
+            Version::new(11, 3),
+            set!(audio_player, AudioPlayer),
+        ),
+        (
+            MediaType::ALL,
+            "sdp-media-remove",
+            Version::new(13, 1),
+            set!(sdp_media_remove, MediaType),
+        ),
+        (
+            Bundle::ALL,
+            "bundle",
+            Version::new(14, 0),
+            set!(bundle, Bundle),
+        ),
+        (
+            AliasKey::ALL,
+            "alias-key",
+            Version::new(26, 0),
+            set!(alias_key, AliasKey),
+        ),
+        (MohMode::ALL, "moh", Version::new(13, 2), |v| {
+            let mut moh = Moh::new();
+            moh.file = Some("/tmp/moh.wav".into());
+            moh.mode = Some(MohMode::from(v));
+            OfferOptions::new().moh(moh)
+        }),
+    ]
+}
+
 #[tokio::test]
 async fn every_enum_value_is_gated_by_its_release() {
     let gate = Gate::start().await;
-    let base = Version::BASE;
-    let g = &gate;
-    check_values(g, Replace::ALL, "replace", base, |v: Replace| {
-        OfferOptions::new().replace(v)
-    })
-    .await;
-    check_values(g, Ice::ALL, "ICE", base, |v: Ice| {
-        OfferOptions::new().ice(v)
-    })
-    .await;
-    check_values(g, TransportProtocol::ALL, "transport protocol", base, |v| {
-        OfferOptions::new().transport_protocol::<TransportProtocol>(v)
-    })
-    .await;
-    check_values(g, AddressFamily::ALL, "address family", base, |v| {
-        OfferOptions::new().address_family::<AddressFamily>(v)
-    })
-    .await;
-    check_values(g, RtcpMux::ALL, "rtcp-mux", base, |v: RtcpMux| {
-        OfferOptions::new().rtcp_mux(v)
-    })
-    .await;
-    check_values(g, Dtls::ALL, "DTLS", base, |v: Dtls| {
-        OfferOptions::new().dtls(v)
-    })
-    .await;
-    check_values(g, Sdes::ALL, "SDES", base, |v: Sdes| {
-        OfferOptions::new().sdes(v)
-    })
-    .await;
-    check_values(g, IceLite::ALL, "ICE-lite", base, |v: IceLite| {
-        OfferOptions::new().ice_lite(v)
-    })
-    .await;
-    check_values(
-        g,
-        DtlsReverse::ALL,
-        "DTLS-reverse",
-        base,
-        |v: DtlsReverse| OfferOptions::new().dtls_reverse(v),
-    )
-    .await;
-    check_values(
-        g,
-        DtlsFingerprint::ALL,
-        "DTLS-fingerprint",
-        base,
-        |v: DtlsFingerprint| OfferOptions::new().dtls_fingerprint(v),
-    )
-    .await;
-    check_values(g, Osrtp::ALL, "OSRTP", base, |v: Osrtp| {
-        OfferOptions::new().osrtp(v)
-    })
-    .await;
-    check_values(g, OnOff::ALL, "generate RTCP", base, |v: OnOff| {
-        OfferOptions::new().generate_rtcp(v)
-    })
-    .await;
-    check_values(g, OnOff::ALL, "passthrough", base, |v: OnOff| {
-        OfferOptions::new().passthrough(v)
-    })
-    .await;
-    check_values(
-        g,
-        EndpointLearning::ALL,
-        "endpoint-learning",
-        base,
-        |v: EndpointLearning| OfferOptions::new().endpoint_learning(v),
-    )
-    .await;
-    check_values(g, T38::ALL, "T.38", base, |v: T38| {
-        OfferOptions::new().t38(v)
-    })
-    .await;
-    check_values(g, MediaEcho::ALL, "media echo", base, |v: MediaEcho| {
-        OfferOptions::new().media_echo(v)
-    })
-    .await;
-    check_values(
-        g,
-        DropTraffic::ALL,
-        "drop-traffic",
-        base,
-        |v: DropTraffic| OfferOptions::new().drop_traffic(v),
-    )
-    .await;
-    check_values(g, Supports::ALL, "supports", base, |v: Supports| {
-        OfferOptions::new().supports(v)
-    })
-    .await;
-    check_values(
-        g,
-        AudioPlayer::ALL,
-        "audio-player",
-        Version::new(11, 3),
-        |v: AudioPlayer| OfferOptions::new().audio_player(v),
-    )
-    .await;
-    check_values(
-        g,
-        MediaType::ALL,
-        "sdp-media-remove",
-        Version::new(13, 1),
-        |v: MediaType| OfferOptions::new().sdp_media_remove(v),
-    )
-    .await;
-    check_values(
-        g,
-        Bundle::ALL,
-        "bundle",
-        Version::new(14, 0),
-        |v: Bundle| OfferOptions::new().bundle(v),
-    )
-    .await;
-    check_values(
-        g,
-        AliasKey::ALL,
-        "alias-key",
-        Version::new(26, 0),
-        |v: AliasKey| OfferOptions::new().alias_key(v),
-    )
-    .await;
-    check_values(g, MohMode::ALL, "moh", Version::new(13, 2), |v: MohMode| {
-        let mut moh = Moh::new();
-        moh.file = Some("/tmp/moh.wav".into());
-        moh.mode = Some(v);
-        OfferOptions::new().moh(moh)
-    })
-    .await;
-    // Every table above names its key's release correctly.
-    for (key, since) in [
-        ("audio-player", Version::new(11, 3)),
-        ("sdp-media-remove", Version::new(13, 1)),
-        ("bundle", Version::new(14, 0)),
-        ("alias-key", Version::new(26, 0)),
-        ("moh", Version::new(13, 2)),
-    ] {
+    let fields = enum_fields();
+    for (all, key, key_since, set) in &fields {
+        check_values(&gate, all, key, *key_since, *set).await;
+    }
+    // Every key newer than the baseline above has its release right.
+    for (_, key, since, _) in fields.iter().filter(|f| f.2 != Version::BASE) {
         let (_, _, s) = OfferOptions::KEYS
             .iter()
-            .find(|(k, _, _)| *k == key)
+            .find(|(k, _, _)| k == key)
             .unwrap_or_else(|| panic!("no key '{key}'"));
-        assert_eq!(*s, since, "'{key}'");
+        assert_eq!(s, since, "'{key}'");
     }
 }
 
@@ -436,13 +386,7 @@ async fn sdes_prefix_forms_and_nested_keys_are_gated() {
     for (prefix, since) in Sdes::PREFIXES {
         let value = format!("{prefix}AES_CM_128_HMAC_SHA1_80");
         let opts = OfferOptions::new().sdes(Sdes::from(value.as_str()));
-        if *since > Version::V10_5 {
-            expect_refused(&gate, &old, &opts, &value, *since).await;
-            let right = gate.client(Some(*since), true).await;
-            expect_sent(&gate, &right, &opts, &benc(&value)).await;
-        } else {
-            expect_sent(&gate, &old, &opts, &benc(&value)).await;
-        }
+        expect_gated(&gate, &old, &opts, &value, *since, &benc(&value)).await;
     }
     // The typed constructors build the same texts.
     assert_eq!(Sdes::only("X").since(), Version::new(11, 2));
@@ -465,13 +409,7 @@ async fn sdes_prefix_forms_and_nested_keys_are_gated() {
             other => panic!("codec key '{other}' has no case here"),
         };
         let opts = OfferOptions::new().codec(codec);
-        if *since > Version::V10_5 {
-            expect_refused(&gate, &old, &opts, key, *since).await;
-            let right = gate.client(Some(*since), true).await;
-            expect_sent(&gate, &right, &opts, &benc(key)).await;
-        } else {
-            expect_sent(&gate, &old, &opts, &benc(key)).await;
-        }
+        expect_gated(&gate, &old, &opts, key, *since, &benc(key)).await;
     }
 }
 
