@@ -539,7 +539,7 @@ async fn undecodable_datagrams_are_dropped() {
             FakeAction::Reply(Bytes::from_static(b"i42e")),
             FakeAction::Reply(Bytes::from_static(b"d1:n5:trunc6:result2:ok")),
             FakeAction::Reply(Bytes::from_static(b"d1:n5:trunc6:result2:oke trailing")),
-            FakeAction::Reply(Bytes::from_static(b"{\"result\":\"ok\"}")),
+            FakeAction::Reply(Bytes::from_static(b"{\"result\":\"ok\"")),
             with_cookie(b""),
             FakeAction::Reply(Bytes::from_static(b"d6:resulti1e")),
             FakeAction::Reply(marked("right")),

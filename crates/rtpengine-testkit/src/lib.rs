@@ -63,6 +63,7 @@ pub mod error;
 pub mod fake;
 pub mod proxy;
 pub mod rtp;
+pub mod tls;
 
 pub use daemon::{Rtpengine, RtpengineBuilder};
 pub use error::TestkitError;

@@ -23,6 +23,7 @@ use crate::message::{
     check_result, check_version, encode_request, list_calls, new_cookie, request, AnswerOptions,
     CallStats, DeleteOptions, OfferOptions, QueryOptions, Request, SdpReply, Version,
 };
+use crate::transport::tls::TlsSettings;
 use crate::transport::{Exchange, RetransmitPolicy, Scheme, ServerUrl, Transport, TransportConfig};
 
 /// The deadline of a request unless set otherwise: 10 s, as in the seed client.
@@ -80,6 +81,8 @@ struct Settings {
     /// The rtpengine version requests are checked against, once known.
     version: OnceLock<Version>,
     version_check: bool,
+    /// Requests are sent as JSON.
+    json: bool,
 }
 
 impl std::fmt::Debug for Client {
@@ -103,6 +106,8 @@ pub struct ClientBuilder {
     version: Option<Version>,
     version_check: bool,
     routing: routing::Routing,
+    tls: TlsSettings,
+    json: bool,
 }
 
 impl ClientBuilder {
@@ -117,6 +122,8 @@ impl ClientBuilder {
             version: None,
             version_check: true,
             routing: routing::Routing::default(),
+            tls: TlsSettings::default(),
+            json: false,
         }
     }
 
@@ -159,6 +166,50 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts these root certificates (PEM: one or more `CERTIFICATE` blocks) for `wss://` and
+    /// `https://` instead of the system's. Calling it again adds more.
+    pub fn tls_root_certificates_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        let mut all = self.tls.roots_pem.as_deref().unwrap_or_default().to_vec();
+        if !all.is_empty() && !all.ends_with(b"\n") {
+            all.push(b'\n');
+        }
+        all.extend_from_slice(pem.as_ref());
+        self.tls.roots_pem = Some(all.into());
+        self
+    }
+
+    /// Presents this client certificate on `wss://` and `https://`: `cert_chain` is PEM (the
+    /// certificate first, then any intermediates), `key` its private key in PEM (PKCS#8, PKCS#1
+    /// or SEC1).
+    pub fn tls_client_certificate_pem(
+        mut self,
+        cert_chain: impl AsRef<[u8]>,
+        key: impl AsRef<[u8]>,
+    ) -> Self {
+        self.tls.client_cert_pem = Some((cert_chain.as_ref().into(), key.as_ref().into()));
+        self
+    }
+
+    /// **Turns server certificate verification off** for `wss://` and `https://`: any
+    /// certificate is accepted, whoever presents it, so the connection is encrypted but the
+    /// server is not authenticated. For tests and lab setups only; every connection logs a
+    /// warning.
+    pub fn danger_accept_invalid_certificates(mut self) -> Self {
+        self.tls.accept_invalid = true;
+        self
+    }
+
+    /// Sends requests as JSON (`cookie SP {json}`) instead of bencode (default: off). Works on
+    /// UDP, HTTP and WebSocket; [`ClientBuilder::connect`] refuses it on TCP (also as the
+    /// [`stream`](ClientBuilder::stream) transport), where rtpengine leaves the connection
+    /// hanging. A request holding bytes that are not UTF-8 (JSON cannot carry them) fails with
+    /// [`Error::InvalidRequest`]. Replies are read whatever their encoding (see
+    /// [`message::json`](crate::message::json)).
+    pub fn json(mut self, on: bool) -> Self {
+        self.json = on;
+        self
+    }
+
     /// Resolves the host, binds a socket and starts the background task. Sends nothing: use
     /// [`Client::ping`] to check the server answers.
     pub async fn connect(self) -> Result<Client> {
@@ -166,6 +217,9 @@ impl ClientBuilder {
         let config = TransportConfig {
             bind: self.bind,
             max_in_flight: self.max_in_flight,
+            connect_timeout: self.timeout,
+            tls: self.tls,
+            json: self.json,
         };
         let transport = Transport::open(&url, &config).await?;
         let server = transport.server();
@@ -194,6 +248,7 @@ impl ClientBuilder {
                 retransmit: self.retransmit,
                 version: self.version.map(OnceLock::from).unwrap_or_default(),
                 version_check: self.version_check,
+                json: self.json,
             }),
             timeout: self.timeout,
         })
@@ -362,6 +417,11 @@ impl Client {
         }
         request.validate()?;
         let message = encode_request(&cookie, request, target)?;
+        let message = if self.settings.json {
+            crate::message::json::message_to_json(&message)?
+        } else {
+            message
+        };
         let (transport, server_label) = match &self.stream {
             Some(stream)
                 if self

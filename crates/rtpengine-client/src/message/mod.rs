@@ -8,6 +8,7 @@ pub mod commands;
 pub mod cookie;
 pub mod event;
 pub mod framing;
+pub mod json;
 pub mod reply;
 pub mod request;
 pub mod statistics;

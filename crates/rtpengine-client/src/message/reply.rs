@@ -19,12 +19,16 @@ pub enum MessageError {
     /// The body is bencode but not a dictionary.
     #[error("body is not a bencode dictionary")]
     NotADict,
+    /// The body starts with `{` but is not valid JSON.
+    #[error("body is not valid JSON: {0}")]
+    Json(String),
 }
 
 /// Splits a whole NG message into its cookie and its decoded dictionary.
 ///
 /// The dictionary shares `message`'s memory. Bytes after the dictionary are an error (a UDP
-/// datagram holds exactly one message).
+/// datagram holds exactly one message). A body starting with `{` is JSON (see
+/// [`json`](super::json)).
 pub fn parse_message(message: &Bytes) -> Result<(Bytes, Dict), MessageError> {
     let space = message
         .iter()
@@ -35,6 +39,9 @@ pub fn parse_message(message: &Bytes) -> Result<(Bytes, Dict), MessageError> {
     }
     let cookie = message.slice(..space);
     let body = &message[space + 1..];
+    if body.first() == Some(&b'{') {
+        return Ok((cookie, super::json::parse_json_dict(body)?));
+    }
     let value = bencode::decode(body)?;
     match value.to_owned_in(message) {
         Value::Dict(d) => Ok((cookie, d)),

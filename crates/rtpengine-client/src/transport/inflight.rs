@@ -24,15 +24,24 @@ pub(crate) struct InFlight {
 
 struct Inner {
     max: usize,
-    pending: Mutex<HashMap<Bytes, Entry>>,
+    pending: Mutex<Pending>,
     /// Set once when the transport fails for good; every later request gets it.
     dead: OnceLock<Error>,
+}
+
+#[derive(Default)]
+struct Pending {
+    entries: HashMap<Bytes, Entry>,
+    /// Registrations so far, to re-send in the order the requests were made.
+    registered: u64,
 }
 
 struct Entry {
     waiter: Waiter,
     /// The request bytes, for transports that re-send after a reconnect.
     message: Bytes,
+    /// Registration order.
+    seq: u64,
 }
 
 impl InFlight {
@@ -40,13 +49,13 @@ impl InFlight {
         Self {
             inner: Arc::new(Inner {
                 max: max.max(1),
-                pending: Mutex::new(HashMap::new()),
+                pending: Mutex::new(Pending::default()),
                 dead: OnceLock::new(),
             }),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<Bytes, Entry>> {
+    fn lock(&self) -> MutexGuard<'_, Pending> {
         // Single inserts and removes cannot leave the map inconsistent, so a poisoned lock is
         // still usable.
         self.inner.pending.lock().unwrap_or_else(|e| e.into_inner())
@@ -54,7 +63,7 @@ impl InFlight {
 
     /// Requests waiting right now.
     pub(crate) fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().entries.len()
     }
 
     /// Registers `cookie`; the guard unregisters it when dropped.
@@ -65,21 +74,24 @@ impl InFlight {
         let (tx, rx) = oneshot::channel();
         {
             let mut pending = self.lock();
-            if pending.len() >= self.inner.max {
+            if pending.entries.len() >= self.inner.max {
                 return Err(Error::TooManyInFlight {
                     limit: self.inner.max,
                 });
             }
-            if pending.contains_key(&cookie) {
+            if pending.entries.contains_key(&cookie) {
                 return Err(Error::InvalidRequest {
                     reason: "cookie already in flight".to_owned(),
                 });
             }
-            pending.insert(
+            let seq = pending.registered;
+            pending.registered += 1;
+            pending.entries.insert(
                 cookie.clone(),
                 Entry {
                     waiter: tx,
                     message,
+                    seq,
                 },
             );
         }
@@ -93,7 +105,7 @@ impl InFlight {
     /// Hands a reply to its waiter. Returns false when no request has this cookie (a late,
     /// duplicate or foreign reply).
     pub(crate) fn complete(&self, cookie: &[u8], reply: Dict) -> bool {
-        let entry = self.lock().remove(cookie);
+        let entry = self.lock().entries.remove(cookie);
         match entry {
             Some(e) => {
                 // The caller may have given up in the meantime; nothing to do then.
@@ -112,7 +124,7 @@ impl InFlight {
 
     /// Fails every waiting request with `err` (the table stays usable).
     pub(crate) fn fail_all(&self, err: &Error) {
-        let entries: Vec<Entry> = self.lock().drain().map(|(_, e)| e).collect();
+        let entries: Vec<Entry> = self.lock().entries.drain().map(|(_, e)| e).collect();
         for e in entries {
             let _ = e.waiter.send(Err(err.clone()));
         }
@@ -124,14 +136,18 @@ impl InFlight {
         self.fail_all(&err);
     }
 
-    /// The request bytes of every waiting request whose caller is still there (for a re-send
-    /// after a reconnect).
+    /// The request bytes of every waiting request whose caller is still there, in the order
+    /// the requests were made (for a re-send after a reconnect: a stream server handles a
+    /// connection's messages in order, so an `answer` must not overtake its `offer`).
     pub(crate) fn messages(&self) -> Vec<Bytes> {
-        self.lock()
+        let pending = self.lock();
+        let mut waiting: Vec<&Entry> = pending
+            .entries
             .values()
             .filter(|e| !e.waiter.is_closed())
-            .map(|e| e.message.clone())
-            .collect()
+            .collect();
+        waiting.sort_unstable_by_key(|e| e.seq);
+        waiting.iter().map(|e| e.message.clone()).collect()
     }
 }
 
@@ -144,6 +160,35 @@ pub(crate) struct Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        self.table.lock().remove(&self.cookie);
+        self.table.lock().entries.remove(&self.cookie);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_keep_the_registration_order_and_skip_abandoned_requests() {
+        let table = InFlight::new(100);
+        let mut regs: Vec<Registration> = (0..50)
+            .map(|i| {
+                let c = Bytes::from(format!("c{i}"));
+                table.register(c.clone(), c).unwrap()
+            })
+            .collect();
+        // A caller that gave up (its receiver is gone) is not re-sent; a dropped registration
+        // is not in the table any more.
+        regs[3].rx.close();
+        regs.remove(7);
+        let want: Vec<Bytes> = (0..50)
+            .filter(|i| ![3, 7].contains(i))
+            .map(|i| Bytes::from(format!("c{i}")))
+            .collect();
+        assert_eq!(table.messages(), want);
+        assert_eq!(table.len(), 49);
+        assert!(table.complete(b"c10", Dict::new()));
+        assert!(!table.complete(b"c10", Dict::new()), "answered once");
+        assert_eq!(table.messages().len(), 47);
     }
 }

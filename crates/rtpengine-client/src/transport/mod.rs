@@ -1,11 +1,14 @@
 //! Transports (tokio). Each one carries `cookie SP dict` messages to one rtpengine and matches
 //! replies to requests by cookie through the shared in-flight table.
 
+pub(crate) mod http;
 pub(crate) mod inflight;
 pub mod retransmit;
 pub(crate) mod tcp;
+pub(crate) mod tls;
 pub(crate) mod udp;
 pub mod url;
+pub(crate) mod ws;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -88,6 +91,25 @@ pub(crate) struct TransportConfig {
     pub(crate) bind: Option<SocketAddr>,
     /// In-flight table bound.
     pub(crate) max_in_flight: usize,
+    /// How long one connection attempt of a stream transport may take (TCP connect, TLS and
+    /// WebSocket handshakes).
+    pub(crate) connect_timeout: Duration,
+    /// TLS settings for `wss://` and `https://`.
+    pub(crate) tls: tls::TlsSettings,
+    /// Requests are sent as JSON (refused on TCP, where rtpengine hangs the connection).
+    pub(crate) json: bool,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        Self {
+            bind: None,
+            max_in_flight: crate::DEFAULT_MAX_IN_FLIGHT,
+            connect_timeout: crate::DEFAULT_TIMEOUT,
+            tls: tls::TlsSettings::default(),
+            json: false,
+        }
+    }
 }
 
 /// Resolves `url`'s host to one address (of `bind`'s family when one is given).
@@ -115,6 +137,10 @@ pub(crate) enum Transport {
     Udp(udp::UdpTransport),
     /// One persistent TCP connection, reconnected when it breaks.
     Tcp(tcp::TcpTransport),
+    /// A pool of WebSocket connections (plain or TLS), one request on each at a time.
+    Ws(ws::WsTransport),
+    /// A pool of HTTP/1.1 keep-alive connections (plain or TLS).
+    Http(http::HttpTransport),
 }
 
 impl Transport {
@@ -127,11 +153,18 @@ impl Transport {
                     udp::UdpTransport::open(server, config.bind, config.max_in_flight).await?,
                 ))
             }
-            Scheme::Tcp => Ok(Self::Tcp(tcp::TcpTransport::open(url, config).await?)),
-            other => Err(Error::BadUrl {
+            Scheme::Tcp if config.json => Err(Error::BadUrl {
                 url: url.to_string(),
-                reason: format!("the {} transport is not available yet", other.as_str()),
+                reason: "JSON requests cannot go over TCP: rtpengine's TCP NG listener only \
+                         understands bencode and leaves the connection hanging (use udp, http or \
+                         ws, or turn JSON off)"
+                    .to_owned(),
             }),
+            Scheme::Tcp => Ok(Self::Tcp(tcp::TcpTransport::open(url, config).await?)),
+            Scheme::Ws | Scheme::Wss => Ok(Self::Ws(ws::WsTransport::open(url, config).await?)),
+            Scheme::Http | Scheme::Https => {
+                Ok(Self::Http(http::HttpTransport::open(url, config).await?))
+            }
         }
     }
 
@@ -140,6 +173,8 @@ impl Transport {
         match self {
             Self::Udp(t) => t.exchange(ex).await,
             Self::Tcp(t) => t.exchange(ex).await,
+            Self::Ws(t) => t.exchange(ex).await,
+            Self::Http(t) => t.exchange(ex).await,
         }
     }
 
@@ -148,6 +183,8 @@ impl Transport {
         match self {
             Self::Udp(t) => t.server(),
             Self::Tcp(t) => t.server(),
+            Self::Ws(t) => t.server(),
+            Self::Http(t) => t.server(),
         }
     }
 
@@ -156,6 +193,8 @@ impl Transport {
         match self {
             Self::Udp(t) => t.local_addr(),
             Self::Tcp(t) => t.local_addr(),
+            Self::Ws(t) => t.local_addr(),
+            Self::Http(t) => t.local_addr(),
         }
     }
 
@@ -164,6 +203,8 @@ impl Transport {
         match self {
             Self::Udp(t) => t.in_flight(),
             Self::Tcp(t) => t.in_flight(),
+            Self::Ws(t) => t.in_flight(),
+            Self::Http(t) => t.in_flight(),
         }
     }
 }

@@ -5,9 +5,10 @@
 //! single `write_all` (the daemon drops a connection holding more than 1,024 bytes of a partial
 //! message) and never half-closes. Replies are split with the bencode framing and matched by
 //! cookie; unsolicited `notify` messages go to the event channel. When the connection breaks the
-//! driver reconnects with backoff and re-sends every request still waiting, with the same cookie
-//! (the daemon's cookie cache makes that safe); requests that see no reply by their deadline end
-//! with [`Error::Timeout`].
+//! driver reconnects (at once after a connection that carried messages, otherwise with backoff,
+//! each attempt bounded by a connect timeout) and re-sends every request still waiting, in the
+//! order they were made and with the same cookie (the daemon's cookie cache makes that safe);
+//! requests that see no reply by their deadline end with [`Error::Timeout`].
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -25,14 +26,19 @@ use super::{resolve, DriverGuard, Exchange, ServerUrl, TransportConfig};
 use crate::bencode::Dict;
 use crate::error::{Error, Result};
 use crate::message::event::NgEvent;
-use crate::message::framing::message_len;
+use crate::message::framing::FrameScanner;
 use crate::message::parse_message;
 
-/// The largest message accepted from the daemon; a longer one means the stream is broken.
-const MAX_MESSAGE: usize = 64 * 1024 * 1024;
 /// First and longest pause between reconnection attempts.
 const BACKOFF_MIN: Duration = Duration::from_millis(50);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
+/// A connection that broke before it carried a single message and sooner than this after it was
+/// established counts as a failed attempt: the next one waits for the backoff (a server that
+/// accepts and hangs up at once, or answers garbage, must not be hammered in a busy loop).
+const STABLE_AFTER: Duration = Duration::from_secs(1);
+/// The longest wait for a connection to be accepted (a host that drops SYNs would otherwise
+/// hold `Client::connect`, or a reconnection, for the kernel's two minutes).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Events kept for slow event readers.
 const EVENT_BUFFER: usize = 1024;
 
@@ -156,10 +162,19 @@ async fn connect(server: SocketAddr, bind: Option<SocketAddr>) -> Result<TcpStre
             .bind(SocketAddr::new(bind.ip(), 0))
             .map_err(|e| Error::io(format!("binding to {}", bind.ip()), e))?;
     }
-    let stream = socket
-        .connect(server)
+    let context = || format!("connecting to tcp://{server}");
+    let stream = tokio::time::timeout(CONNECT_TIMEOUT, socket.connect(server))
         .await
-        .map_err(|e| Error::io(format!("connecting to tcp://{server}"), e))?;
+        .map_err(|_| {
+            Error::io(
+                context(),
+                std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("not accepted within {CONNECT_TIMEOUT:?}"),
+                ),
+            )
+        })?
+        .map_err(|e| Error::io(context(), e))?;
     let _ = stream.set_nodelay(true);
     Ok(stream)
 }
@@ -183,22 +198,15 @@ async fn drive(
                 Err(e) => {
                     debug!(error = %e, ?backoff, "reconnect failed");
                     set_error(&shared, e.to_string());
-                    // Keep taking messages so senders never block; they are re-sent from the
-                    // in-flight table once connected.
-                    let pause = tokio::time::sleep(backoff);
-                    tokio::pin!(pause);
-                    loop {
-                        tokio::select! {
-                            () = &mut pause => break,
-                            msg = inbox.recv() => if msg.is_none() { return },
-                        }
+                    if !pause(&mut inbox, backoff).await {
+                        return;
                     }
                     backoff = (backoff * 2).min(BACKOFF_MAX);
                     continue;
                 }
             },
         };
-        backoff = BACKOFF_MIN;
+        let established = Instant::now();
         {
             let mut state = shared.state.lock().unwrap_or_else(|e| e.into_inner());
             state.local = conn.local_addr().ok();
@@ -210,14 +218,38 @@ async fn drive(
         // answers once; the other order could lose it.)
         while inbox.try_recv().is_ok() {}
         let pending = shared.inflight.messages();
-        match serve(&shared, conn, &mut inbox, pending).await {
+        let mut delivered = false;
+        match serve(&shared, conn, &mut inbox, pending, &mut delivered).await {
             Ok(()) => return, // every handle is gone
             Err(e) => {
                 warn!(server = %shared.label, error = %e, "connection lost; reconnecting");
                 set_error(&shared, e.to_string());
-                let mut state = shared.state.lock().unwrap_or_else(|e| e.into_inner());
-                state.local = None;
+                shared.state.lock().unwrap_or_else(|e| e.into_inner()).local = None;
             }
+        }
+        if delivered || established.elapsed() >= STABLE_AFTER {
+            // A connection that worked: try again at once.
+            backoff = BACKOFF_MIN;
+        } else {
+            // It broke before carrying anything (a relay with nothing behind it, garbage, an
+            // immediate hang-up): back off as after a failed connect.
+            if !pause(&mut inbox, backoff).await {
+                return;
+            }
+            backoff = (backoff * 2).min(BACKOFF_MAX);
+        }
+    }
+}
+
+/// Waits `pause` while taking (and dropping) queued messages, so senders never block; they are
+/// re-sent from the in-flight table once connected. False when every handle is gone.
+async fn pause(inbox: &mut mpsc::UnboundedReceiver<Bytes>, pause: Duration) -> bool {
+    let sleep = tokio::time::sleep(pause);
+    tokio::pin!(sleep);
+    loop {
+        tokio::select! {
+            () = &mut sleep => return true,
+            msg = inbox.recv() => if msg.is_none() { return false },
         }
     }
 }
@@ -230,12 +262,14 @@ fn set_error(shared: &Shared, error: String) {
         .last_error = Some(error);
 }
 
-/// Runs one connection until it breaks (`Err`) or every handle is gone (`Ok`).
+/// Runs one connection until it breaks (`Err`) or every handle is gone (`Ok`); sets `delivered`
+/// once a message arrived on it.
 async fn serve(
     shared: &Shared,
     conn: TcpStream,
     inbox: &mut mpsc::UnboundedReceiver<Bytes>,
     resend: Vec<Bytes>,
+    delivered: &mut bool,
 ) -> std::io::Result<()> {
     let (mut reader, mut writer) = conn.into_split();
     if !resend.is_empty() {
@@ -245,6 +279,7 @@ async fn serve(
         writer.write_all(&msg).await?;
     }
     let mut buf = BytesMut::with_capacity(64 * 1024);
+    let mut scanner = FrameScanner::default();
     loop {
         tokio::select! {
             msg = inbox.recv() => match msg {
@@ -258,36 +293,35 @@ async fn serve(
                         "the daemon closed the connection",
                     ));
                 }
-                route_messages(shared, &mut buf)?;
+                if route_messages(shared, &mut buf, &mut scanner)? > 0 {
+                    *delivered = true;
+                }
             }
         }
     }
 }
 
-/// Hands every complete message in `buf` to its waiter (or to the event channel).
-fn route_messages(shared: &Shared, buf: &mut BytesMut) -> std::io::Result<()> {
+/// Hands every complete message in `buf` to its waiter (or to the event channel); returns how
+/// many there were.
+fn route_messages(
+    shared: &Shared,
+    buf: &mut BytesMut,
+    scanner: &mut FrameScanner,
+) -> std::io::Result<usize> {
+    // Nothing after a framing or decoding error can be trusted: the connection is dropped.
+    let broken = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
+    let mut routed = 0;
     loop {
-        let len = match message_len(buf) {
+        let len = match scanner.scan(buf) {
             Ok(Some(len)) => len,
-            Ok(None) if buf.len() > MAX_MESSAGE => {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("a message longer than {MAX_MESSAGE} bytes"),
-                ))
-            }
-            Ok(None) => return Ok(()),
-            Err(e) => {
-                // Nothing after this point can be framed: drop the connection.
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("undecodable data on the NG stream: {e}"),
-                ));
-            }
+            Ok(None) => return Ok(routed),
+            Err(e) => return Err(broken(format!("undecodable data on the NG stream: {e}"))),
         };
+        scanner.reset();
         let message = buf.split_to(len).freeze();
-        let Ok((cookie, dict)) = parse_message(&message) else {
-            continue; // cannot happen: message_len validated it
-        };
+        let (cookie, dict) = parse_message(&message)
+            .map_err(|e| broken(format!("undecodable message on the NG stream: {e}")))?;
+        routed += 1;
         if dict.contains_key("notify") && !dict.contains_key("result") {
             if let Some(event) = NgEvent::from_dict(dict) {
                 debug!(kind = %event.kind, "event received");

@@ -1,0 +1,567 @@
+//! NG over HTTP (`http://`, `https://`): `POST <path>` (`/ng` by default) with
+//! `Content-Type: application/x-rtpengine-ng` and the body `cookie SP dict`; the reply body has
+//! the same form.
+//!
+//! A minimal HTTP/1.1 client: one request per connection at a time (no pipelining), a small
+//! pool of idle keep-alive connections, `Content-Length` bodies (rtpengine always sends one;
+//! a chunked reply is refused with a clear error, and a reply with neither is read to the end
+//! of the connection). A pooled connection the server closed while idle shows as a connection
+//! that ends before the first byte of the reply: the request is then sent once more on a fresh
+//! connection, with the same cookie (safe: the daemon's cookie cache answers a repeat without
+//! running it twice). Any status but 200 is [`Error::MalformedReply`] naming the status
+//! (rtpengine answers 404 for a wrong path or content type and 600 for a message without a
+//! cookie); transport failures are [`Error::Io`]; the deadline covers everything, connecting
+//! and waiting for a pooled connection included.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use tracing::debug;
+
+use super::inflight::InFlight;
+use super::tls::{Connector, MaybeTls, Tls};
+use super::{resolve, Exchange, ServerUrl, TransportConfig};
+use crate::bencode::Dict;
+use crate::error::{Error, Result};
+use crate::message::parse_message;
+
+/// The content type rtpengine requires, exactly (no parameters).
+pub(crate) const CONTENT_TYPE: &str = "application/x-rtpengine-ng";
+/// Connections open at once; more concurrent requests wait for one (within their deadline).
+const MAX_CONNECTIONS: usize = 32;
+/// Idle keep-alive connections kept for reuse.
+const MAX_IDLE: usize = 32;
+/// The longest response head accepted.
+const MAX_HEAD: usize = 64 * 1024;
+/// The longest response body accepted.
+const MAX_BODY: usize = 64 * 1024 * 1024;
+
+/// A cheap, cloneable handle on the connection pool of one HTTP(S) server.
+#[derive(Clone)]
+pub(crate) struct HttpTransport {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    connector: Connector,
+    label: String,
+    host: String,
+    path: String,
+    idle: Mutex<Vec<Conn>>,
+    permits: Semaphore,
+    inflight: InFlight,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    local: Option<SocketAddr>,
+}
+
+/// One connection and the bytes read past the last response (none, without pipelining).
+struct Conn {
+    stream: MaybeTls,
+    buf: BytesMut,
+    local: Option<SocketAddr>,
+}
+
+/// A response as read from the wire.
+struct Response {
+    status: u16,
+    reason: String,
+    body: Bytes,
+    keep_alive: bool,
+}
+
+/// How one attempt failed.
+enum Failure {
+    /// The connection ended (or was reset) before any byte of the response: on a reused
+    /// connection, the server closed it while it was idle.
+    ClosedBeforeReply(io::Error),
+    /// Anything else: not retried.
+    Other(Error),
+}
+
+impl HttpTransport {
+    /// Resolves the server and opens one connection (so a wrong address or certificate fails
+    /// here, clearly), kept for the first request. Sends no request.
+    pub(crate) async fn open(url: &ServerUrl, config: &TransportConfig) -> Result<Self> {
+        let server = resolve(url, config.bind).await?;
+        let tls = if url.scheme.is_tls() {
+            Some(Tls::new(url, &config.tls)?)
+        } else {
+            None
+        };
+        let shared = Arc::new(Shared {
+            connector: Connector {
+                server,
+                bind: config.bind,
+                tls,
+                timeout: config.connect_timeout,
+                label: url.to_string(),
+            },
+            label: url.to_string(),
+            host: url.host_port(),
+            path: url.path.clone(),
+            idle: Mutex::new(Vec::new()),
+            permits: Semaphore::new(MAX_CONNECTIONS),
+            inflight: InFlight::new(config.max_in_flight),
+            state: Mutex::new(State::default()),
+        });
+        let transport = Self { shared };
+        let first = transport.connect().await?;
+        transport.shared.idle().push(first);
+        Ok(transport)
+    }
+
+    pub(crate) fn server(&self) -> SocketAddr {
+        self.shared.connector.server
+    }
+
+    pub(crate) fn local_addr(&self) -> Result<SocketAddr> {
+        self.shared.state().local.ok_or_else(|| {
+            Error::io(
+                format!("no connection to {}", self.shared.label),
+                io::Error::from(io::ErrorKind::NotConnected),
+            )
+        })
+    }
+
+    pub(crate) fn in_flight(&self) -> usize {
+        self.shared.inflight.len()
+    }
+
+    async fn connect(&self) -> Result<Conn> {
+        let stream = self.shared.connector.connect().await?;
+        let local = stream.local_addr().ok();
+        let mut state = self.shared.state();
+        state.local = local;
+        Ok(Conn {
+            stream,
+            buf: BytesMut::with_capacity(8 * 1024),
+            local,
+        })
+    }
+
+    /// POSTs the request and reads its reply within the deadline.
+    pub(crate) async fn exchange(&self, ex: Exchange<'_>) -> Result<Dict> {
+        let start = Instant::now();
+        let deadline = ex.deadline(start);
+        let _registration = self
+            .shared
+            .inflight
+            .register(ex.cookie.clone(), Bytes::new())?;
+        let request = self.shared.request_bytes(&ex.message);
+        let mut attempts = 0;
+        let outcome =
+            tokio::time::timeout_at(deadline, self.round_trip(&request, &mut attempts)).await;
+        let response = match outcome {
+            Err(_) => {
+                debug!(attempts, "deadline passed");
+                return Err(ex.timeout(attempts.max(1)));
+            }
+            Ok(result) => result?,
+        };
+        debug!(elapsed = ?start.elapsed(), status = response.status, "reply received");
+        self.shared.reply(&ex, response)
+    }
+
+    /// Sends the request on a pooled (or new) connection; once more on a new connection when a
+    /// pooled one turns out closed.
+    async fn round_trip(&self, request: &[u8], attempts: &mut u32) -> Result<Response> {
+        let _permit = self
+            .shared
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| Error::Closed {
+                reason: "the HTTP connection pool is closed".to_owned(),
+            })?;
+        let pooled = self.shared.idle().pop();
+        let reused = pooled.is_some();
+        let mut conn = match pooled {
+            Some(c) => c,
+            None => self.connect().await?,
+        };
+        *attempts += 1;
+        let response = match conn.round_trip(request, &self.shared.label).await {
+            Ok(r) => r,
+            Err(Failure::ClosedBeforeReply(e)) if reused => {
+                debug!(error = %e, "pooled connection was closed by the server; retrying on a new one");
+                conn = self.connect().await?;
+                *attempts += 1;
+                match conn.round_trip(request, &self.shared.label).await {
+                    Ok(r) => r,
+                    Err(Failure::ClosedBeforeReply(e)) => {
+                        return Err(Error::io(
+                            format!("waiting for the reply from {}", self.shared.label),
+                            e,
+                        ))
+                    }
+                    Err(Failure::Other(e)) => return Err(e),
+                }
+            }
+            Err(Failure::ClosedBeforeReply(e)) => {
+                return Err(Error::io(
+                    format!("waiting for the reply from {}", self.shared.label),
+                    e,
+                ))
+            }
+            Err(Failure::Other(e)) => return Err(e),
+        };
+        if response.keep_alive && conn.buf.is_empty() {
+            self.shared.state().local = conn.local;
+            let mut idle = self.shared.idle();
+            if idle.len() < MAX_IDLE {
+                idle.push(conn);
+            }
+        }
+        Ok(response)
+    }
+}
+
+impl Shared {
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Conn>> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The whole request, head and body, for one write.
+    fn request_bytes(&self, body: &[u8]) -> Vec<u8> {
+        let head = format!(
+            "POST {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: rtpengine-client/{}\r\n\
+             Content-Type: {CONTENT_TYPE}\r\nContent-Length: {}\r\n\r\n",
+            self.path,
+            self.host,
+            env!("CARGO_PKG_VERSION"),
+            body.len()
+        );
+        let mut out = Vec::with_capacity(head.len() + body.len());
+        out.extend_from_slice(head.as_bytes());
+        out.extend_from_slice(body);
+        out
+    }
+
+    /// The reply dictionary of a response, or the error its status means.
+    fn reply(&self, ex: &Exchange<'_>, response: Response) -> Result<Dict> {
+        if response.status != 200 {
+            let hint = match response.status {
+                404 => " (wrong path, or a Content-Type rtpengine does not accept)",
+                600 => " (rtpengine found no cookie in the message)",
+                _ => "",
+            };
+            let body = String::from_utf8_lossy(&response.body[..response.body.len().min(200)])
+                .trim()
+                .to_owned();
+            return Err(Error::malformed(format!(
+                "HTTP status {} {} from {} to '{}'{hint}{}",
+                response.status,
+                response.reason,
+                self.label,
+                ex.command,
+                if body.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {body:?}")
+                }
+            )));
+        }
+        let (cookie, dict) = parse_message(&response.body).map_err(|e| {
+            Error::malformed(format!(
+                "HTTP reply from {} is not an NG message: {e}",
+                self.label
+            ))
+        })?;
+        if cookie != ex.cookie {
+            return Err(Error::malformed(format!(
+                "HTTP reply from {} carries cookie '{}' instead of '{}'",
+                self.label,
+                cookie.escape_ascii(),
+                ex.cookie.escape_ascii()
+            )));
+        }
+        Ok(dict)
+    }
+}
+
+fn is_closed(e: &io::Error) -> bool {
+    use io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe | NotConnected
+    )
+}
+
+fn invalid(label: &str, what: impl Into<String>) -> Failure {
+    Failure::Other(Error::io(
+        format!("reading the HTTP reply from {label}"),
+        io::Error::new(io::ErrorKind::InvalidData, what.into()),
+    ))
+}
+
+impl Conn {
+    async fn round_trip(
+        &mut self,
+        request: &[u8],
+        label: &str,
+    ) -> std::result::Result<Response, Failure> {
+        if let Err(e) = self.stream.write_all(request).await {
+            return Err(if is_closed(&e) {
+                Failure::ClosedBeforeReply(e)
+            } else {
+                Failure::Other(Error::io(format!("sending to {label}"), e))
+            });
+        }
+        if let Err(e) = self.stream.flush().await {
+            return Err(Failure::Other(Error::io(format!("sending to {label}"), e)));
+        }
+        self.read_response(label).await
+    }
+
+    /// Reads more bytes; `Ok(false)` at the end of the connection.
+    async fn fill(&mut self) -> io::Result<bool> {
+        Ok(self.stream.read_buf(&mut self.buf).await? > 0)
+    }
+
+    async fn read_response(&mut self, label: &str) -> std::result::Result<Response, Failure> {
+        let mut first_byte_seen = false;
+        loop {
+            // The head.
+            let head_len = loop {
+                if let Some(end) = find_head_end(&self.buf) {
+                    break end;
+                }
+                if self.buf.len() > MAX_HEAD {
+                    return Err(invalid(
+                        label,
+                        format!("response head longer than {MAX_HEAD} bytes"),
+                    ));
+                }
+                match self.fill().await {
+                    Ok(true) => first_byte_seen = true,
+                    Ok(false) if !first_byte_seen && self.buf.is_empty() => {
+                        return Err(Failure::ClosedBeforeReply(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the server closed the connection without replying",
+                        )))
+                    }
+                    Ok(false) => {
+                        return Err(invalid(
+                            label,
+                            "the connection ended inside the response head",
+                        ))
+                    }
+                    Err(e) if !first_byte_seen && self.buf.is_empty() && is_closed(&e) => {
+                        return Err(Failure::ClosedBeforeReply(e))
+                    }
+                    Err(e) => {
+                        return Err(Failure::Other(Error::io(
+                            format!("reading the HTTP reply from {label}"),
+                            e,
+                        )))
+                    }
+                }
+            };
+            let head = self.buf.split_to(head_len).freeze();
+            let head = parse_head(&head).map_err(|e| invalid(label, e))?;
+            if (100..200).contains(&head.status) {
+                // 100 Continue and friends: the real response follows.
+                continue;
+            }
+            if head.chunked {
+                return Err(invalid(
+                    label,
+                    "the server sent a chunked reply, which this client does not read \
+                     (rtpengine sends Content-Length)",
+                ));
+            }
+            let (body, keep_alive) = match head.content_length {
+                Some(len) if len > MAX_BODY => {
+                    return Err(invalid(
+                        label,
+                        format!("reply body of {len} bytes is over the {MAX_BODY}-byte limit"),
+                    ))
+                }
+                Some(len) => {
+                    while self.buf.len() < len {
+                        match self.fill().await {
+                            Ok(true) => {}
+                            Ok(false) => {
+                                return Err(invalid(
+                                    label,
+                                    format!(
+                                        "the connection ended after {} of {len} body bytes",
+                                        self.buf.len()
+                                    ),
+                                ))
+                            }
+                            Err(e) => {
+                                return Err(Failure::Other(Error::io(
+                                    format!("reading the HTTP reply from {label}"),
+                                    e,
+                                )))
+                            }
+                        }
+                    }
+                    (self.buf.split_to(len).freeze(), head.keep_alive)
+                }
+                None if head.status == 204 || head.status == 304 => (Bytes::new(), head.keep_alive),
+                None => {
+                    // Delimited by the end of the connection.
+                    loop {
+                        if self.buf.len() > MAX_BODY {
+                            return Err(invalid(
+                                label,
+                                format!("reply body over the {MAX_BODY}-byte limit"),
+                            ));
+                        }
+                        match self.fill().await {
+                            Ok(true) => {}
+                            Ok(false) => break,
+                            // A TLS peer that closes without close_notify still ended the body.
+                            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
+                            Err(e) => {
+                                return Err(Failure::Other(Error::io(
+                                    format!("reading the HTTP reply from {label}"),
+                                    e,
+                                )))
+                            }
+                        }
+                    }
+                    (self.buf.split().freeze(), false)
+                }
+            };
+            return Ok(Response {
+                status: head.status,
+                reason: head.reason,
+                body,
+                keep_alive,
+            });
+        }
+    }
+}
+
+/// The length of the head (through the blank line), once it is complete.
+fn find_head_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
+}
+
+/// A parsed response head.
+#[derive(Debug)]
+struct Head {
+    status: u16,
+    reason: String,
+    content_length: Option<usize>,
+    chunked: bool,
+    keep_alive: bool,
+}
+
+/// Parses a response head (status line and headers, ending with the blank line).
+fn parse_head(head: &[u8]) -> std::result::Result<Head, String> {
+    let text = std::str::from_utf8(head).map_err(|_| "response head is not text".to_owned())?;
+    let mut lines = text.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let mut parts = status_line.splitn(3, ' ');
+    let version = parts.next().unwrap_or_default();
+    let http11 = match version {
+        "HTTP/1.1" => true,
+        "HTTP/1.0" => false,
+        _ => return Err(format!("not an HTTP/1.x status line: {status_line:?}")),
+    };
+    let status = parts
+        .next()
+        .filter(|s| s.len() == 3)
+        .and_then(|s| s.parse::<u16>().ok())
+        .ok_or_else(|| format!("bad status code in {status_line:?}"))?;
+    let reason = parts.next().unwrap_or_default().to_owned();
+    let mut content_length = None;
+    let mut chunked = false;
+    let mut close = false;
+    let mut keep_alive_token = false;
+    for line in lines.filter(|l| !l.is_empty()) {
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| format!("bad header line {line:?}"))?;
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("content-length") {
+            let len = value
+                .parse::<usize>()
+                .map_err(|_| format!("bad Content-Length {value:?}"))?;
+            if content_length.is_some_and(|l| l != len) {
+                return Err("conflicting Content-Length headers".to_owned());
+            }
+            content_length = Some(len);
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            if value
+                .split(',')
+                .any(|t| !t.trim().eq_ignore_ascii_case("identity"))
+            {
+                chunked = true;
+            }
+        } else if name.eq_ignore_ascii_case("connection") {
+            for token in value.split(',').map(str::trim) {
+                close |= token.eq_ignore_ascii_case("close");
+                keep_alive_token |= token.eq_ignore_ascii_case("keep-alive");
+            }
+        }
+    }
+    Ok(Head {
+        status,
+        reason,
+        content_length,
+        chunked,
+        keep_alive: !close && (http11 || keep_alive_token),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heads() {
+        let h = parse_head(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-rtpengine-ng\r\ncontent-length: 12\r\n\r\n").unwrap();
+        assert_eq!(
+            (h.status, h.content_length, h.chunked, h.keep_alive),
+            (200, Some(12), false, true)
+        );
+        let h = parse_head(b"HTTP/1.1 600 Error\r\nConnection: close\r\nContent-Length: 6\r\n\r\n")
+            .unwrap();
+        assert_eq!(
+            (h.status, h.reason.as_str(), h.keep_alive),
+            (600, "Error", false)
+        );
+        let h = parse_head(b"HTTP/1.0 404 Not Found\r\n\r\n").unwrap();
+        assert_eq!(
+            (h.status, h.content_length, h.keep_alive),
+            (404, None, false)
+        );
+        let h = parse_head(b"HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\n\r\n").unwrap();
+        assert!(h.keep_alive);
+        let h = parse_head(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap();
+        assert!(h.chunked);
+        assert!(parse_head(b"HTTP/2 200\r\n\r\n").is_err());
+        assert!(parse_head(b"HTTP/1.1 2000 OK\r\n\r\n").is_err());
+        assert!(parse_head(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n").is_err());
+        assert!(
+            parse_head(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")
+                .is_err()
+        );
+        assert!(parse_head(b"HTTP/1.1 200 OK\r\nnocolon\r\n\r\n").is_err());
+        assert!(parse_head(b"\xff\xfe").is_err());
+    }
+
+    #[test]
+    fn head_end() {
+        assert_eq!(find_head_end(b"HTTP/1.1 200 OK\r\n\r\nbody"), Some(19));
+        assert_eq!(find_head_end(b"HTTP/1.1 200 OK\r\n"), None);
+    }
+}

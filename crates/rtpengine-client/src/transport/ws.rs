@@ -1,0 +1,380 @@
+//! NG over WebSocket (`ws://`, `wss://`) with the subprotocol `ng.rtpengine.com`: each request
+//! is one binary message `cookie SP dict`, each reply one binary message of the same form,
+//! matched by cookie.
+//!
+//! # One request per connection at a time
+//!
+//! rtpengine hands every WebSocket message to a thread pool and writes each reply as three
+//! separately locked pieces (cookie, space, body) into the connection's output buffer. When two
+//! replies on one connection are produced at the same time, the pieces interleave: frames like
+//! `cookieAcookieB d…` arrive, and with three or more requests in flight a frame can even pair
+//! one request's cookie with another request's body. This was observed with 10.5 (a few replies
+//! garbled in every burst of 100 concurrent requests on one connection) and the code is the same
+//! in later releases. So this transport never has two requests in flight on one connection: it
+//! keeps a small pool of connections (like HTTP keep-alive) and gives each request a connection
+//! of its own for the time of its exchange. Concurrency comes from several connections.
+//!
+//! A pooled connection that turns out closed (the server closed it, sent a close frame, or it
+//! broke while idle) before the reply arrives is replaced by a new one and the request is sent
+//! again with the same cookie (safe: the daemon's cookie cache answers a repeat without running
+//! it twice). Pings are answered while a request waits for its reply. The deadline covers
+//! everything, connecting and waiting for a connection included; when it passes the request
+//! fails with [`Error::Timeout`].
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::WebSocketStream;
+use tracing::debug;
+
+use super::inflight::InFlight;
+use super::tls::{Connector, MaybeTls, Tls};
+use super::{resolve, Exchange, ServerUrl, TransportConfig};
+use crate::bencode::Dict;
+use crate::error::{Error, Result};
+use crate::message::parse_message;
+
+/// The WebSocket subprotocol of NG with cookies.
+pub(crate) const SUBPROTOCOL: &str = "ng.rtpengine.com";
+/// The largest message accepted from the daemon.
+const MAX_MESSAGE: usize = 64 * 1024 * 1024;
+/// Connections open at once; more concurrent requests wait for one (within their deadline).
+const MAX_CONNECTIONS: usize = 32;
+/// Idle connections kept for reuse.
+const MAX_IDLE: usize = 32;
+
+type Ws = WebSocketStream<MaybeTls>;
+
+/// A cheap, cloneable handle on the WebSocket connections to one server.
+#[derive(Clone)]
+pub(crate) struct WsTransport {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    connector: Connector,
+    url: ServerUrl,
+    idle: Mutex<Vec<Conn>>,
+    permits: Semaphore,
+    inflight: InFlight,
+    local: Mutex<Option<SocketAddr>>,
+}
+
+struct Conn {
+    ws: Ws,
+    local: Option<SocketAddr>,
+}
+
+/// How one attempt failed.
+enum Failure {
+    /// The connection ended, broke or was closed by the server before the reply.
+    ClosedBeforeReply(io::Error),
+    /// Anything else: not retried.
+    Other(Error),
+}
+
+impl WsTransport {
+    /// Resolves the server and opens one connection, WebSocket handshake included (so a wrong
+    /// address, certificate or a server that refuses the subprotocol fails here, clearly); it
+    /// is kept for the first request. Sends no request.
+    pub(crate) async fn open(url: &ServerUrl, config: &TransportConfig) -> Result<Self> {
+        let server = resolve(url, config.bind).await?;
+        let tls = if url.scheme.is_tls() {
+            Some(Tls::new(url, &config.tls)?)
+        } else {
+            None
+        };
+        let shared = Arc::new(Shared {
+            connector: Connector {
+                server,
+                bind: config.bind,
+                tls,
+                timeout: config.connect_timeout,
+                label: url.to_string(),
+            },
+            url: url.clone(),
+            idle: Mutex::new(Vec::new()),
+            permits: Semaphore::new(MAX_CONNECTIONS),
+            inflight: InFlight::new(config.max_in_flight),
+            local: Mutex::new(None),
+        });
+        let first = shared.dial().await?;
+        shared.idle().push(first);
+        Ok(Self { shared })
+    }
+
+    pub(crate) fn server(&self) -> SocketAddr {
+        self.shared.connector.server
+    }
+
+    pub(crate) fn local_addr(&self) -> Result<SocketAddr> {
+        self.shared.local().ok_or_else(|| {
+            Error::io(
+                format!("no connection to {}", self.shared.url),
+                io::Error::from(io::ErrorKind::NotConnected),
+            )
+        })
+    }
+
+    pub(crate) fn in_flight(&self) -> usize {
+        self.shared.inflight.len()
+    }
+
+    /// Sends the request on a connection of its own and waits for its reply.
+    pub(crate) async fn exchange(&self, ex: Exchange<'_>) -> Result<Dict> {
+        let start = Instant::now();
+        let deadline = ex.deadline(start);
+        let _registration = self
+            .shared
+            .inflight
+            .register(ex.cookie.clone(), Bytes::new())?;
+        let mut attempts = 0;
+        let outcome = tokio::time::timeout_at(
+            deadline,
+            self.shared
+                .round_trip(&ex.message, &ex.cookie, &mut attempts),
+        )
+        .await;
+        match outcome {
+            Err(_) => {
+                debug!(attempts, "deadline passed");
+                Err(ex.timeout(attempts.max(1)))
+            }
+            Ok(result) => {
+                debug!(elapsed = ?start.elapsed(), attempts, "reply received");
+                result
+            }
+        }
+    }
+}
+
+impl Shared {
+    fn idle(&self) -> MutexGuard<'_, Vec<Conn>> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn local(&self) -> Option<SocketAddr> {
+        *self.local.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn set_local(&self, local: Option<SocketAddr>) {
+        *self.local.lock().unwrap_or_else(|e| e.into_inner()) = local;
+    }
+
+    /// One connection: TCP, TLS when `wss`, then the WebSocket handshake asking for
+    /// `ng.rtpengine.com`, which the server must accept.
+    async fn dial(&self) -> Result<Conn> {
+        let stream = self.connector.connect().await?;
+        let local = stream.local_addr().ok();
+        let label = &self.connector.label;
+        let handshake_error =
+            |e: io::Error| Error::io(format!("WebSocket handshake with {label}"), e);
+        let mut request =
+            self.url
+                .to_string()
+                .into_client_request()
+                .map_err(|e| Error::BadUrl {
+                    url: self.url.to_string(),
+                    reason: format!("not a WebSocket URL: {e}"),
+                })?;
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            HeaderValue::from_static(SUBPROTOCOL),
+        );
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(MAX_MESSAGE))
+            .max_frame_size(Some(MAX_MESSAGE));
+        let handshake = tokio_tungstenite::client_async_with_config(request, stream, Some(config));
+        let (ws, response) = match tokio::time::timeout(self.connector.timeout, handshake).await {
+            Err(_) => {
+                return Err(handshake_error(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("no handshake reply within {:?}", self.connector.timeout),
+                )))
+            }
+            Ok(Err(e)) => return Err(handshake_error(describe(e))),
+            Ok(Ok(done)) => done,
+        };
+        let accepted = response
+            .headers()
+            .get("Sec-WebSocket-Protocol")
+            .and_then(|v| v.to_str().ok());
+        if accepted != Some(SUBPROTOCOL) {
+            return Err(handshake_error(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "the server did not accept the subprotocol {SUBPROTOCOL} (it answered \
+                     {accepted:?})"
+                ),
+            )));
+        }
+        debug!(server = %self.url, ?local, "WebSocket connected");
+        self.set_local(local);
+        Ok(Conn { ws, local })
+    }
+
+    /// Sends the request on a pooled (or new) connection; once more on a new connection when
+    /// the pooled one turns out closed.
+    async fn round_trip(&self, message: &Bytes, cookie: &[u8], attempts: &mut u32) -> Result<Dict> {
+        let _permit = self.permits.acquire().await.map_err(|_| Error::Closed {
+            reason: "the WebSocket connection pool is closed".to_owned(),
+        })?;
+        let pooled = self.idle().pop();
+        let reused = pooled.is_some();
+        let mut conn = match pooled {
+            Some(c) => c,
+            None => self.dial().await?,
+        };
+        *attempts += 1;
+        let first = conn.round_trip(message, cookie).await;
+        let reply = match first {
+            Ok(reply) => reply,
+            Err(Failure::ClosedBeforeReply(e)) if reused => {
+                debug!(error = %e, "pooled WebSocket connection was closed; sending again on a new one");
+                conn = self.dial().await?;
+                *attempts += 1;
+                match conn.round_trip(message, cookie).await {
+                    Ok(reply) => reply,
+                    Err(failure) => return Err(self.failed(failure)),
+                }
+            }
+            Err(failure) => return Err(self.failed(failure)),
+        };
+        self.set_local(conn.local);
+        let mut idle = self.idle();
+        if idle.len() < MAX_IDLE {
+            idle.push(conn);
+        }
+        Ok(reply)
+    }
+
+    fn failed(&self, failure: Failure) -> Error {
+        match failure {
+            Failure::ClosedBeforeReply(e) => {
+                Error::io(format!("waiting for the reply from {}", self.url), e)
+            }
+            Failure::Other(e) => e,
+        }
+    }
+}
+
+fn is_closed(e: &io::Error) -> bool {
+    use io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe | NotConnected
+    )
+}
+
+/// A WebSocket error as a failure of one attempt.
+fn failure(e: tungstenite::Error) -> Failure {
+    let closed = matches!(
+        e,
+        tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed
+    ) || matches!(&e, tungstenite::Error::Io(io) if is_closed(io))
+        || matches!(
+            &e,
+            tungstenite::Error::Protocol(
+                tungstenite::error::ProtocolError::ResetWithoutClosingHandshake
+                    | tungstenite::error::ProtocolError::SendAfterClosing
+            )
+        );
+    let e = describe(e);
+    if closed {
+        Failure::ClosedBeforeReply(e)
+    } else {
+        Failure::Other(Error::io("on the WebSocket connection", e))
+    }
+}
+
+impl Conn {
+    /// Sends one request and reads until its reply (answering pings meanwhile).
+    async fn round_trip(
+        &mut self,
+        message: &Bytes,
+        cookie: &[u8],
+    ) -> std::result::Result<Dict, Failure> {
+        self.ws
+            .send(Message::Binary(message.clone()))
+            .await
+            .map_err(failure)?;
+        loop {
+            let frame = match self.ws.next().await {
+                None => {
+                    return Err(Failure::ClosedBeforeReply(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the server closed the connection without replying",
+                    )))
+                }
+                Some(Err(e)) => return Err(failure(e)),
+                Some(Ok(frame)) => frame,
+            };
+            let data = match frame {
+                Message::Binary(data) => data,
+                // rtpengine answers in binary frames; a text frame is read the same way.
+                Message::Text(text) => Bytes::from(text),
+                // The library has queued the pong: send it now.
+                Message::Ping(_) => {
+                    self.ws.flush().await.map_err(failure)?;
+                    continue;
+                }
+                Message::Pong(_) | Message::Frame(_) => continue,
+                Message::Close(frame) => {
+                    return Err(Failure::ClosedBeforeReply(io::Error::new(
+                        io::ErrorKind::ConnectionAborted,
+                        match frame {
+                            Some(f) => {
+                                format!("the server closed the WebSocket ({} {})", f.code, f.reason)
+                            }
+                            None => "the server closed the WebSocket".to_owned(),
+                        },
+                    )))
+                }
+            };
+            match parse_message(&data) {
+                Ok((reply_cookie, dict)) if reply_cookie == cookie => return Ok(dict),
+                Ok((other, _)) => debug!(
+                    cookie = %other.escape_ascii(),
+                    "dropping a WebSocket reply for another request (late or duplicate)"
+                ),
+                Err(e) => {
+                    debug!(len = data.len(), error = %e, "dropping an undecodable WebSocket message")
+                }
+            }
+        }
+    }
+}
+
+/// A WebSocket error as an I/O error with a useful message.
+fn describe(e: tungstenite::Error) -> io::Error {
+    match e {
+        tungstenite::Error::Io(e) => e,
+        tungstenite::Error::Http(response) => io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "HTTP status {} instead of 101 Switching Protocols (wrong path, or not a WebSocket \
+                 listener?)",
+                response.status()
+            ),
+        ),
+        tungstenite::Error::Protocol(
+            tungstenite::error::ProtocolError::SecWebSocketSubProtocolError(p),
+        ) => io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("the server did not accept the subprotocol {SUBPROTOCOL}: {p}"),
+        ),
+        tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
+            io::Error::new(io::ErrorKind::UnexpectedEof, "the connection was closed")
+        }
+        other => io::Error::new(io::ErrorKind::InvalidData, other.to_string()),
+    }
+}
