@@ -3,15 +3,21 @@
 //!
 //! A SIP proxy, B2BUA, SBC or WebRTC gateway tells rtpengine, per call, to rewrite the SDP of an
 //! offer and of its answer so that media flows through rtpengine, then deletes the call. This
-//! crate speaks that protocol over UDP:
+//! crate speaks every command of that protocol over every transport rtpengine offers:
 //!
-//! * one cheap, cloneable [`Client`] per rtpengine; many requests in flight on one socket,
-//!   matched by cookie;
-//! * retransmission with the same cookie inside one deadline (10 s by default), which the
-//!   daemon's cookie cache makes idempotent;
-//! * typed operations and options ([`Client::offer`], [`OfferOptions`], …) with a raw escape
-//!   hatch at every level ([`OfferOptions::raw_key`], [`Client::request`]);
-//! * typed replies that keep every field ([`SdpReply::raw`], [`CallStats::raw`]);
+//! * one cheap, cloneable [`Client`] per rtpengine; many requests in flight, matched by cookie;
+//! * transports by URL: `udp://` (retransmission with the same cookie inside one deadline, 10 s
+//!   by default, which the daemon's cookie cache makes idempotent), `tcp://` (one persistent
+//!   connection, reconnected, with the daemon's DTMF events as an [`EventStream`]), `ws://`,
+//!   `wss://`, `http://`, `https://` (TLS with rustls), JSON bodies where the daemon accepts
+//!   them, and a stream transport for large requests and replies next to UDP
+//!   ([`ClientBuilder::stream`]);
+//! * typed operations and options for all 33 commands ([`Client::offer`], [`OfferOptions`],
+//!   [`Client::block_media`], …) with a raw escape hatch at every level
+//!   ([`OfferOptions::raw_key`], [`Client::request`]);
+//! * version awareness: commands and options newer than the daemon are refused before sending
+//!   ([`ClientBuilder::rtpengine_version`], [`Client::discover_version`]);
+//! * typed replies that keep every field ([`SdpReply::raw`], [`CallStats::raw`], [`Statistics`]);
 //! * one error type, [`Error`], with predicates such as [`Error::is_timeout`].
 //!
 //! The codec ([`bencode`]) and the message model ([`message`]) do no I/O and can be used alone.

@@ -35,19 +35,24 @@ pub const DEFAULT_LIST_LIMIT: u32 = 32;
 /// Requests in flight per client before [`Error::TooManyInFlight`].
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 16_384;
 
-/// A handle on one rtpengine, speaking NG over UDP.
+/// A handle on one rtpengine, over the transport its URL names (`udp://`, `tcp://`, `ws(s)://`,
+/// `http(s)://`).
 ///
-/// Cheap to clone; clones share one socket and one background task, which ends when the last
-/// clone is dropped. Many requests may be in flight at once; replies are matched by cookie.
+/// Cheap to clone; clones share one socket or connection and its background task, which ends
+/// when the last clone is dropped. Many requests may be in flight at once; replies are matched
+/// by cookie.
 ///
 /// # Retransmission, deadlines and cancellation
 ///
-/// Each request gets a fresh, globally unique cookie. Until a reply arrives the same bytes are
-/// sent again with the same cookie on the [`RetransmitPolicy`] schedule; rtpengine's cookie cache
-/// answers a retransmission from cache, so an `offer` is executed once however many copies
-/// arrive. When the deadline ([`Client::timeout`], 10 s by default) passes, the request fails
-/// with [`Error::Timeout`]. Dropping a request future stops its retransmissions and frees its
-/// table entry, but a copy already sent may still be executed by rtpengine.
+/// Each request gets a fresh, globally unique cookie. Over UDP, until a reply arrives the same
+/// bytes are sent again with the same cookie on the [`RetransmitPolicy`] schedule; rtpengine's
+/// cookie cache answers a retransmission from cache, so an `offer` is executed once however many
+/// copies arrive. Over TCP and WebSocket a request is sent once, and again with the same cookie
+/// on the new connection if the old one broke; over HTTP a request whose pooled connection
+/// turned out closed is retried once, same cookie. When the deadline ([`Client::timeout`], 10 s
+/// by default) passes, the request fails with [`Error::Timeout`]. Dropping a request future
+/// stops its retransmissions and frees its table entry, but a copy already sent may still be
+/// executed by rtpengine.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), rtpengine_client::Error> {
@@ -111,7 +116,8 @@ pub struct ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// A builder for `url` (`udp://host[:port]`).
+    /// A builder for `url`: `udp://`, `tcp://`, `ws://`, `wss://`, `http://` or `https://`
+    /// followed by `host[:port][/path]` (see [`ServerUrl::parse`]).
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
