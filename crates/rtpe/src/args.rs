@@ -42,17 +42,19 @@ const GLOBAL: &str = "Global options";
                   3 no reply within the deadline, 4 any other failure."
 )]
 pub(crate) struct Cli {
-    /// rtpengine's NG control address, `udp://HOST[:PORT]`.
+    /// rtpengine's NG control address, `udp://HOST[:PORT]` (bench: repeatable, load spread
+    /// round-robin; other commands use the first).
     #[arg(
-        long,
+        long = "server",
         global = true,
         help_heading = GLOBAL,
         env = "RTPE_SERVER",
         default_value = DEFAULT_SERVER,
         value_name = "URL",
         value_parser = parse_server,
+        action = ArgAction::Append,
     )]
-    pub(crate) server: ServerUrl,
+    pub(crate) servers: Vec<ServerUrl>,
 
     /// The whole deadline of the request in milliseconds, retransmissions included.
     #[arg(
@@ -93,6 +95,14 @@ pub(crate) struct Cli {
     pub(crate) command: Command,
 }
 
+impl Cli {
+    /// The server of every command but `bench`: the first `--server`.
+    pub(crate) fn server(&self) -> &ServerUrl {
+        // clap's default value guarantees one.
+        &self.servers[0]
+    }
+}
+
 /// The NG commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
@@ -116,6 +126,8 @@ pub(crate) enum Command {
     Completions(CompletionsCmd),
     /// Ask the daemon which release it is (e.g. 10.5) and print it.
     Version,
+    /// Load-test rtpengine (ping, call or query) and report throughput and latency.
+    Bench(crate::bench::BenchCmd),
 
     // --- call control (each also answers to rtpengine's own command name) ---
     /// Start recording the call.

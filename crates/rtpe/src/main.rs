@@ -39,6 +39,11 @@
 //! * `completions SHELL`: a completion script for bash, zsh, fish, elvish or powershell.
 //! * `version`: asks the daemon which release it is (`cli`, else the SDP session name of a
 //!   throw-away `publish`) and prints it, e.g. `10.5`.
+//! * `bench SCENARIO [--count N | --duration SECS] [--concurrency C] [--rate R] [--media]
+//!   [--calls K] [--threads N]`: a load generator (`ping`, `call` = offer + answer + delete,
+//!   `query`) reporting throughput, latency percentiles, errors by kind and retransmissions;
+//!   `--server` may be given several times (load spread round-robin; other commands use the
+//!   first). It exits 0 whenever the run happened, errors included (see `bench`).
 //!
 //! Every other NG command has a subcommand, named with dashes and also answering to rtpengine's
 //! own name (`rtpe "block DTMF"` is `rtpe block-dtmf`):
@@ -90,6 +95,7 @@
 //! ```
 
 mod args;
+mod bench;
 mod control;
 mod json;
 mod media;
@@ -102,13 +108,15 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer as _};
 
-use crate::args::Cli;
+use crate::args::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    init_logging(cli.verbose, matches!(cli.command, Command::Bench(_)));
     match run::run(&cli) {
         Ok(output) => {
             for warning in &output.warnings {
@@ -148,18 +156,28 @@ fn main() -> ExitCode {
 }
 
 /// Logs to stderr when `-v` is given (debug; `-vv`: trace) or, failing that, when `RUST_LOG`
-/// is set; logs nothing otherwise.
-fn init_logging(verbose: u8) {
+/// is set; logs nothing otherwise. `bench` also counts the library's retransmissions (see
+/// `bench::retransmit`).
+fn init_logging(verbose: u8, count_retransmissions: bool) {
     let filter = match verbose {
         0 => match std::env::var("RUST_LOG") {
-            Ok(spec) if !spec.trim().is_empty() => EnvFilter::new(spec),
-            _ => return,
+            Ok(spec) if !spec.trim().is_empty() => Some(EnvFilter::new(spec)),
+            _ => None,
         },
-        1 => EnvFilter::new("rtpengine_client=debug,rtpe=debug"),
-        _ => EnvFilter::new("trace"),
+        1 => Some(EnvFilter::new("rtpengine_client=debug,rtpe=debug")),
+        _ => Some(EnvFilter::new("trace")),
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(io::stderr)
+    if filter.is_none() && !count_retransmissions {
+        return;
+    }
+    let log = filter.map(|filter| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(io::stderr)
+            .with_filter(filter)
+    });
+    let counter = count_retransmissions.then(bench::retransmit::counter);
+    tracing_subscriber::registry()
+        .with(log)
+        .with(counter)
         .init();
 }

@@ -65,7 +65,7 @@ impl Failure {
     }
 
     /// Classifies a library error; `timeout_ms` is the user's deadline.
-    fn from_client(err: Error, timeout_ms: u64) -> Self {
+    pub(crate) fn from_client(err: Error, timeout_ms: u64) -> Self {
         match err {
             Error::Rtpengine { reason } => {
                 Self::new(EXIT_RTPENGINE, format!("rtpengine: {reason}"))
@@ -160,6 +160,9 @@ pub(crate) fn run(cli: &Cli) -> Result<Output, Failure> {
     if let Command::Completions(c) = &cli.command {
         return Ok(completions(cli.json, c));
     }
+    if let Command::Bench(b) = &cli.command {
+        return crate::bench::run(cli, b);
+    }
     let op = prepare(&cli.command)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -209,6 +212,7 @@ fn prepare(command: &Command) -> Result<Op<'_>, Failure> {
         Command::Completions(_) => {
             return Err(usage("completions need no request".to_owned()));
         }
+        Command::Bench(_) => return Err(usage("bench runs on its own".to_owned())),
         Command::Version => Op::Session(SessionOp::Version),
         Command::StartRecording(c) => Op::Control(ControlOp::recording(RecordingKind::Start, c)),
         Command::StopRecording(c) => Op::Control(ControlOp::recording(RecordingKind::Stop, c)),
@@ -438,12 +442,12 @@ async fn execute(cli: &Cli, op: Op<'_>) -> Result<Output, Failure> {
             EXIT_TIMEOUT,
             format!(
                 "timed out: no reply from rtpengine at {} within {timeout_ms} ms",
-                cli.server
+                cli.server()
             ),
         )
     };
 
-    let mut builder = Client::builder(cli.server.to_string())
+    let mut builder = Client::builder(cli.server().to_string())
         .timeout(deadline)
         .version_check(!cli.no_version_check);
     if let Some(version) = cli.rtpengine_version {
