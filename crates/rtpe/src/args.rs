@@ -42,8 +42,9 @@ const GLOBAL: &str = "Global options";
                   3 no reply within the deadline, 4 any other failure."
 )]
 pub(crate) struct Cli {
-    /// rtpengine's NG control address, `udp://HOST[:PORT]` (bench: repeatable, load spread
-    /// round-robin; other commands use the first).
+    /// rtpengine's NG control address: `udp://HOST[:PORT]`, `tcp://HOST:PORT`, `ws(s)://…`
+    /// or `http(s)://…` (bench: repeatable, load spread round-robin; other commands use the
+    /// first).
     #[arg(
         long = "server",
         global = true,
@@ -90,6 +91,31 @@ pub(crate) struct Cli {
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub(crate) no_version_check: bool,
 
+    /// A stream transport to the same rtpengine (tcp://, ws(s)://, http(s)://) for large
+    /// requests and for list/query/delete/statistics, whose replies can outgrow a datagram.
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "URL", value_parser = parse_server)]
+    pub(crate) stream: Option<ServerUrl>,
+
+    /// Send request bodies as JSON (UDP, HTTP and WebSocket only).
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    pub(crate) ng_json: bool,
+
+    /// PEM file of root certificates to trust for https:// and wss:// (default: the system's).
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "FILE")]
+    pub(crate) tls_ca: Option<PathBuf>,
+
+    /// PEM file of a client certificate chain (with --tls-key).
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "FILE", requires = "tls_key")]
+    pub(crate) tls_cert: Option<PathBuf>,
+
+    /// PEM file of the client certificate's private key (with --tls-cert).
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "FILE", requires = "tls_cert")]
+    pub(crate) tls_key: Option<PathBuf>,
+
+    /// Do not verify the server's TLS certificate (insecure; logged as a warning).
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    pub(crate) tls_insecure: bool,
+
     /// The NG command to send.
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -128,6 +154,9 @@ pub(crate) enum Command {
     Version,
     /// Load-test rtpengine (ping, call or query) and report throughput and latency.
     Bench(crate::bench::BenchCmd),
+    /// Print the events rtpengine pushes (DTMF with --dtmf-log-ng-tcp), one per line, until
+    /// interrupted; needs a tcp:// server.
+    Events(EventsCmd),
 
     // --- call control (each also answers to rtpengine's own command name) ---
     /// Start recording the call.
@@ -225,6 +254,14 @@ pub(crate) struct RequestCmd {
     /// The command to send (instead of, or equal to, the object's "command").
     #[arg(long, value_name = "NAME")]
     pub(crate) command: Option<String>,
+}
+
+/// Arguments of `events`.
+#[derive(Debug, Args)]
+pub(crate) struct EventsCmd {
+    /// Stop after this many events.
+    #[arg(long, value_name = "N")]
+    pub(crate) count: Option<u64>,
 }
 
 /// Arguments of `completions`.

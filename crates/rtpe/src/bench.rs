@@ -52,7 +52,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rtpengine_client::{Client, Error};
+use rtpengine_client::Error;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -306,12 +306,7 @@ async fn connect(cli: &Cli) -> Result<Vec<Server>, Failure> {
     let timeout = Duration::from_millis(cli.timeout);
     let mut servers = Vec::new();
     for url in &cli.servers {
-        let mut builder = Client::builder(url.to_string())
-            .timeout(timeout)
-            .version_check(!cli.no_version_check);
-        if let Some(version) = cli.rtpengine_version {
-            builder = builder.rtpengine_version(version);
-        }
+        let builder = crate::run::client_builder(cli, url)?.timeout(timeout);
         let client = tokio::time::timeout(timeout, builder.connect())
             .await
             .map_err(|_| {

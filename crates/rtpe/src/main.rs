@@ -97,6 +97,7 @@
 mod args;
 mod bench;
 mod control;
+mod events;
 mod json;
 mod media;
 mod output;

@@ -9,7 +9,8 @@ use clap::CommandFactory;
 use rtpengine_client::message::request::RawRequest;
 use rtpengine_client::message::{list_calls, result_kind, ResultKind};
 use rtpengine_client::{
-    CallStats, Client, DeleteOptions, Dict, Error, OfferOptions, QueryOptions, SdpReply,
+    CallStats, Client, ClientBuilder, DeleteOptions, Dict, Error, OfferOptions, QueryOptions,
+    SdpReply, ServerUrl,
 };
 use tokio::time::Instant;
 
@@ -109,6 +110,52 @@ impl Failure {
 }
 
 /// A usage error (exit 2).
+/// A client builder for `url` with every global connection option applied (version, stream
+/// transport, JSON bodies, TLS).
+pub(crate) fn client_builder(cli: &Cli, url: &ServerUrl) -> Result<ClientBuilder, Failure> {
+    let mut builder = Client::builder(url.to_string())
+        .timeout(Duration::from_millis(cli.timeout))
+        .version_check(!cli.no_version_check)
+        .json(cli.ng_json);
+    if let Some(version) = cli.rtpengine_version {
+        builder = builder.rtpengine_version(version);
+    }
+    if let Some(stream) = &cli.stream {
+        builder = builder.stream(stream.to_string());
+    }
+    let read = |path: &std::path::Path| {
+        std::fs::read(path)
+            .map_err(|e| Failure::new(EXIT_OTHER, format!("cannot read {}: {e}", path.display())))
+    };
+    if let Some(ca) = &cli.tls_ca {
+        builder = builder.tls_root_certificates_pem(read(ca)?);
+    }
+    if let (Some(cert), Some(key)) = (&cli.tls_cert, &cli.tls_key) {
+        builder = builder.tls_client_certificate_pem(read(cert)?, read(key)?);
+    }
+    if cli.tls_insecure {
+        builder = builder.danger_accept_invalid_certificates();
+    }
+    Ok(builder)
+}
+
+/// Connects a client to `url` (within `--timeout`).
+pub(crate) async fn connect_client(cli: &Cli, url: &ServerUrl) -> Result<Client, Failure> {
+    let builder = client_builder(cli, url)?;
+    tokio::time::timeout(Duration::from_millis(cli.timeout), builder.connect())
+        .await
+        .map_err(|_| {
+            Failure::new(
+                EXIT_TIMEOUT,
+                format!(
+                    "timed out: connecting to {url} took longer than {} ms",
+                    cli.timeout
+                ),
+            )
+        })?
+        .map_err(|e| Failure::from_client(e, cli.timeout))
+}
+
 pub(crate) fn usage(message: impl Into<String>) -> Failure {
     Failure::new(EXIT_USAGE, message)
 }
@@ -163,6 +210,9 @@ pub(crate) fn run(cli: &Cli) -> Result<Output, Failure> {
     if let Command::Bench(b) = &cli.command {
         return crate::bench::run(cli, b);
     }
+    if let Command::Events(e) = &cli.command {
+        return crate::events::run(cli, e);
+    }
     let op = prepare(&cli.command)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -213,6 +263,7 @@ fn prepare(command: &Command) -> Result<Op<'_>, Failure> {
             return Err(usage("completions need no request".to_owned()));
         }
         Command::Bench(_) => return Err(usage("bench runs on its own".to_owned())),
+        Command::Events(_) => return Err(usage("events runs on its own".to_owned())),
         Command::Version => Op::Session(SessionOp::Version),
         Command::StartRecording(c) => Op::Control(ControlOp::recording(RecordingKind::Start, c)),
         Command::StopRecording(c) => Op::Control(ControlOp::recording(RecordingKind::Stop, c)),
@@ -447,13 +498,9 @@ async fn execute(cli: &Cli, op: Op<'_>) -> Result<Output, Failure> {
         )
     };
 
-    let mut builder = Client::builder(cli.server().to_string())
+    let connect = client_builder(cli, cli.server())?
         .timeout(deadline)
-        .version_check(!cli.no_version_check);
-    if let Some(version) = cli.rtpengine_version {
-        builder = builder.rtpengine_version(version);
-    }
-    let connect = builder.connect();
+        .connect();
     let client = tokio::time::timeout(deadline, connect)
         .await
         .map_err(|_| timed_out())?
