@@ -90,7 +90,7 @@ fn https_needs_the_certificate_or_an_explicit_insecure_flag() {
         .local_addr()
         .unwrap()
         .port();
-    let d = start(&[
+    let _daemon = start(&[
         &format!("--listen-https=127.0.0.1:{port}"),
         &format!("--https-cert={}", cert_file.display()),
         &format!("--https-key={}", key_file.display()),
