@@ -634,12 +634,20 @@ async fn play_media_plays_a_wav_file_to_one_party_and_stop_media_ends_it() {
 // play DTMF
 
 /// The RFC 4733 packets among `packets`: (event, volume, end).
+///
+/// In RTP sequence order: the daemon may send them from more than one thread, so they can
+/// arrive out of order even on loopback.
 fn events(packets: &[Vec<u8>]) -> Vec<(u8, u8, bool)> {
-    packets
+    let mut ev: Vec<(u16, (u8, u8, bool))> = packets
         .iter()
         .filter(|p| pt_of(p) == PT_EVENT)
-        .map(|p| (p[12], p[13] & 0x3f, p[13] & 0x80 != 0))
-        .collect()
+        .map(|p| {
+            let seq = parse_rtp(p).map_or(0, |h| h.seq);
+            (seq, (p[12], p[13] & 0x3f, p[13] & 0x80 != 0))
+        })
+        .collect();
+    ev.sort_by_key(|(seq, _)| *seq);
+    ev.into_iter().map(|(_, e)| e).collect()
 }
 
 /// Before A sent anything there is no stream to inject A's event into.
