@@ -1,8 +1,9 @@
 //! Memory per request in flight: registers 10,000 `ping`s against a UDP socket that never
 //! answers and measures what they hold.
 //!
-//! Run with `cargo bench -p rtpengine-client --bench inflight_memory` (under `cargo test
-//! --benches` it runs too, as a check of the 2 KB budget).
+//! Run with `cargo bench -p rtpengine-client --bench inflight_memory`; it fails when a request
+//! in flight holds more than the 2 KB budget. `cargo test --benches` runs it too, unoptimized,
+//! where the figures are only printed.
 //!
 //! The request futures are boxed and polled once each, by hand, on one task: each one has then
 //! taken its cookie, encoded its message, registered in the in-flight table, sent its datagram
@@ -175,9 +176,15 @@ fn main() {
     for line in report.0 {
         println!("  {line}");
     }
-    assert!(
-        report.1 <= BUDGET,
-        "{} B per request in flight beyond the request bytes (budget {BUDGET} B)",
-        report.1
-    );
+    // Only an optimized build says what a request costs: without optimizations the request
+    // future alone is several times larger (`cargo test --benches` builds benches that way).
+    if cfg!(debug_assertions) {
+        println!("  (unoptimized build: the budget is checked by `cargo bench` only)");
+    } else {
+        assert!(
+            report.1 <= BUDGET,
+            "{} B per request in flight beyond the request bytes (budget {BUDGET} B)",
+            report.1
+        );
+    }
 }
