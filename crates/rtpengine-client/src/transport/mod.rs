@@ -172,9 +172,11 @@ impl Transport {
     pub(crate) async fn exchange(&self, ex: Exchange<'_>) -> Result<Dict> {
         match self {
             Self::Udp(t) => t.exchange(ex).await,
-            Self::Tcp(t) => t.exchange(ex).await,
-            Self::Ws(t) => t.exchange(ex).await,
-            Self::Http(t) => t.exchange(ex).await,
+            // Boxed: the stream transports' futures are several KB, and an inline await would
+            // make every UDP request future (the hot path) that large too.
+            Self::Tcp(t) => Box::pin(t.exchange(ex)).await,
+            Self::Ws(t) => Box::pin(t.exchange(ex)).await,
+            Self::Http(t) => Box::pin(t.exchange(ex)).await,
         }
     }
 

@@ -48,9 +48,7 @@ impl UdpTransport {
             SocketAddr::V4(_) => SocketAddr::from(([0, 0, 0, 0], 0)),
             SocketAddr::V6(_) => SocketAddr::from(([0u16; 8], 0)),
         });
-        let socket = UdpSocket::bind(bind)
-            .await
-            .map_err(|e| Error::io(format!("binding UDP socket to {bind}"), e))?;
+        let socket = bind_socket(bind)?;
         let shared = Arc::new(Shared {
             socket,
             server,
@@ -144,6 +142,31 @@ impl UdpTransport {
             }
         }
     }
+}
+
+/// The socket buffer size asked for (the kernel caps it at `net.core.rmem_max` /
+/// `wmem_max`): with the default ~208 KB a burst of replies to thousands of requests in flight
+/// overflows the receive buffer, and every lost reply costs a retransmission interval.
+const SOCKET_BUFFER: usize = 4 * 1024 * 1024;
+
+/// A non-blocking UDP socket bound to `bind`, with large buffers (best effort).
+fn bind_socket(bind: SocketAddr) -> Result<UdpSocket> {
+    let fail = |e| Error::io(format!("binding UDP socket to {bind}"), e);
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(bind),
+        socket2::Type::DGRAM,
+        Some(socket2::Protocol::UDP),
+    )
+    .map_err(fail)?;
+    if let Err(e) = socket.set_recv_buffer_size(SOCKET_BUFFER) {
+        debug!(error = %e, "could not enlarge the UDP receive buffer");
+    }
+    if let Err(e) = socket.set_send_buffer_size(SOCKET_BUFFER) {
+        debug!(error = %e, "could not enlarge the UDP send buffer");
+    }
+    socket.set_nonblocking(true).map_err(fail)?;
+    socket.bind(&bind.into()).map_err(fail)?;
+    UdpSocket::from_std(socket.into()).map_err(fail)
 }
 
 async fn drive(shared: Arc<Shared>) {
