@@ -40,6 +40,12 @@ pub trait Request {
     fn validate(&self) -> Result<()> {
         Ok(())
     }
+
+    /// A guess of the encoded size, so the buffer is allocated once (the default suits
+    /// requests without an SDP).
+    fn size_hint(&self) -> usize {
+        256
+    }
 }
 
 /// The requirement of a command name (from the command catalogue).
@@ -84,7 +90,7 @@ pub fn encode_request<R: Request + ?Sized>(
             reason: format!("cookie {cookie:?} must be non-empty and contain no space"),
         });
     }
-    let mut out = Vec::with_capacity(256);
+    let mut out = Vec::with_capacity(request.size_hint() + cookie.len() + 1);
     out.extend_from_slice(cookie.as_bytes());
     out.push(b' ');
     let mut enc = Encoder::new(&mut out);
@@ -113,6 +119,9 @@ impl Request for Ping {
         "ping"
     }
     fn encode_keys(&self, _enc: &mut Encoder<'_>, _target: Option<Version>) {}
+    fn size_hint(&self) -> usize {
+        "d7:command4:pinge".len()
+    }
 }
 
 /// `offer`: the caller's SDP, to be rewritten for the callee.
@@ -146,6 +155,9 @@ impl Request for Offer<'_> {
     }
     fn validate(&self) -> Result<()> {
         self.options.validate()
+    }
+    fn size_hint(&self) -> usize {
+        self.sdp.len() + 768
     }
 }
 
@@ -183,6 +195,9 @@ impl Request for Answer<'_> {
     }
     fn validate(&self) -> Result<()> {
         self.options.validate()
+    }
+    fn size_hint(&self) -> usize {
+        self.sdp.len() + 768
     }
 }
 

@@ -200,7 +200,10 @@ macro_rules! ng_options {
 
             /// True when nothing is set.
             pub fn is_empty(&self) -> bool {
-                *self == Self::default()
+                // Field by field: cheaper than building a default value to compare with.
+                true $(&& !$crate::message::options::OptionValue::is_set(&self.$field))*
+                    && self.raw.keys.is_empty()
+                    && self.raw.flags.is_empty()
             }
 
             /// Writes the entries (typed, then raw).
