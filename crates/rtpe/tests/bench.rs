@@ -3,26 +3,15 @@
 //!
 //! These tests fail (never skip) when rtpengine is not installed.
 
+mod common;
+
 use std::net::UdpSocket;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{daemon, rtpe_cmd};
 use rtpengine_testkit::{FakeAction, FakeNg, Rtpengine};
 use serde_json::Value;
-
-/// Starts a daemon with the testkit's defaults (`--delete-delay=0`).
-fn daemon() -> Rtpengine {
-    Rtpengine::start().unwrap_or_else(|e| panic!("cannot start rtpengine: {e}"))
-}
-
-/// A `rtpe` command with a clean environment.
-fn rtpe_cmd() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rtpe"));
-    cmd.env_remove("RTPE_SERVER")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null());
-    cmd
-}
 
 /// Runs `rtpe --server S1 [--server S2…] ARGS…`.
 fn run(servers: &[&str], args: &[&str]) -> Output {

@@ -3,77 +3,14 @@
 //! These tests fail (never skip) when rtpengine is not installed; the testkit's error explains
 //! how to install it.
 
-use std::io::Write;
+mod common;
+
 use std::net::UdpSocket;
-use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{assert_exit, daemon, rtpe_cmd, run, run_stdin, stderr, stdout};
 use rtpengine_testkit::rtp::{sdp_audio, sdp_connection_addr, sdp_media_port};
 use rtpengine_testkit::Rtpengine;
-
-/// Starts a daemon with the testkit's defaults (`--delete-delay=0`).
-fn daemon() -> Rtpengine {
-    Rtpengine::start().unwrap_or_else(|e| panic!("cannot start rtpengine: {e}"))
-}
-
-/// A `rtpe` command with a clean environment (no `RTPE_SERVER`, no `RUST_LOG`).
-fn rtpe_cmd() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rtpe"));
-    cmd.env_remove("RTPE_SERVER")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null());
-    cmd
-}
-
-/// Runs `rtpe --server URL ARGS…` against `server`.
-fn run(server: &str, args: &[&str]) -> Output {
-    rtpe_cmd()
-        .arg("--server")
-        .arg(server)
-        .args(args)
-        .output()
-        .expect("run rtpe")
-}
-
-/// Runs `rtpe` with `input` on stdin.
-fn run_stdin(server: &str, args: &[&str], input: &str) -> Output {
-    let mut child = rtpe_cmd()
-        .arg("--server")
-        .arg(server)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn rtpe");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("wait for rtpe")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Asserts the exit status, showing both streams on failure.
-#[track_caller]
-fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(out),
-        stderr(out)
-    );
-}
 
 /// Asserts an SDP was rewritten by this daemon: its audio port is in the media range and its
 /// connection address is the daemon's interface.

@@ -3,77 +3,15 @@
 //!
 //! These tests fail (never skip) when rtpengine is not installed.
 
-use std::io::Write;
+mod common;
+
 use std::net::UdpSocket;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
+use common::{assert_exit, daemon, run, run_stdin, stderr, stdout};
 use rtpengine_testkit::rtp::sdp_audio;
 use rtpengine_testkit::Rtpengine;
-
-/// Starts a daemon with the testkit's defaults.
-fn daemon() -> Rtpengine {
-    Rtpengine::start().unwrap_or_else(|e| panic!("cannot start rtpengine: {e}"))
-}
-
-/// A `rtpe` command with a clean environment.
-fn rtpe_cmd() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rtpe"));
-    cmd.env_remove("RTPE_SERVER")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null());
-    cmd
-}
-
-/// Runs `rtpe --server URL ARGS…`.
-fn run(server: &str, args: &[&str]) -> Output {
-    rtpe_cmd()
-        .arg("--server")
-        .arg(server)
-        .args(args)
-        .output()
-        .expect("run rtpe")
-}
-
-/// Runs `rtpe --server URL ARGS…` with `input` on stdin.
-fn run_stdin(server: &str, args: &[&str], input: &str) -> Output {
-    let mut child = rtpe_cmd()
-        .arg("--server")
-        .arg(server)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn rtpe");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("wait for rtpe")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Asserts the exit status, showing both streams on failure.
-#[track_caller]
-fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(out),
-        stderr(out)
-    );
-}
 
 /// `rtpe offer` of `sdp` for a new call; returns the whole output.
 fn offer_sdp(

@@ -9,13 +9,16 @@
 //! one daemon between the steps that do not need isolation. The tests fail, never skip, when
 //! rtpengine is not installed.
 
+mod common;
+
 use std::collections::HashSet;
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use common::{assert_exit, run, stderr, stdout};
 use rtpengine_client::bencode::{decode, Value};
 use rtpengine_testkit::rtp::{
     parse_rtp, rtp_packet, sdp_audio, sdp_connection_addr, sdp_media_port,
@@ -36,45 +39,6 @@ const WAIT: Duration = Duration::from_secs(3);
 
 // ---------------------------------------------------------------------------------------------
 // Running rtpe
-
-/// A `rtpe` command with a clean environment (no `RTPE_SERVER`, no `RUST_LOG`).
-fn rtpe_cmd() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rtpe"));
-    cmd.env_remove("RTPE_SERVER")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null());
-    cmd
-}
-
-/// Runs `rtpe --server URL ARGS…`.
-fn run(server: &str, args: &[&str]) -> Output {
-    rtpe_cmd()
-        .arg("--server")
-        .arg(server)
-        .args(args)
-        .output()
-        .expect("run rtpe")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Asserts the exit status, showing both streams on failure.
-#[track_caller]
-fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(out),
-        stderr(out)
-    );
-}
 
 /// Runs rtpe, asserts success and returns stdout.
 #[track_caller]

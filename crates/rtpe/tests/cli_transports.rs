@@ -2,10 +2,13 @@
 //! (with --tls-ca / --tls-insecure), a --stream transport next to UDP, and `rtpe events`
 //! printing the DTMF events the daemon pushes over TCP.
 
+mod common;
+
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use common::rtpe_cmd;
 use rtpengine_client::{AnswerOptions, Client, OfferOptions};
 use rtpengine_testkit::rtp::{rtp_packet, sdp_audio, sdp_connection_addr, sdp_media_port};
 use rtpengine_testkit::tls::{self_signed, write_pem_files};
@@ -22,11 +25,7 @@ fn start(args: &[&str]) -> Rtpengine {
 }
 
 fn rtpe(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rtpe"))
-        .args(args)
-        .env_remove("RTPE_SERVER")
-        .output()
-        .expect("run rtpe")
+    rtpe_cmd().args(args).output().expect("run rtpe")
 }
 
 fn text(b: &[u8]) -> String {
