@@ -101,6 +101,12 @@ impl Error {
         }
     }
 
+    pub(crate) fn invalid(reason: impl Into<String>) -> Self {
+        Self::InvalidRequest {
+            reason: reason.into(),
+        }
+    }
+
     pub(crate) fn malformed(reason: impl Into<String>) -> Self {
         Self::MalformedReply {
             reason: reason.into(),

@@ -6,6 +6,7 @@
 //! "duration": 100, "volume": 10}}`.
 
 use crate::bencode::{Dict, Value};
+use crate::message::reply::strings;
 
 /// An unsolicited message from rtpengine.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,16 +41,7 @@ impl NgEvent {
         Some(DtmfEvent {
             call_id: d.get_string("callid").unwrap_or_default(),
             source_tag: d.get_string("source_tag").unwrap_or_default(),
-            tags: d
-                .get("tags")
-                .and_then(Value::as_list)
-                .map(|l| {
-                    l.iter()
-                        .filter_map(Value::as_bytes)
-                        .map(|b| String::from_utf8_lossy(b).into_owned())
-                        .collect()
-                })
-                .unwrap_or_default(),
+            tags: strings(d.get("tags")),
             event_type: d.get_string("type"),
             source_ip: d.get_string("source_ip"),
             timestamp: d.get_int("timestamp"),

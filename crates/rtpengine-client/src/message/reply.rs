@@ -116,11 +116,7 @@ pub struct SdpReply {
 impl SdpReply {
     /// Reads an `ok` reply that must carry `sdp`.
     pub fn from_dict(raw: Dict) -> Result<Self> {
-        let sdp = raw
-            .get("sdp")
-            .and_then(Value::as_bytes)
-            .cloned()
-            .ok_or_else(|| Error::malformed("offer/answer reply has no 'sdp' string"))?;
+        let sdp = sdp_of(&raw, "offer/answer")?;
         Ok(Self {
             sdp,
             warning: raw.get_string("warning"),
@@ -132,6 +128,14 @@ impl SdpReply {
     pub fn sdp_str(&self) -> std::borrow::Cow<'_, str> {
         String::from_utf8_lossy(&self.sdp)
     }
+}
+
+/// The `sdp` string every SDP-carrying reply has.
+pub(crate) fn sdp_of(raw: &Dict, command: &str) -> Result<Bytes> {
+    raw.get("sdp")
+        .and_then(Value::as_bytes)
+        .cloned()
+        .ok_or_else(|| Error::malformed(format!("{command} reply has no 'sdp' string")))
 }
 
 /// Packet, byte and error counters.
@@ -184,7 +188,8 @@ impl Endpoint {
     }
 }
 
-fn strings(v: Option<&Value>) -> Vec<String> {
+/// The strings of a list value (lossy for non-UTF-8 bytes; other items skipped).
+pub(crate) fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_list)
         .map(|items| {
             items
@@ -196,7 +201,8 @@ fn strings(v: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn dicts(v: Option<&Value>) -> impl Iterator<Item = &Dict> {
+/// The dictionaries of a list value (other items skipped).
+pub(crate) fn dicts(v: Option<&Value>) -> impl Iterator<Item = &Dict> {
     v.and_then(Value::as_list)
         .unwrap_or(&[])
         .iter()

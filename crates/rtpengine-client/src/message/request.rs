@@ -4,7 +4,7 @@ use bytes::Bytes;
 
 use super::commands::command_since;
 use super::options::{DeleteOptions, Flag, OfferOptions, QueryOptions};
-use super::version::{Requirement, Version};
+use super::version::{newest, Requirement, Version};
 use crate::bencode::{Dict, Encoder};
 use crate::error::{Error, Result};
 
@@ -67,13 +67,6 @@ pub fn check_version<R: Request + ?Sized>(request: &R, target: Version) -> Resul
             target,
         }),
         _ => Ok(()),
-    }
-}
-
-fn newest(a: Option<Requirement>, b: Option<Requirement>) -> Option<Requirement> {
-    match a {
-        Some(a) => Some(a.max(b)),
-        None => b,
     }
 }
 

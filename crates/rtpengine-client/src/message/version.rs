@@ -79,6 +79,14 @@ impl Requirement {
     }
 }
 
+/// The stricter of two optional requirements.
+pub(crate) fn newest(a: Option<Requirement>, b: Option<Requirement>) -> Option<Requirement> {
+    match a {
+        Some(a) => Some(a.max(b)),
+        None => b,
+    }
+}
+
 /// Collects the newest requirement seen.
 #[derive(Debug, Default, Clone)]
 pub struct Requirements {

@@ -112,6 +112,34 @@ impl Default for TransportConfig {
     }
 }
 
+/// Opens a TCP connection to `server` (from `bind`'s address when given), with no-delay and a
+/// big send buffer so each request leaves in one write. `label` names the server in errors.
+/// No timeout: callers bound it.
+pub(crate) async fn tcp_connect(
+    server: SocketAddr,
+    bind: Option<SocketAddr>,
+    label: &str,
+) -> Result<tokio::net::TcpStream> {
+    let socket = if server.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()
+    } else {
+        tokio::net::TcpSocket::new_v6()
+    }
+    .map_err(|e| Error::io("creating a TCP socket", e))?;
+    let _ = socket.set_send_buffer_size(4 * 1024 * 1024);
+    if let Some(bind) = bind {
+        socket
+            .bind(SocketAddr::new(bind.ip(), 0))
+            .map_err(|e| Error::io(format!("binding to {}", bind.ip()), e))?;
+    }
+    let stream = socket
+        .connect(server)
+        .await
+        .map_err(|e| Error::io(format!("connecting to {label}"), e))?;
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
 /// Resolves `url`'s host to one address (of `bind`'s family when one is given).
 pub(crate) async fn resolve(url: &ServerUrl, bind: Option<SocketAddr>) -> Result<SocketAddr> {
     let mut addrs = tokio::net::lookup_host(url.host_port())

@@ -16,13 +16,13 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use super::inflight::InFlight;
-use super::{resolve, DriverGuard, Exchange, ServerUrl, TransportConfig};
+use super::{resolve, tcp_connect, DriverGuard, Exchange, ServerUrl, TransportConfig};
 use crate::bencode::Dict;
 use crate::error::{Error, Result};
 use crate::message::event::NgEvent;
@@ -149,34 +149,18 @@ impl TcpTransport {
 }
 
 async fn connect(server: SocketAddr, bind: Option<SocketAddr>) -> Result<TcpStream> {
-    let socket = if server.is_ipv4() {
-        TcpSocket::new_v4()
-    } else {
-        TcpSocket::new_v6()
-    }
-    .map_err(|e| Error::io("creating a TCP socket", e))?;
-    // A big send buffer lets each request leave in one write.
-    let _ = socket.set_send_buffer_size(4 * 1024 * 1024);
-    if let Some(bind) = bind {
-        socket
-            .bind(SocketAddr::new(bind.ip(), 0))
-            .map_err(|e| Error::io(format!("binding to {}", bind.ip()), e))?;
-    }
-    let context = || format!("connecting to tcp://{server}");
-    let stream = tokio::time::timeout(CONNECT_TIMEOUT, socket.connect(server))
+    let label = format!("tcp://{server}");
+    tokio::time::timeout(CONNECT_TIMEOUT, tcp_connect(server, bind, &label))
         .await
         .map_err(|_| {
             Error::io(
-                context(),
+                format!("connecting to {label}"),
                 std::io::Error::new(
                     std::io::ErrorKind::TimedOut,
                     format!("not accepted within {CONNECT_TIMEOUT:?}"),
                 ),
             )
         })?
-        .map_err(|e| Error::io(context(), e))?;
-    let _ = stream.set_nodelay(true);
-    Ok(stream)
 }
 
 async fn drive(

@@ -21,7 +21,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 use tracing::{debug, warn};
@@ -318,6 +318,27 @@ pub(crate) struct Connector {
 }
 
 impl Connector {
+    /// The connector for `url` (already resolved to `server`), with TLS when the scheme needs
+    /// it.
+    pub(crate) fn new(
+        url: &super::ServerUrl,
+        server: SocketAddr,
+        config: &super::TransportConfig,
+    ) -> Result<Self> {
+        let tls = if url.scheme.is_tls() {
+            Some(Tls::new(url, &config.tls)?)
+        } else {
+            None
+        };
+        Ok(Self {
+            server,
+            bind: config.bind,
+            tls,
+            timeout: config.connect_timeout,
+            label: url.to_string(),
+        })
+    }
+
     /// Opens one connection: TCP, then the TLS handshake when the scheme needs one.
     pub(crate) async fn connect(&self) -> Result<MaybeTls> {
         match tokio::time::timeout(self.timeout, self.connect_inner()).await {
@@ -333,22 +354,7 @@ impl Connector {
     }
 
     async fn connect_inner(&self) -> Result<MaybeTls> {
-        let socket = if self.server.is_ipv4() {
-            TcpSocket::new_v4()
-        } else {
-            TcpSocket::new_v6()
-        }
-        .map_err(|e| Error::io("creating a TCP socket", e))?;
-        if let Some(bind) = self.bind {
-            socket
-                .bind(SocketAddr::new(bind.ip(), 0))
-                .map_err(|e| Error::io(format!("binding to {}", bind.ip()), e))?;
-        }
-        let tcp = socket
-            .connect(self.server)
-            .await
-            .map_err(|e| Error::io(format!("connecting to {}", self.label), e))?;
-        let _ = tcp.set_nodelay(true);
+        let tcp = super::tcp_connect(self.server, self.bind, &self.label).await?;
         match &self.tls {
             None => Ok(MaybeTls::Plain(tcp)),
             Some(tls) => Ok(MaybeTls::Tls(Box::new(

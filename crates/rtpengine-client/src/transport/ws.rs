@@ -37,7 +37,7 @@ use tokio_tungstenite::WebSocketStream;
 use tracing::debug;
 
 use super::inflight::InFlight;
-use super::tls::{Connector, MaybeTls, Tls};
+use super::tls::{Connector, MaybeTls};
 use super::{resolve, Exchange, ServerUrl, TransportConfig};
 use crate::bencode::Dict;
 use crate::error::{Error, Result};
@@ -88,19 +88,8 @@ impl WsTransport {
     /// is kept for the first request. Sends no request.
     pub(crate) async fn open(url: &ServerUrl, config: &TransportConfig) -> Result<Self> {
         let server = resolve(url, config.bind).await?;
-        let tls = if url.scheme.is_tls() {
-            Some(Tls::new(url, &config.tls)?)
-        } else {
-            None
-        };
         let shared = Arc::new(Shared {
-            connector: Connector {
-                server,
-                bind: config.bind,
-                tls,
-                timeout: config.connect_timeout,
-                label: url.to_string(),
-            },
+            connector: Connector::new(url, server, config)?,
             url: url.clone(),
             idle: Mutex::new(Vec::new()),
             permits: Semaphore::new(MAX_CONNECTIONS),

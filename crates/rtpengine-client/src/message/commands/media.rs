@@ -18,7 +18,7 @@ use crate::bencode::{Dict, Encoder, Value};
 use crate::error::{Error, Result};
 use crate::message::options::{CodecOptions, Flag, Raw, Scalar};
 use crate::message::request::{command_requirement, Request};
-use crate::message::version::{Requirement, Version};
+use crate::message::version::{newest, Requirement, Version};
 
 /// The release since which some commands honour a party selection only with `directional`.
 pub const DIRECTIONAL_SINCE: Version = Version::new(12, 4);
@@ -430,14 +430,6 @@ impl MediaSource {
 impl From<Bytes> for MediaSource {
     fn from(bytes: Bytes) -> Self {
         Self::Blob(bytes)
-    }
-}
-
-/// The stricter of two requirements.
-fn newest(a: Option<Requirement>, b: Option<Requirement>) -> Option<Requirement> {
-    match a {
-        Some(a) => Some(a.max(b)),
-        None => b,
     }
 }
 

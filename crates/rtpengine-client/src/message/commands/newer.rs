@@ -9,12 +9,12 @@ use std::net::{IpAddr, SocketAddr};
 
 use bytes::Bytes;
 
-use super::pubsub::{dicts, invalid, newest, sdp_of};
 use crate::bencode::{Dict, Encoder, Value};
 use crate::error::{Error, Result};
 use crate::message::options::{AddressFamily, AnswerOptions, Flag, OfferOptions, Scalar};
+use crate::message::reply::{dicts, sdp_of};
 use crate::message::request::{command_requirement, Request};
-use crate::message::version::{Requirement, Version};
+use crate::message::version::{newest, Requirement, Version};
 
 ng_options! {
     /// Options of `connect` (13.2).
@@ -69,12 +69,12 @@ impl Request for Connect<'_> {
     }
     fn validate(&self) -> Result<()> {
         if self.to_tag.is_empty() {
-            return Err(invalid("'connect' needs a to-tag"));
+            return Err(Error::invalid("'connect' needs a to-tag"));
         }
         let all = self.options.flags.contains(&Flag::All)
             || self.options.raw.flags.iter().any(|f| f == "all");
         if self.from_tag.is_empty() && self.options.from_tags.is_empty() && !all {
-            return Err(invalid(
+            return Err(Error::invalid(
                 "'connect' needs a source: a from-tag, 'from-tags' or flag 'all'",
             ));
         }
@@ -98,7 +98,7 @@ impl Request for Cli<'_> {
     }
     fn validate(&self) -> Result<()> {
         if self.body.trim().is_empty() {
-            return Err(invalid("'cli' needs a command text"));
+            return Err(Error::invalid("'cli' needs a command text"));
         }
         Ok(())
     }
@@ -350,14 +350,14 @@ impl Request for Transform<'_> {
     }
     fn validate(&self) -> Result<()> {
         if self.media.is_empty() && !self.options.raw.has("media") {
-            return Err(invalid("'transform' needs at least one media"));
+            return Err(Error::invalid("'transform' needs at least one media"));
         }
         for m in self.media {
             if m.codecs
                 .iter()
                 .any(|c| c.input.payload_type > 127 || c.output.payload_type > 127)
             {
-                return Err(invalid("an RTP payload type is 0–127"));
+                return Err(Error::invalid("an RTP payload type is 0–127"));
             }
         }
         Ok(())
@@ -471,13 +471,13 @@ impl Request for Inject<'_> {
     }
     fn validate(&self) -> Result<()> {
         if self.to_tag.is_empty() || self.source_tag.is_empty() {
-            return Err(invalid(format!(
+            return Err(Error::invalid(format!(
                 "'{}' needs a to-tag and a source-tag",
                 self.command()
             )));
         }
         if self.to_tag == self.source_tag && self.options.source_call_id.is_none() {
-            return Err(invalid("a party cannot be injected into itself"));
+            return Err(Error::invalid("a party cannot be injected into itself"));
         }
         Ok(())
     }
@@ -570,7 +570,7 @@ impl Request for Create<'_> {
     }
     fn validate(&self) -> Result<()> {
         if self.medias.iter().any(|m| m.media_type.is_empty()) {
-            return Err(invalid("a 'medias' entry needs a type"));
+            return Err(Error::invalid("a 'medias' entry needs a type"));
         }
         self.options.validate()
     }
@@ -645,7 +645,7 @@ impl Request for CreateAnswer<'_> {
     }
     fn validate(&self) -> Result<()> {
         if self.sdp.is_empty() || self.call_id.is_empty() || self.from_tag.is_empty() {
-            return Err(invalid(
+            return Err(Error::invalid(
                 "'create answer' needs an SDP, a call-id and a from-tag",
             ));
         }
@@ -739,10 +739,10 @@ impl Request for Mesh<'_> {
     }
     fn validate(&self) -> Result<()> {
         if self.calls.is_empty() {
-            return Err(invalid("'mesh' needs at least one call-id"));
+            return Err(Error::invalid("'mesh' needs at least one call-id"));
         }
         if self.options.tags.iter().any(|t| t.from.is_empty()) {
-            return Err(invalid("a 'tags' entry needs a 'from' tag"));
+            return Err(Error::invalid("a 'tags' entry needs a 'from' tag"));
         }
         Ok(())
     }

@@ -12,22 +12,9 @@ use super::Selector;
 use crate::bencode::{Dict, Encoder, Value};
 use crate::error::{Error, Result};
 use crate::message::options::{AnswerOptions, Flag, OfferOptions};
+use crate::message::reply::{dicts, sdp_of, strings};
 use crate::message::request::{command_requirement, Request};
-use crate::message::version::{Requirement, Version};
-
-/// The stricter of two optional requirements.
-pub(crate) fn newest(a: Option<Requirement>, b: Option<Requirement>) -> Option<Requirement> {
-    match a {
-        Some(a) => Some(a.max(b)),
-        None => b,
-    }
-}
-
-pub(crate) fn invalid(reason: impl Into<String>) -> Error {
-    Error::InvalidRequest {
-        reason: reason.into(),
-    }
-}
+use crate::message::version::{newest, Requirement, Version};
 
 /// Writes the options with one more flag, unless it is already there.
 fn encode_with_flag(options: &OfferOptions, flag: Option<Flag>, enc: &mut Encoder<'_>) {
@@ -84,7 +71,7 @@ impl Request for Publish<'_> {
     }
     fn validate(&self) -> Result<()> {
         if self.sdp.is_empty() {
-            return Err(invalid("'publish' needs an SDP body"));
+            return Err(Error::invalid("'publish' needs an SDP body"));
         }
         self.options.validate()
     }
@@ -177,23 +164,23 @@ impl Request for SubscribeRequest<'_> {
     fn validate(&self) -> Result<()> {
         match self.sources {
             SubscribeSources::Selector(Selector::Call) => {
-                return Err(invalid(
+                return Err(Error::invalid(
                     "'subscribe request' needs a source: a tag, label, address, tags or all",
                 ))
             }
             SubscribeSources::Selector(Selector::Label(_)) if self.options.label.is_some() => {
-                return Err(invalid(
+                return Err(Error::invalid(
                     "the source label and option 'label' are the same key; use 'set-label' to \
                      label the subscriber",
                 ))
             }
             SubscribeSources::FromTags(tags) if tags.is_empty() => {
-                return Err(invalid("'from-tags' is empty"))
+                return Err(Error::invalid("'from-tags' is empty"))
             }
             _ => {}
         }
         if self.to_tag == Some("") {
-            return Err(invalid("an empty 'to-tag'"));
+            return Err(Error::invalid("an empty 'to-tag'"));
         }
         self.options.validate()
     }
@@ -275,32 +262,6 @@ impl Request for Unsubscribe<'_> {
             self.options.requirement(),
         )
     }
-}
-
-pub(crate) fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_list)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(Value::as_bytes)
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-pub(crate) fn dicts(v: Option<&Value>) -> impl Iterator<Item = &Dict> {
-    v.and_then(Value::as_list)
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(Value::as_dict)
-}
-
-pub(crate) fn sdp_of(raw: &Dict, command: &str) -> Result<Bytes> {
-    raw.get("sdp")
-        .and_then(Value::as_bytes)
-        .cloned()
-        .ok_or_else(|| Error::malformed(format!("{command} reply has no 'sdp' string")))
 }
 
 /// The reply to `publish`.

@@ -324,7 +324,7 @@ impl OfferOptions {
         let has = |f: &Flag| self.flags.contains(f);
         let both = |a: Flag, b: Flag| -> Result<()> {
             if has(&a) && has(&b) {
-                return Err(invalid(format!(
+                return Err(Error::invalid(format!(
                     "flags '{a}' and '{b}' contradict each other"
                 )));
             }
@@ -338,13 +338,13 @@ impl OfferOptions {
         if has(&Flag::Passthrough) && self.passthrough == Some(OnOff::Off)
             || has(&Flag::NoPassthrough) && self.passthrough == Some(OnOff::On)
         {
-            return Err(invalid(
-                "the passthrough flag contradicts option 'passthrough'".into(),
+            return Err(Error::invalid(
+                "the passthrough flag contradicts option 'passthrough'",
             ));
         }
         if has(&Flag::GenerateRtcp) && self.generate_rtcp == Some(OnOff::Off) {
-            return Err(invalid(
-                "flag 'generate RTCP' contradicts option 'generate RTCP' off".into(),
+            return Err(Error::invalid(
+                "flag 'generate RTCP' contradicts option 'generate RTCP' off",
             ));
         }
         let player_on = matches!(
@@ -354,29 +354,29 @@ impl OfferOptions {
         if has(&Flag::AudioPlayer) && self.audio_player == Some(AudioPlayer::Off)
             || has(&Flag::NoAudioPlayer) && player_on
         {
-            return Err(invalid(
-                "the audio player flag contradicts option 'audio-player'".into(),
+            return Err(Error::invalid(
+                "the audio player flag contradicts option 'audio-player'",
             ));
         }
         if self.sdes.contains(&Sdes::Off) && self.sdes.len() > 1 {
-            return Err(invalid(
-                "'SDES' off cannot be combined with other SDES entries".into(),
+            return Err(Error::invalid(
+                "'SDES' off cannot be combined with other SDES entries",
             ));
         }
         for entry in &self.sdes {
             if let Some(suite) = entry.as_str().strip_prefix("only-") {
                 if self.sdes.contains(&Sdes::no(suite)) {
-                    return Err(invalid(format!(
+                    return Err(Error::invalid(format!(
                         "'SDES' entries 'only-{suite}' and 'no-{suite}' contradict each other"
                     )));
                 }
             }
         }
         if self.dtls == Some(Dtls::Off) && self.dtls_reverse.is_some() {
-            return Err(invalid("'DTLS' off contradicts 'DTLS-reverse'".into()));
+            return Err(Error::invalid("'DTLS' off contradicts 'DTLS-reverse'"));
         }
         if self.dtls == Some(Dtls::Off) && self.dtls_fingerprint.is_some() {
-            return Err(invalid("'DTLS' off contradicts 'DTLS-fingerprint'".into()));
+            return Err(Error::invalid("'DTLS' off contradicts 'DTLS-fingerprint'"));
         }
         for (a, b) in [
             (RtcpMux::Offer, RtcpMux::Reject),
@@ -384,7 +384,7 @@ impl OfferOptions {
             (RtcpMux::Accept, RtcpMux::Reject),
         ] {
             if self.rtcp_mux.contains(&a) && self.rtcp_mux.contains(&b) {
-                return Err(invalid(format!(
+                return Err(Error::invalid(format!(
                     "'rtcp-mux' entries '{a}' and '{b}' contradict each other"
                 )));
             }
@@ -393,37 +393,36 @@ impl OfferOptions {
             if let Some(lite @ (IceLite::Forward | IceLite::Backward | IceLite::Both)) =
                 &self.ice_lite
             {
-                return Err(invalid(format!(
+                return Err(Error::invalid(format!(
                     "'ICE' remove contradicts 'ICE-lite' {lite}"
                 )));
             }
             if has(&Flag::TrickleIce) {
-                return Err(invalid(
-                    "'ICE' remove contradicts flag 'trickle ICE'".into(),
+                return Err(Error::invalid(
+                    "'ICE' remove contradicts flag 'trickle ICE'",
                 ));
             }
         }
         if self.t38.contains(&T38::Force) && self.t38.contains(&T38::Stop) {
-            return Err(invalid(
-                "'T.38' entries 'force' and 'stop' contradict each other".into(),
+            return Err(Error::invalid(
+                "'T.38' entries 'force' and 'stop' contradict each other",
             ));
         }
         if self.endpoint_learning.len() > 1 {
-            return Err(invalid(
-                "'endpoint-learning' takes one mode, not several".into(),
+            return Err(Error::invalid(
+                "'endpoint-learning' takes one mode, not several",
             ));
         }
         if self.direction.is_some()
             && (self.from_interface.is_some() || self.to_interface.is_some())
         {
-            return Err(invalid(
-                "'direction' and 'from-interface'/'to-interface' are two forms of one option"
-                    .into(),
+            return Err(Error::invalid(
+                "'direction' and 'from-interface'/'to-interface' are two forms of one option",
             ));
         }
         if self.output_destination.is_some() && self.recording_file.is_some() {
-            return Err(invalid(
-                "'output-destination' and 'recording-file' are two names of one option".into(),
+            return Err(Error::invalid(
+                "'output-destination' and 'recording-file' are two names of one option",
             ));
         }
         let moh_sources = [
@@ -432,8 +431,8 @@ impl OfferOptions {
             self.moh.db_id.is_some(),
         ];
         if moh_sources.iter().filter(|s| **s).count() > 1 {
-            return Err(invalid(
-                "'moh' takes one source: 'file', 'blob' or 'db-id'".into(),
+            return Err(Error::invalid(
+                "'moh' takes one source: 'file', 'blob' or 'db-id'",
             ));
         }
         Ok(())
@@ -443,13 +442,13 @@ impl OfferOptions {
         if let Some(rf) = &self.received_from {
             match rf.address.parse::<IpAddr>() {
                 Ok(addr) if AddressFamily::of(&addr) != rf.family => {
-                    return Err(invalid(format!(
+                    return Err(Error::invalid(format!(
                         "'received from' family {} does not match address {}",
                         rf.family, rf.address
                     )))
                 }
                 Err(_) if !matches!(rf.family, AddressFamily::Other(_)) => {
-                    return Err(invalid(format!(
+                    return Err(Error::invalid(format!(
                         "'received from' address '{}' is not an IP address",
                         rf.address
                     )))
@@ -459,14 +458,14 @@ impl OfferOptions {
         }
         if let (Some(fam), Some(addr)) = (&self.address_family, &self.media_address) {
             if !matches!(fam, AddressFamily::Other(_)) && AddressFamily::of(addr) != *fam {
-                return Err(invalid(format!(
+                return Err(Error::invalid(format!(
                     "'media address' {addr} is not of 'address family' {fam}"
                 )));
             }
         }
         if let Some(Direction::Interfaces(a, b)) = &self.direction {
             if a.is_empty() || b.is_empty() {
-                return Err(invalid("'direction' needs two interface names".into()));
+                return Err(Error::invalid("'direction' needs two interface names"));
             }
         }
         Ok(())
@@ -474,10 +473,10 @@ impl OfferOptions {
 
     fn validate_values(&self) -> Result<()> {
         if self.ptime == Some(0) {
-            return Err(invalid("'ptime' must be at least 1 ms".into()));
+            return Err(Error::invalid("'ptime' must be at least 1 ms"));
         }
         if self.ptime_reverse == Some(0) {
-            return Err(invalid("'ptime-reverse' must be at least 1 ms".into()));
+            return Err(Error::invalid("'ptime-reverse' must be at least 1 ms"));
         }
         for (key, slot) in [
             (
@@ -491,12 +490,12 @@ impl OfferOptions {
             ("recording-media-slots", self.recording_media_slots),
         ] {
             if slot == Some(0) {
-                return Err(invalid(format!("'{key}' must be at least 1")));
+                return Err(Error::invalid(format!("'{key}' must be at least 1")));
             }
         }
         let blank = |s: &str| s.trim().is_empty();
         if self.flags.iter().any(|f| blank(f.as_str())) {
-            return Err(invalid("option 'flags' has an empty flag".into()));
+            return Err(Error::invalid("option 'flags' has an empty flag"));
         }
         // The values with an `Other` escape: an empty one is not a value rtpengine knows.
         let empty_value = [
@@ -584,7 +583,7 @@ impl OfferOptions {
             ),
         ];
         if let Some((key, _)) = empty_value.iter().find(|(_, empty)| *empty) {
-            return Err(invalid(format!("option '{key}' has an empty value")));
+            return Err(Error::invalid(format!("option '{key}' has an empty value")));
         }
         let c = &self.codec;
         for (op, list) in [
@@ -599,7 +598,9 @@ impl OfferOptions {
             ("ignore", &c.ignore),
         ] {
             if list.iter().any(|s| blank(s)) {
-                return Err(invalid(format!("option 'codec' has an empty '{op}' entry")));
+                return Err(Error::invalid(format!(
+                    "option 'codec' has an empty '{op}' entry"
+                )));
             }
         }
         let a = &self.sdp_attr;
@@ -617,19 +618,15 @@ impl OfferOptions {
                     .any(|p| p.from.is_empty() || p.to.is_empty());
             if empty {
                 // rtpengine skips an empty attribute or substitution without a word.
-                return Err(invalid(format!(
+                return Err(Error::invalid(format!(
                     "option 'sdp-attr' has an empty entry in section '{section}'"
                 )));
             }
         }
         let e = &self.extmap;
         if e.strip.iter().chain(&e.mask).any(|s| blank(s)) {
-            return Err(invalid("option 'extmap' has an empty entry".into()));
+            return Err(Error::invalid("option 'extmap' has an empty entry"));
         }
         Ok(())
     }
-}
-
-fn invalid(reason: String) -> Error {
-    Error::InvalidRequest { reason }
 }
