@@ -1,8 +1,12 @@
 # The two entry points of the README. Each installs what it needs first.
 .PHONY: demo test deps lint
 
+# Newer rtpengine releases to install as well (Debian chroots), e.g. `make deps RELEASES="12.5 26.0"`;
+# the tests run one with RTPENGINE_RELEASE=12.5.
+RELEASES ?=
+
 deps:
-	./scripts/install-deps.sh
+	./scripts/install-deps.sh $(RELEASES)
 
 demo: deps
 	cargo run --quiet -p rtpengine-client --example demo

@@ -2,9 +2,29 @@
 # Installs what the demo and the tests need on a fresh Debian/Ubuntu machine:
 # the rtpengine daemon (Debian package rtpengine-daemon; it runs in userspace, no kernel
 # module needed). A Rust toolchain (cargo) must already be on PATH.
+#
+# Optional arguments name newer rtpengine releases to install as well, in Debian chroots, for
+# the tests' RTPENGINE_RELEASE selector: `scripts/install-deps.sh 12.5 26.0` (or trixie, forky;
+# 10.5 is the host's own and needs nothing more). See scripts/install-rtpengine-release.sh.
 set -euo pipefail
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
+
+releases=()
+for r in "$@"; do
+    case "$r" in
+        10.5 | host | bookworm) ;;
+        12.5 | trixie | 26.0 | forky) releases+=("$r") ;;
+        *) log "unknown release '$r' (expected 10.5, 12.5 or trixie, 26.0 or forky)"; exit 2 ;;
+    esac
+done
+
+install_releases() {
+    local r
+    for r in ${releases[@]+"${releases[@]}"}; do
+        "$(dirname "$0")/install-rtpengine-release.sh" "$r" >/dev/null
+    done
+}
 
 if ! command -v cargo >/dev/null 2>&1; then
     log "cargo not found: install a Rust toolchain first (https://rustup.rs)"
@@ -22,6 +42,7 @@ have_rtpengine() {
 # `ss` (iproute2) lets a test see the TOS rtpengine sets on its media sockets.
 if have_rtpengine && command -v ss >/dev/null 2>&1; then
     log "rtpengine present: $( (${RTPENGINE_BIN:-rtpengine} --version 2>&1 || true) | head -n1)"
+    install_releases
     exit 0
 fi
 
@@ -50,6 +71,7 @@ fi
 
 if have_rtpengine; then
     log "installed: $( (rtpengine --version 2>&1 || true) | head -n1)"
+    install_releases
 else
     log "rtpengine-daemon installed but no rtpengine binary found"
     exit 1
