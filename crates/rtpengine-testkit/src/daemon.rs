@@ -5,6 +5,15 @@
 //! in parallel: in several threads of one test binary and in several test
 //! binaries at once.
 //!
+//! The daemon is the host's rtpengine or, selected with `$RTPENGINE_RELEASE` or
+//! [`RtpengineBuilder::release`], a newer release run from its Debian chroot (see
+//! [`crate::release`]). A chroot daemon is started as
+//! `chroot ROOT /usr/bin/rtpengine ARGS`, in a private mount namespace where the host's temporary
+//! directory (and any [`RtpengineBuilder::share_dir`]) is bind-mounted at the same path, so the
+//! file paths tests pass (recording spools, certificates, media files under `/tmp`) mean the same
+//! to the daemon as to the test. Other paths the daemon sees map to host paths with
+//! [`Rtpengine::host_path`].
+//!
 //! This module only uses `std`, so it works from synchronous and asynchronous
 //! tests alike.
 
@@ -21,8 +30,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::error::TestkitError;
+use crate::release::{parse_version, Release, CHROOT_BINARY};
 
-/// Environment variable that overrides the rtpengine binary location.
+/// Environment variable that overrides the location of the host's rtpengine binary. Used only
+/// when the selected release is [`Release::Host`].
 pub const RTPENGINE_BIN_ENV: &str = "RTPENGINE_BIN";
 
 /// Number of ports in each daemon's media range.
@@ -190,7 +201,7 @@ fn pick_media_range() -> Result<(u16, TcpListener), TestkitError> {
     )))
 }
 
-fn is_executable_file(p: &Path) -> bool {
+pub(crate) fn is_executable_file(p: &Path) -> bool {
     match std::fs::metadata(p) {
         Ok(m) if m.is_file() => {
             #[cfg(unix)]
@@ -256,6 +267,126 @@ fn tail_lines(log: &str, n: usize) -> String {
     lines[start..].join("\n")
 }
 
+/// Finds a system tool (`chroot`, `unshare`) on `PATH`, else at `fallback`.
+fn system_tool(name: &str, fallback: &str) -> PathBuf {
+    search_path(name).unwrap_or_else(|| PathBuf::from(fallback))
+}
+
+/// Run by `sh` inside a fresh mount namespace: bind-mounts each shared host directory at the same
+/// path inside the chroot, then execs `chroot ROOT /usr/bin/rtpengine ARGS` (so the process keeps
+/// its PID: the one the test kit holds is the daemon's). Arguments: ROOT, CHROOT-TOOL, N, N
+/// directories, then the daemon's arguments.
+const SHARE_SCRIPT: &str = r#"root=$1; chroot_tool=$2; n=$3; shift 3
+while [ "$n" -gt 0 ]; do
+    mkdir -p "$root$1" && mount --bind "$1" "$root$1" || { echo "testkit: cannot share $1 with the chroot $root" >&2; exit 125; }
+    shift; n=$((n - 1))
+done
+exec "$chroot_tool" "$root" /usr/bin/rtpengine "$@""#;
+
+/// How the daemon is started.
+#[derive(Debug, Clone)]
+enum Launcher {
+    /// The host's binary.
+    Host(PathBuf),
+    /// `/usr/bin/rtpengine` of a release chroot, with host directories shared into it.
+    Chroot {
+        release: Release,
+        root: PathBuf,
+        shared: Vec<PathBuf>,
+    },
+}
+
+impl Launcher {
+    fn release(&self) -> Release {
+        match self {
+            Launcher::Host(_) => Release::Host,
+            Launcher::Chroot { release, .. } => *release,
+        }
+    }
+
+    /// The daemon binary as a host path.
+    fn binary(&self) -> PathBuf {
+        match self {
+            Launcher::Host(binary) => binary.clone(),
+            Launcher::Chroot { root, .. } => root.join(&CHROOT_BINARY[1..]),
+        }
+    }
+
+    /// For error messages.
+    fn describe(&self) -> String {
+        match self {
+            Launcher::Host(binary) => binary.display().to_string(),
+            Launcher::Chroot { release, root, .. } => {
+                format!("rtpengine {release} in {}", root.display())
+            }
+        }
+    }
+
+    fn daemon_command(&self, args: &[OsString]) -> Command {
+        let chroot = system_tool("chroot", "/usr/sbin/chroot");
+        let mut cmd;
+        match self {
+            Launcher::Host(binary) => cmd = Command::new(binary),
+            Launcher::Chroot { root, shared, .. } if shared.is_empty() => {
+                cmd = Command::new(chroot);
+                cmd.arg(root).arg(CHROOT_BINARY);
+            }
+            Launcher::Chroot { root, shared, .. } => {
+                cmd = Command::new(system_tool("unshare", "/usr/bin/unshare"));
+                cmd.args(["--mount", "--propagation", "private", "--", "/bin/sh", "-c"])
+                    .arg(SHARE_SCRIPT)
+                    .arg("rtpengine-chroot")
+                    .arg(root)
+                    .arg(chroot)
+                    .arg(shared.len().to_string())
+                    .args(shared);
+            }
+        }
+        cmd.args(args);
+        cmd
+    }
+
+    fn version_command(&self) -> Command {
+        let mut cmd = match self {
+            Launcher::Host(binary) => Command::new(binary),
+            Launcher::Chroot { root, .. } => {
+                let mut cmd = Command::new(system_tool("chroot", "/usr/sbin/chroot"));
+                cmd.arg(root).arg(CHROOT_BINARY);
+                cmd
+            }
+        };
+        cmd.arg("--version");
+        cmd
+    }
+}
+
+/// Canonical, deduplicated shared directories; one inside another is dropped (the outer
+/// mount already shares it).
+fn normalize_shared(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, TestkitError> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    for d in dirs {
+        let c = std::fs::canonicalize(d).map_err(|e| {
+            TestkitError::Io(std::io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot share {} with the rtpengine chroot: {e}",
+                    d.display()
+                ),
+            ))
+        })?;
+        out.push(c);
+    }
+    out.sort();
+    out.dedup();
+    let mut kept: Vec<PathBuf> = Vec::new();
+    for d in out {
+        if !kept.iter().any(|k| d.starts_with(k)) {
+            kept.push(d);
+        }
+    }
+    Ok(kept)
+}
+
 fn spawn_reader<R: Read + Send + 'static>(
     src: R,
     log: Arc<Mutex<String>>,
@@ -287,6 +418,9 @@ fn spawn_reader<R: Read + Send + 'static>(
 #[derive(Debug, Clone)]
 pub struct RtpengineBuilder {
     binary: Option<PathBuf>,
+    release: Option<Release>,
+    shared_dirs: Vec<PathBuf>,
+    share_temp_dir: bool,
     interfaces: Vec<String>,
     delete_delay: u32,
     extra_args: Vec<String>,
@@ -297,6 +431,9 @@ impl Default for RtpengineBuilder {
     fn default() -> Self {
         RtpengineBuilder {
             binary: None,
+            release: None,
+            shared_dirs: Vec::new(),
+            share_temp_dir: true,
             interfaces: vec!["127.0.0.1".to_owned()],
             delete_delay: 0,
             extra_args: Vec::new(),
@@ -307,7 +444,8 @@ impl Default for RtpengineBuilder {
 
 impl RtpengineBuilder {
     /// Creates a builder with the defaults: interface `127.0.0.1`,
-    /// `--delete-delay=0`, startup timeout 15 s, binary auto-detected.
+    /// `--delete-delay=0`, startup timeout 15 s, release from `$RTPENGINE_RELEASE` (the host's
+    /// binary, auto-detected, when unset).
     pub fn new() -> Self {
         Self::default()
     }
@@ -334,10 +472,39 @@ impl RtpengineBuilder {
         self
     }
 
-    /// Uses this binary instead of auto-detection. A bare name (no `/`) is
-    /// looked up on `PATH`.
+    /// Uses this host binary instead of auto-detection. A bare name (no `/`) is
+    /// looked up on `PATH`. Selects [`Release::Host`], whatever `$RTPENGINE_RELEASE` says
+    /// (the later of `binary` and [`RtpengineBuilder::release`] wins).
     pub fn binary(mut self, path: impl Into<PathBuf>) -> Self {
         self.binary = Some(path.into());
+        self.release = Some(Release::Host);
+        self
+    }
+
+    /// Runs this release instead of the one `$RTPENGINE_RELEASE` selects. A chroot release that
+    /// is not installed makes [`RtpengineBuilder::start`] fail with
+    /// [`TestkitError::ReleaseNotInstalled`], which names the install command. Forgets an
+    /// earlier [`RtpengineBuilder::binary`].
+    pub fn release(mut self, release: Release) -> Self {
+        self.release = Some(release);
+        self.binary = None;
+        self
+    }
+
+    /// For a chroot release: also bind-mounts this existing host directory into the chroot at
+    /// the same path (in the daemon's own mount namespace), so paths under it mean the same
+    /// to the daemon and to the test. The host's temporary directory is shared by default.
+    /// Ignored for the host release.
+    pub fn share_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.shared_dirs.push(dir.into());
+        self
+    }
+
+    /// For a chroot release: whether to share the host's temporary directory
+    /// ([`std::env::temp_dir`]) with the chroot (default true). Without any shared directory
+    /// the daemon runs as plain `chroot ROOT /usr/bin/rtpengine`, with no mount namespace.
+    pub fn share_temp_dir(mut self, share: bool) -> Self {
+        self.share_temp_dir = share;
         self
     }
 
@@ -364,11 +531,11 @@ impl RtpengineBuilder {
     /// If the daemon exits during startup (e.g. because a port was taken in
     /// the meantime) it is retried with fresh ports up to 3 times.
     pub fn start(self) -> Result<Rtpengine, TestkitError> {
-        let binary = locate_binary(self.binary.as_deref())?;
+        let launcher = self.launcher()?;
         let mut last_err = None;
         for attempt in 1..=START_ATTEMPTS {
             let reservation = Reservation::new()?;
-            match self.try_start(&binary, reservation) {
+            match self.try_start(&launcher, reservation) {
                 Ok(daemon) => return Ok(daemon),
                 Err(Attempt::Fatal(e)) => return Err(e),
                 Err(Attempt::Exited { status, log_tail }) => {
@@ -377,7 +544,7 @@ impl RtpengineBuilder {
                         reason: format!(
                             "rtpengine ({}) exited during startup with {status} \
                              (tried {attempt} time(s) with different ports)",
-                            binary.display()
+                            launcher.describe()
                         ),
                         log_tail,
                     });
@@ -388,6 +555,34 @@ impl RtpengineBuilder {
             reason: "no start attempt was made".to_owned(),
             log_tail: String::new(),
         }))
+    }
+
+    /// Resolves the release (explicit, else `$RTPENGINE_RELEASE`) to what is started.
+    fn launcher(&self) -> Result<Launcher, TestkitError> {
+        let release = match self.release {
+            Some(r) => r,
+            None => Release::from_env()?,
+        };
+        let Some(root) = release.root() else {
+            return Ok(Launcher::Host(locate_binary(self.binary.as_deref())?));
+        };
+        if !release.is_installed() {
+            return Err(TestkitError::ReleaseNotInstalled {
+                release: release.to_string(),
+                binary: root.join(&CHROOT_BINARY[1..]),
+                install: release.install_command().unwrap_or_default(),
+            });
+        }
+        let mut shared = Vec::new();
+        if self.share_temp_dir {
+            shared.push(std::env::temp_dir());
+        }
+        shared.extend(self.shared_dirs.iter().cloned());
+        Ok(Launcher::Chroot {
+            release,
+            root,
+            shared: normalize_shared(&shared)?,
+        })
     }
 
     fn command_args(&self, r: &Reservation) -> Vec<OsString> {
@@ -422,11 +617,16 @@ impl RtpengineBuilder {
         args.into_iter().map(OsString::from).collect()
     }
 
-    fn try_start(&self, binary: &Path, reservation: Reservation) -> Result<Rtpengine, Attempt> {
+    fn try_start(
+        &self,
+        launcher: &Launcher,
+        reservation: Reservation,
+    ) -> Result<Rtpengine, Attempt> {
         let args = self.command_args(&reservation);
-        tracing::debug!(binary = %binary.display(), ?args, "starting rtpengine");
-        let mut child = Command::new(binary)
-            .args(&args)
+        tracing::debug!(daemon = %launcher.describe(), ?args, "starting rtpengine");
+        let binary = launcher.binary();
+        let mut child = launcher
+            .daemon_command(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -452,7 +652,8 @@ impl RtpengineBuilder {
             pid: child.id(),
             child,
             reaped: false,
-            binary: binary.to_path_buf(),
+            binary,
+            launcher: launcher.clone(),
             log,
             readers,
             ng_udp: SocketAddr::from((localhost, reservation.ng_udp)),
@@ -480,7 +681,7 @@ impl RtpengineBuilder {
                 Err(Attempt::Fatal(TestkitError::StartupFailed {
                     reason: format!(
                         "rtpengine ({}) did not answer an NG ping on {} within {:?}",
-                        binary.display(),
+                        launcher.describe(),
                         daemon.ng_udp,
                         self.startup_timeout
                     ),
@@ -525,6 +726,7 @@ pub struct Rtpengine {
     pid: u32,
     reaped: bool,
     binary: PathBuf,
+    launcher: Launcher,
     log: Arc<Mutex<String>>,
     readers: Vec<JoinHandle<()>>,
     ng_udp: SocketAddr,
@@ -542,6 +744,7 @@ impl std::fmt::Debug for Rtpengine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Rtpengine")
             .field("pid", &self.pid)
+            .field("release", &self.launcher.release())
             .field("binary", &self.binary)
             .field("ng_udp", &self.ng_udp)
             .field("ng_tcp", &self.ng_tcp)
@@ -649,20 +852,69 @@ impl Rtpengine {
         self.pid
     }
 
-    /// Path of the binary that was started.
+    /// Path of the binary that was started, on the host (for a chroot release, inside its
+    /// root, e.g. `/var/cache/rtpengine-releases/trixie/usr/bin/rtpengine`).
     pub fn binary(&self) -> &Path {
         &self.binary
     }
 
-    /// First line of `rtpengine --version` (e.g. `Version: 10.5.3.5-1+deb12u1`).
+    /// The release this daemon runs.
+    pub fn release(&self) -> Release {
+        self.launcher.release()
+    }
+
+    /// Root directory of the daemon's chroot; `None` for the host's release.
+    pub fn root(&self) -> Option<&Path> {
+        match &self.launcher {
+            Launcher::Host(_) => None,
+            Launcher::Chroot { root, .. } => Some(root),
+        }
+    }
+
+    /// The host path of a path as the daemon sees it (e.g. a file it reports having written).
+    ///
+    /// The identity for the host release and for paths under a directory shared with the
+    /// chroot (the host's temporary directory by default); otherwise the path inside the
+    /// chroot's root. Relative paths are taken relative to the chroot's `/` (the daemon's
+    /// working directory there).
+    pub fn host_path(&self, daemon_path: impl AsRef<Path>) -> PathBuf {
+        let p = daemon_path.as_ref();
+        match &self.launcher {
+            Launcher::Host(_) => p.to_path_buf(),
+            Launcher::Chroot { shared, .. } if shared.iter().any(|s| p.starts_with(s)) => {
+                p.to_path_buf()
+            }
+            Launcher::Chroot { root, .. } => root.join(p.strip_prefix("/").unwrap_or(p)),
+        }
+    }
+
+    /// The path the daemon sees for a host path (e.g. a file a test wrote for it to play), or
+    /// `None` if the daemon cannot see it (a chroot daemon sees only its root and the shared
+    /// directories). The identity for the host release.
+    pub fn daemon_path(&self, host_path: impl AsRef<Path>) -> Option<PathBuf> {
+        let p = host_path.as_ref();
+        match &self.launcher {
+            Launcher::Host(_) => Some(p.to_path_buf()),
+            Launcher::Chroot { shared, .. } if shared.iter().any(|s| p.starts_with(s)) => {
+                Some(p.to_path_buf())
+            }
+            Launcher::Chroot { root, .. } => p
+                .strip_prefix(root)
+                .ok()
+                .map(|rel| Path::new("/").join(rel)),
+        }
+    }
+
+    /// First line of `rtpengine --version` of the binary that was started (e.g.
+    /// `Version: 10.5.3.5-1+deb12u1`, or `Version: 12.5.1.31-1` for the trixie chroot).
     ///
     /// Runs the binary once per instance; best-effort, returns `"unknown"` if
     /// the version cannot be determined.
     pub fn version(&self) -> String {
         self.version
             .get_or_init(|| {
-                Command::new(&self.binary)
-                    .arg("--version")
+                self.launcher
+                    .version_command()
                     .stdin(Stdio::null())
                     .output()
                     .ok()
@@ -678,6 +930,12 @@ impl Rtpengine {
                     .unwrap_or_else(|| "unknown".to_owned())
             })
             .clone()
+    }
+
+    /// [`Rtpengine::version`] as numbers `(major, minor, patch, build)`, e.g. `(12, 5, 1, 31)`;
+    /// `None` if it cannot be determined.
+    pub fn version_numbers(&self) -> Option<(u16, u16, u16, u16)> {
+        parse_version(&self.version())
     }
 
     /// Everything the daemon wrote to stdout and stderr so far (after [`Rtpengine::sync_log`],

@@ -14,6 +14,33 @@ pub enum TestkitError {
     )]
     BinaryNotFound,
 
+    /// `$RTPENGINE_RELEASE` names no release the test kit knows.
+    #[error(
+        "unknown rtpengine release '{value}' in RTPENGINE_RELEASE \
+         (expected 10.5 or host, 12.5 or trixie, 26.0 or forky)"
+    )]
+    UnknownRelease {
+        /// The value that was given.
+        value: String,
+    },
+
+    /// The selected release runs from a chroot that has not been built. The message names the
+    /// command that builds it.
+    #[error(
+        "rtpengine {release} is not installed: {} is missing. Install it with `{install}` \
+         (from the repository root, as root; about a minute and 300 MB), \
+         or unset RTPENGINE_RELEASE to use the host's rtpengine.",
+        binary.display()
+    )]
+    ReleaseNotInstalled {
+        /// The release, e.g. `12.5 (Debian trixie chroot)`.
+        release: String,
+        /// The daemon binary that was looked for, on the host.
+        binary: PathBuf,
+        /// The command that installs the release.
+        install: String,
+    },
+
     /// The binary exists but the process could not be spawned.
     #[error("failed to spawn rtpengine at {}: {source}", path.display())]
     Spawn {

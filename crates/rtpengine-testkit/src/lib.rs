@@ -14,6 +14,24 @@
 //! [`TestkitError::BinaryNotFound`], whose message explains how to install it
 //! (tests fail rather than skip).
 //!
+//! # Newer rtpengine releases
+//!
+//! `RTPENGINE_RELEASE` selects the release every daemon runs (or [`RtpengineBuilder::release`]
+//! for one daemon): `10.5` (default: the host's binary, `RTPENGINE_BIN` or `PATH`), `12.5` or
+//! `trixie`, `26.0` or `forky`. The newer ones run from Debian chroots under
+//! `$RTPENGINE_RELEASES_DIR` (default [`release::DEFAULT_RELEASES_DIR`]) that
+//! `scripts/install-rtpengine-release.sh trixie|forky` builds; a missing chroot is an error
+//! ([`TestkitError::ReleaseNotInstalled`]) naming that command. Chroot daemons need root.
+//! [`Rtpengine::version_numbers`] tells tests which version they got.
+//!
+//! ```no_run
+//! use rtpengine_testkit::{Release, Rtpengine};
+//!
+//! let rtpe = Rtpengine::builder().release(Release::Trixie).start()?;
+//! assert_eq!(rtpe.version_numbers().map(|v| (v.0, v.1)), Some((12, 5)));
+//! # Ok::<(), rtpengine_testkit::TestkitError>(())
+//! ```
+//!
 //! # Starting the real daemon
 //!
 //! ```no_run
@@ -62,6 +80,7 @@ pub mod daemon;
 pub mod error;
 pub mod fake;
 pub mod proxy;
+pub mod release;
 pub mod rtp;
 pub mod tls;
 
@@ -69,6 +88,7 @@ pub use daemon::{Rtpengine, RtpengineBuilder};
 pub use error::TestkitError;
 pub use fake::{FakeAction, FakeNg, FakeRequest};
 pub use proxy::{LossPattern, LossyUdpProxy, ProxyStats};
+pub use release::{Release, RTPENGINE_RELEASES_DIR_ENV, RTPENGINE_RELEASE_ENV};
 pub use rtp::{
     parse_rtp, rtp_packet, sdp_audio, sdp_audio_v6, sdp_connection_addr, sdp_media_port, RtpHeader,
 };
