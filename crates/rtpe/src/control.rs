@@ -833,7 +833,7 @@ mod tests {
         assert_eq!(o.recording_dir.as_deref(), Some("/r"));
         assert_eq!(o.raw.flags, ["x"]);
         assert!(
-            o.requirement().is_some(),
+            !o.requirements().is_empty(),
             "recording-dir and pause are newer"
         );
     }

@@ -723,7 +723,7 @@ mod tests {
         let unsupported = Failure::from_client(
             Error::Unsupported {
                 what: "option 'sdp-attr'".into(),
-                since: rtpengine_client::message::Version::new(11, 3),
+                since: rtpengine_client::message::Version::new(11, 3).into(),
                 target: rtpengine_client::message::Version::V10_5,
             },
             300,

@@ -81,7 +81,7 @@ pub enum Error {
         /// What needs the newer release, e.g. `option 'sdp-attr'` or `command 'connect'`.
         what: String,
         /// The release that introduced it.
-        since: crate::message::Version,
+        since: crate::message::Since,
         /// The version the client targets.
         target: crate::message::Version,
     },

@@ -28,7 +28,7 @@ use rtpengine_client::message::options::{
     OnOff, Osrtp, Supports, T38,
 };
 use rtpengine_client::message::request::{Offer, Request};
-use rtpengine_client::message::Version;
+use rtpengine_client::message::{Since, Version};
 use rtpengine_client::{
     AddressFamily, Client, DeleteOptions, Direction, Dtls, Error, Flag, Ice, OfferOptions, Replace,
     RtcpMux, Sdes, TransportProtocol,
@@ -93,7 +93,7 @@ fn not_understood(rtpe: &Rtpengine) -> Vec<String> {
 // Spelling: everything 10.5-era is understood by 10.5
 
 /// The enum tables whose values 10.5 checks (and logs when unknown), by key.
-fn value_tables() -> Vec<(&'static str, &'static [(&'static str, Version)])> {
+fn value_tables() -> Vec<(&'static str, &'static [(&'static str, Since)])> {
     vec![
         ("replace", Replace::ALL),
         ("ICE", Ice::ALL),
@@ -118,7 +118,7 @@ fn value_tables() -> Vec<(&'static str, &'static [(&'static str, Version)])> {
 
 /// Offers that together use every 10.5-era flag, key, codec operation and enum value.
 fn spelling_variants() -> Vec<OfferOptions> {
-    let base = |v: &Version| *v <= Version::V10_5;
+    let base = |v: &Since| v.met_by(Version::V10_5);
     // Flags: all but those that contradict others (sent apart), `fragment` (no SDP in the
     // reply), `symmetric` (unknown to 10.5) and `fatal` (a `delete` flag in 10.5).
     let apart = [
@@ -225,13 +225,12 @@ fn spelling_variants() -> Vec<OfferOptions> {
         OfferOptions::new().passthrough(OnOff::On),
         OfferOptions::new().generate_rtcp(OnOff::Off),
     ];
-    let each =
-        |all: &[(&str, Version)], make: &dyn Fn(&str) -> OfferOptions| -> Vec<OfferOptions> {
-            all.iter()
-                .filter(|(_, since)| base(since))
-                .map(|(text, _)| make(text))
-                .collect()
-        };
+    let each = |all: &[(&str, Since)], make: &dyn Fn(&str) -> OfferOptions| -> Vec<OfferOptions> {
+        all.iter()
+            .filter(|(_, since)| base(since))
+            .map(|(text, _)| make(text))
+            .collect()
+    };
     variants.extend(each(Ice::ALL, &|t| OfferOptions::new().ice(Ice::from(t))));
     variants.extend(each(IceLite::ALL, &|t| {
         OfferOptions::new()
@@ -299,7 +298,7 @@ fn assert_coverage(variants: &[OfferOptions]) {
             sent.entry(key).or_default().extend(texts(val));
         }
     }
-    let base = |v: &Version| *v <= Version::V10_5;
+    let base = |v: &Since| v.met_by(Version::V10_5);
     for (key, _, since) in OfferOptions::KEYS {
         if base(since) {
             assert!(sent.contains_key(*key), "key '{key}' is never sent");
@@ -441,7 +440,7 @@ async fn everything_newer_than_10_5_is_unknown_to_10_5() {
     // (options, the log line 10.5 must write)
     let mut cases: Vec<(OfferOptions, String)> = Vec::new();
     for (key, _, since) in OfferOptions::KEYS {
-        if *since > Version::V10_5 {
+        if !since.met_by(Version::V10_5) {
             cases.push((
                 with_sample(key),
                 format!("Unknown dictionary key encountered: '{key}'"),
@@ -449,7 +448,7 @@ async fn everything_newer_than_10_5_is_unknown_to_10_5() {
         }
     }
     for (text, since) in Flag::ALL {
-        if *since > Version::V10_5 {
+        if !since.met_by(Version::V10_5) {
             cases.push((
                 OfferOptions::new().flag(Flag::from(*text)),
                 format!("Unknown flag encountered: '{}'", hyphenated(text)),
@@ -457,9 +456,9 @@ async fn everything_newer_than_10_5_is_unknown_to_10_5() {
         }
     }
     // Newer values of keys 10.5 has.
-    let newer = |all: &'static [(&'static str, Version)]| {
+    let newer = |all: &'static [(&'static str, Since)]| {
         all.iter()
-            .filter(|(_, v)| *v > Version::V10_5)
+            .filter(|(_, v)| !v.met_by(Version::V10_5))
             .map(|(t, _)| *t)
             .collect::<Vec<_>>()
     };
@@ -483,7 +482,7 @@ async fn everything_newer_than_10_5_is_unknown_to_10_5() {
     }
     let mut sdes_values: Vec<String> = newer(Sdes::ALL).into_iter().map(str::to_owned).collect();
     for (prefix, since) in Sdes::PREFIXES {
-        if *since > Version::V10_5 {
+        if !since.met_by(Version::V10_5) {
             sdes_values.push(format!("{prefix}AES_CM_128_HMAC_SHA1_80"));
         }
     }
@@ -496,7 +495,7 @@ async fn everything_newer_than_10_5_is_unknown_to_10_5() {
         ));
     }
     for (op, _, since) in CodecOptions::KEYS {
-        if *since > Version::V10_5 {
+        if !since.met_by(Version::V10_5) {
             let mut codec = CodecOptions::new();
             codec.ignore = vec!["PCMA".into()];
             assert_eq!(*op, "ignore", "a new codec operation needs a case here");
@@ -723,8 +722,8 @@ impl Request for Subscribe<'_> {
         enc.entry_str("from-tag", self.from_tag);
         self.options.encode_keys(enc);
     }
-    fn requirement(&self) -> Option<rtpengine_client::message::Requirement> {
-        self.options.requirement()
+    fn requirements(&self) -> rtpengine_client::message::Requirements {
+        self.options.requirements()
     }
 }
 

@@ -387,7 +387,7 @@ async fn pubsub_errors_come_from_the_daemon_or_the_client() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Unsupported { since, .. } if since.major == 26),
+        matches!(&err, Error::Unsupported { since, .. } if since.mainline.major == 26),
         "{err:?}"
     );
     client.ping().await.unwrap();

@@ -495,7 +495,11 @@ async fn version_gate_refuses_before_sending() {
     for ((name, result), (cmd, since)) in send_each(&client).await.into_iter().zip(SINCE) {
         assert_eq!(name, *cmd);
         let (what, got_since, target) = unsupported(result.unwrap_err());
-        assert_eq!((got_since, target), (*since, Version::V10_5), "{name}");
+        assert_eq!(
+            (got_since.mainline, target),
+            (*since, Version::V10_5),
+            "{name}"
+        );
         assert_eq!(what, format!("command '{name}'"));
     }
     assert_eq!(fake.received_count(), 0, "{:?}", fake.received());
@@ -587,13 +591,14 @@ async fn versioned_fake(cli_response: Option<&'static str>, session: &'static st
 
 #[tokio::test]
 async fn discover_version_reads_the_cli_response() {
-    let fake = versioned_fake(Some("rtpengine\nVersion: 13.2.1.0\n"), "unused").await;
+    let fake = versioned_fake(Some("rtpengine\nVersion: 13.2.1.4\n"), "unused").await;
     let client = Client::connect(&fake.url()).await.unwrap();
+    // The whole version, to the patch level.
     assert_eq!(
         client.discover_version().await.unwrap(),
-        Version::new(13, 2)
+        Version::full(13, 2, 1, 4)
     );
-    assert_eq!(client.rtpengine_version(), Some(Version::new(13, 2)));
+    assert_eq!(client.rtpengine_version(), Some(Version::full(13, 2, 1, 4)));
     assert_sent(
         &fake,
         d(vec![("command", s("cli")), ("body", s("version"))]),
@@ -620,7 +625,7 @@ async fn discover_version_falls_back_to_a_publish_probe() {
     let client = Client::connect(&fake.url()).await.unwrap();
     assert_eq!(
         client.discover_version().await.unwrap(),
-        Version::new(14, 1)
+        Version::full(14, 1, 2, 0)
     );
     let sent = fake.received();
     let commands: Vec<_> = sent.iter().map(command_of).collect();
@@ -650,7 +655,7 @@ async fn discover_version_falls_back_to_a_publish_probe() {
     let client = Client::connect(&fake.url()).await.unwrap();
     assert_eq!(
         client.discover_version().await.unwrap(),
-        Version::new(12, 5)
+        Version::full(12, 5, 1, 3)
     );
     assert_eq!(fake.received_count(), 3);
 

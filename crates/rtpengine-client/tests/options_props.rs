@@ -28,7 +28,7 @@ use rtpengine_client::message::options::{
     ReceivedFrom, Replace, RtcpMux, Sdes, SdpAttr, SdpAttrSection, Substitution, Supports,
     TransportProtocol, T38,
 };
-use rtpengine_client::message::Version;
+use rtpengine_client::message::{Since, Version};
 
 // ------------------------------------------------------------------------------------------------
 // Strategies
@@ -46,7 +46,7 @@ fn text() -> BoxedStrategy<String> {
 
 /// A value of a text enum: one of its known texts (or an alias of one, through `From<&str>`)
 /// or anything else, which becomes `Other`.
-fn enum_value<T>(all: &'static [(&'static str, Version)]) -> BoxedStrategy<T>
+fn enum_value<T>(all: &'static [(&'static str, Since)]) -> BoxedStrategy<T>
 where
     T: for<'a> From<&'a str> + fmt::Debug + 'static,
 {
@@ -493,33 +493,37 @@ fn offer_bytes(o: &OfferOptions) -> Vec<u8> {
 // ------------------------------------------------------------------------------------------------
 
 /// The since-version of a key in a `KEYS` table (canonical spelling only: we encode canonical).
-fn key_since(keys: &[(&str, &[&str], Version)], key: &[u8]) -> Option<Version> {
+fn key_since(keys: &[(&str, &[&str], Since)], key: &[u8]) -> Option<Since> {
     keys.iter()
         .find(|(k, _, _)| k.as_bytes() == key)
         .map(|(_, _, v)| *v)
 }
 
 /// The since-version of a value text in an `ALL` table (the baseline for unknown texts).
-fn value_since(all: &[(&str, Version)], text: &[u8]) -> Version {
+fn value_since(all: &[(&str, Since)], text: &[u8]) -> Since {
     all.iter()
         .find(|(t, _)| t.as_bytes() == text)
-        .map_or(Version::BASE, |(_, v)| *v)
+        .map_or(Since::BASE, |(_, v)| *v)
 }
 
-fn sdes_since(text: &[u8]) -> Version {
+fn sdes_since(text: &[u8]) -> Since {
     let s = String::from_utf8_lossy(text).to_ascii_lowercase();
     let known = value_since(Sdes::ALL, text);
     let prefixed = Sdes::PREFIXES
         .iter()
         .filter(|(p, _)| s.starts_with(&p.to_ascii_lowercase()))
         .map(|(_, v)| *v)
-        .max()
-        .unwrap_or(Version::BASE);
-    known.max(prefixed)
+        .max_by_key(|v| v.mainline)
+        .unwrap_or(Since::BASE);
+    if prefixed.mainline > known.mainline {
+        prefixed
+    } else {
+        known
+    }
 }
 
 /// The `ALL` table of the enum a top-level key carries, if any.
-fn value_table(key: &[u8]) -> Option<&'static [(&'static str, Version)]> {
+fn value_table(key: &[u8]) -> Option<&'static [(&'static str, Since)]> {
     Some(match key {
         b"replace" => Replace::ALL,
         b"ICE" => Ice::ALL,
@@ -560,7 +564,7 @@ fn texts(v: &Value) -> Vec<&[u8]> {
 
 /// Every (since, name) the encoded typed options need: each key from `OfferOptions::KEYS`,
 /// each value from its enum's `ALL`, nested keys from the nested types' `KEYS`.
-fn needs(dict: &Dict) -> Vec<(Version, String)> {
+fn needs(dict: &Dict) -> Vec<(Since, String)> {
     let mut out = Vec::new();
     for (k, v) in dict.iter() {
         let name = String::from_utf8_lossy(k).into_owned();
@@ -577,7 +581,7 @@ fn needs(dict: &Dict) -> Vec<(Version, String)> {
                 out.push((value_since(all, t), String::from_utf8_lossy(t).into_owned()));
             }
         }
-        let nested: Option<&[(&str, &[&str], Version)]> = match k.as_ref() {
+        let nested: Option<&[(&str, &[&str], Since)]> = match k.as_ref() {
             b"codec" => Some(CodecOptions::KEYS),
             b"sdp-attr" => Some(SdpAttr::KEYS),
             b"moh" => Some(Moh::KEYS),
@@ -599,6 +603,47 @@ fn needs(dict: &Dict) -> Vec<(Version, String)> {
                 }
             }
         }
+    }
+    out
+}
+
+/// Targets to check requirements against: every release line, and around every backport
+/// (the patch before it, the patch itself, and the line alone).
+fn targets() -> Vec<Version> {
+    let mut out: Vec<Version> = [
+        (10, 5),
+        (11, 0),
+        (11, 1),
+        (11, 2),
+        (11, 3),
+        (11, 4),
+        (11, 5),
+        (12, 0),
+        (12, 1),
+        (12, 2),
+        (12, 3),
+        (12, 4),
+        (12, 5),
+        (13, 0),
+        (13, 1),
+        (13, 2),
+        (13, 3),
+        (13, 4),
+        (13, 5),
+        (14, 0),
+        (14, 1),
+        (26, 0),
+        (26, 1),
+        (26, 2),
+    ]
+    .iter()
+    .map(|(a, b)| Version::new(*a, *b))
+    .collect();
+    let backports = Flag::ALL.iter().flat_map(|(_, s)| s.backports.iter());
+    let backports = backports.chain(OfferOptions::KEYS.iter().flat_map(|(_, _, s)| s.backports));
+    for b in backports {
+        out.push(*b);
+        out.push(Version::full(b.major, b.minor, b.patch, b.build - 1));
     }
     out
 }
@@ -666,35 +711,44 @@ proptest! {
     }
 
     #[test]
-    fn requirement_is_the_newest_since_of_what_is_set(o in offer_options()) {
+    fn requirements_are_what_is_set(o in offer_options()) {
         // Raw keys and flags are never gated: compute from the typed part only.
         let mut typed = o.clone();
         typed.raw = Raw::default();
         let needs = needs(&to_dict(&offer_bytes(&typed)));
-        let newest = needs.iter().map(|(v, _)| *v).max().unwrap_or(Version::BASE);
-        let got = o.requirement();
-        if newest == Version::BASE {
-            prop_assert!(got.is_none(), "{got:?} but nothing newer than 10.5 is set");
-        } else {
-            let got = got.expect("a requirement");
-            prop_assert_eq!(got.since, newest);
-            let named = needs
-                .iter()
-                .any(|(v, name)| *v == newest && got.what.contains(name.as_str()));
-            prop_assert!(named, "'{}' names none of {:?}", got.what, needs);
+        let got = o.requirements();
+        // Every target: refused exactly when something set is missing there, naming a part
+        // that is missing there.
+        for target in targets() {
+            let missing: Vec<&(Since, String)> =
+                needs.iter().filter(|(s, _)| !s.met_by(target)).collect();
+            match got.unmet(target) {
+                None => prop_assert!(missing.is_empty(), "{target}: {missing:?} not refused"),
+                Some(r) => {
+                    let named = missing
+                        .iter()
+                        .any(|(s, name)| *s == r.since && r.what.contains(name.as_str()));
+                    prop_assert!(named, "{target}: '{}' names none of {:?}", r.what, missing);
+                }
+            }
         }
+        let newest = needs.iter().map(|(s, _)| s.mainline).max().unwrap_or(Version::BASE);
+        let got_newest = got.newest().map_or(Version::BASE, |r| r.since.mainline);
+        prop_assert_eq!(got_newest, newest);
     }
 
     #[test]
-    fn delete_requirement_follows_flags(d in delete_options()) {
-        let newest = d
+    fn delete_requirements_follow_flags(d in delete_options()) {
+        let needs: Vec<Since> = d
             .flags
             .iter()
             .map(|f| value_since(Flag::ALL, f.as_str().as_bytes()))
-            .max()
-            .unwrap_or(Version::BASE);
-        let got = d.requirement().map(|r| r.since).unwrap_or(Version::BASE);
-        prop_assert_eq!(got, newest);
+            .collect();
+        let got = d.requirements();
+        for target in targets() {
+            let lacking = needs.iter().any(|s| !s.met_by(target));
+            prop_assert_eq!(got.unmet(target).is_some(), lacking, "{}", target);
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use rtpengine_client::message::options::{
     AliasKey, AudioPlayer, Bundle, CodecOptions, DropTraffic, DtlsFingerprint, DtlsReverse,
     EndpointLearning, IceLite, MediaEcho, MediaType, Moh, MohMode, OnOff, Osrtp, Supports, T38,
 };
-use rtpengine_client::message::Version;
+use rtpengine_client::message::{Since, Version};
 use rtpengine_client::{
     AddressFamily, Client, DeleteOptions, Dtls, Error, Flag, Ice, OfferOptions, Replace, RtcpMux,
     Sdes, TransportProtocol,
@@ -107,7 +107,7 @@ async fn expect_refused(
     client: &Client,
     opts: &OfferOptions,
     name: &str,
-    since: Version,
+    since: Since,
 ) {
     let before = gate.count();
     let err = client
@@ -156,22 +156,37 @@ async fn expect_sent(gate: &Gate, client: &Client, opts: &OfferOptions, needle: 
     );
 }
 
-/// `opts`, whose newest part `name` needs `since`: when that is newer than 10.5, refused by
-/// `old` (a 10.5 client) and sent by a client for `since`; otherwise sent by `old`.
+/// `opts`, whose newest part `name` needs `since`: when 10.5 lacks it, refused by `old` (a
+/// 10.5 client) and by a client for the line before its mainline release, sent by a client for
+/// that release; for each backport, sent by a client for that patch release and refused by
+/// one for the patch before it and by one that knows only the line. Otherwise sent by `old`.
 async fn expect_gated(
     gate: &Gate,
     old: &Client,
     opts: &OfferOptions,
     name: &str,
-    since: Version,
+    since: Since,
     on_wire: &[u8],
 ) {
-    if since > Version::V10_5 {
-        expect_refused(gate, old, opts, name, since).await;
-        let right = gate.client(Some(since), true).await;
-        expect_sent(gate, &right, opts, on_wire).await;
-    } else {
+    if since.met_by(Version::V10_5) {
         expect_sent(gate, old, opts, on_wire).await;
+        return;
+    }
+    expect_refused(gate, old, opts, name, since).await;
+    let right = gate.client(Some(since.mainline), true).await;
+    expect_sent(gate, &right, opts, on_wire).await;
+    let line_before = gate
+        .client(Some(previous(since.mainline.line())), true)
+        .await;
+    expect_refused(gate, &line_before, opts, name, since).await;
+    for b in since.backports {
+        let patch = gate.client(Some(*b), true).await;
+        expect_sent(gate, &patch, opts, on_wire).await;
+        let before = Version::full(b.major, b.minor, b.patch, b.build - 1);
+        for v in [before, b.line()] {
+            let too_old = gate.client(Some(v), true).await;
+            expect_refused(gate, &too_old, opts, name, since).await;
+        }
     }
 }
 
@@ -186,17 +201,14 @@ async fn every_key_is_gated_by_its_release() {
     for (key, _, since) in OfferOptions::KEYS {
         let opts = with_key(key, &samples);
         assert_eq!(
-            opts.requirement().map(|r| r.since),
-            (*since > Version::BASE).then_some(*since),
+            opts.requirements().newest().map(|r| r.since),
+            (!since.is_base()).then_some(*since),
             "'{key}'"
         );
         let on_wire = benc(key);
         expect_gated(&gate, &old, &opts, key, *since, &on_wire).await;
-        if *since > Version::V10_5 {
+        if !since.met_by(Version::V10_5) {
             newer += 1;
-            // One release too old is refused too (the release itself takes it).
-            let before = gate.client(Some(previous(*since)), true).await;
-            expect_refused(&gate, &before, &opts, key, *since).await;
         }
         expect_sent(&gate, &unchecked, &opts, &on_wire).await;
         expect_sent(&gate, &unknown, &opts, &on_wire).await;
@@ -225,9 +237,9 @@ async fn every_flag_is_gated_by_its_release() {
 /// the release of the key itself.
 async fn check_values(
     gate: &Gate,
-    all: &[(&'static str, Version)],
+    all: &[(&'static str, Since)],
     key: &str,
-    key_since: Version,
+    key_since: Since,
     set: fn(&str) -> OfferOptions,
 ) {
     let unchecked = gate.client(Some(Version::V10_5), false).await;
@@ -235,18 +247,22 @@ async fn check_values(
     for (text, since) in all {
         let opts = set(text);
         let on_wire = benc(text);
-        let needed = key_since.max(*since);
-        if needed > Version::V10_5 {
+        let value_newer = since.mainline > key_since.mainline;
+        let needed = if value_newer { *since } else { key_since };
+        if !needed.met_by(Version::V10_5) {
             let old = gate.client(Some(Version::V10_5), true).await;
-            let name = if *since > key_since { *text } else { key };
+            let name = if value_newer { *text } else { key };
             expect_refused(gate, &old, &opts, name, needed).await;
-            if *since > key_since && previous(*since) >= key_since {
+            let line_before = previous(since.mainline.line());
+            if value_newer && key_since.met_by(line_before) {
                 // The key is known there, the value is not.
-                let key_only = gate.client(Some(previous(*since)), true).await;
+                let key_only = gate.client(Some(line_before), true).await;
                 expect_refused(gate, &key_only, &opts, text, *since).await;
             }
         }
-        let right = gate.client(Some(needed.max(Version::V10_5)), true).await;
+        let right = gate
+            .client(Some(needed.mainline.max(Version::V10_5)), true)
+            .await;
         expect_sent(gate, &right, &opts, &on_wire).await;
         expect_sent(gate, &unchecked, &opts, &on_wire).await;
         expect_sent(gate, &unknown, &opts, &on_wire).await;
@@ -262,14 +278,14 @@ macro_rules! set {
 
 /// An enum's `ALL` table, the key it is the value of, the key's release, and how to set a value.
 type EnumField = (
-    &'static [(&'static str, Version)],
+    &'static [(&'static str, Since)],
     &'static str,
-    Version,
+    Since,
     fn(&str) -> OfferOptions,
 );
 
 fn enum_fields() -> Vec<EnumField> {
-    let base = Version::BASE;
+    let base = Since::BASE;
     vec![
         (Replace::ALL, "replace", base, set!(replace, Replace)),
         (Ice::ALL, "ICE", base, set!(ice, Ice)),
@@ -332,28 +348,28 @@ fn enum_fields() -> Vec<EnumField> {
         (
             AudioPlayer::ALL,
             "audio-player",
-            Version::new(11, 3),
+            Since::new(Version::new(11, 3)),
             set!(audio_player, AudioPlayer),
         ),
         (
             MediaType::ALL,
             "sdp-media-remove",
-            Version::new(13, 1),
+            Since::new(Version::new(13, 1)),
             set!(sdp_media_remove, MediaType),
         ),
         (
             Bundle::ALL,
             "bundle",
-            Version::new(14, 0),
+            Since::new(Version::new(14, 0)),
             set!(bundle, Bundle),
         ),
         (
             AliasKey::ALL,
             "alias-key",
-            Version::new(26, 0),
+            Since::new(Version::new(26, 0)),
             set!(alias_key, AliasKey),
         ),
-        (MohMode::ALL, "moh", Version::new(13, 2), |v| {
+        (MohMode::ALL, "moh", Since::new(Version::new(13, 2)), |v| {
             let mut moh = Moh::new();
             moh.file = Some("/tmp/moh.wav".into());
             moh.mode = Some(MohMode::from(v));
@@ -370,7 +386,7 @@ async fn every_enum_value_is_gated_by_its_release() {
         check_values(&gate, all, key, *key_since, *set).await;
     }
     // Every key newer than the baseline above has its release right.
-    for (_, key, since, _) in fields.iter().filter(|f| f.2 != Version::BASE) {
+    for (_, key, since, _) in fields.iter().filter(|f| !f.2.is_base()) {
         let (_, _, s) = OfferOptions::KEYS
             .iter()
             .find(|(k, _, _)| k == key)
@@ -438,7 +454,7 @@ async fn raw_keys_and_flags_are_not_gated() {
         &old,
         &OfferOptions::new().alias_key(AliasKey::Sdp),
         "alias-key",
-        Version::new(26, 0),
+        Version::new(26, 0).into(),
     )
     .await;
 }

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::message::commands::newer::{Cli, CliReply};
 use crate::message::commands::pubsub::Publish;
 use crate::message::request::Delete;
-use crate::message::{DeleteOptions, OfferOptions, Request, Requirement, Version};
+use crate::message::{DeleteOptions, OfferOptions, Request, Requirements, Version};
 
 /// Sends a request whatever the version gate says (discovery must ask newer commands).
 struct Ungated<'a, R: ?Sized>(&'a R);
@@ -23,8 +23,8 @@ impl<R: Request + ?Sized> Request for Ungated<'_, R> {
     fn encode_keys(&self, enc: &mut Encoder<'_>, target: Option<Version>) {
         self.0.encode_keys(enc, target);
     }
-    fn requirement(&self) -> Option<Requirement> {
-        None
+    fn requirements(&self) -> Requirements {
+        Requirements::default()
     }
     fn validate(&self) -> Result<()> {
         self.0.validate()
@@ -171,12 +171,12 @@ mod tests {
     #[test]
     fn versions_in_cli_text() {
         assert_eq!(
-            version_in_text("Version: 13.2.1.0\n"),
-            Some(Version::new(13, 2))
+            version_in_text("Version: 13.2.1.4\n"),
+            Some(Version::full(13, 2, 1, 4))
         );
         assert_eq!(
             version_in_text("uptime 5\nrtpengine version mr14.1.2.3\n"),
-            Some(Version::new(14, 1))
+            Some(Version::full(14, 1, 2, 3))
         );
         assert_eq!(version_in_text("Unknown command: version\n"), None);
         assert_eq!(version_in_text(""), None);

@@ -27,4 +27,4 @@ pub use reply::{
 pub use request::{
     check_version, command_requirement, encode_request, Request, MAX_STRING_LEN, MAX_UDP_PAYLOAD,
 };
-pub use version::{Requirement, Version};
+pub use version::{Requirement, Requirements, Since, Version};

@@ -4,7 +4,7 @@ use bytes::Bytes;
 
 use super::commands::command_since;
 use super::options::{DeleteOptions, Flag, OfferOptions, QueryOptions};
-use super::version::{newest, Requirement, Version};
+use super::version::{Requirements, Version};
 use crate::bencode::{Dict, Encoder};
 use crate::error::{Error, Result};
 
@@ -32,7 +32,7 @@ pub trait Request {
     fn encode_keys(&self, enc: &mut Encoder<'_>, target: Option<Version>);
 
     /// The newest rtpengine release the request needs, naming what needs it.
-    fn requirement(&self) -> Option<Requirement> {
+    fn requirements(&self) -> Requirements {
         command_requirement(self.command())
     }
 
@@ -49,24 +49,23 @@ pub trait Request {
 }
 
 /// The requirement of a command name (from the command catalogue).
-pub fn command_requirement(command: &str) -> Option<Requirement> {
-    command_since(command)
-        .filter(|v| *v > Version::BASE)
-        .map(|since| Requirement {
-            since,
-            what: format!("command '{command}'"),
-        })
+pub fn command_requirement(command: &str) -> Requirements {
+    let mut r = Requirements::default();
+    if let Some(since) = command_since(command) {
+        r.need(since, || format!("command '{command}'"));
+    }
+    r
 }
 
 /// Refuses a request that needs a newer rtpengine than `target`.
 pub fn check_version<R: Request + ?Sized>(request: &R, target: Version) -> Result<()> {
-    match request.requirement() {
-        Some(req) if req.since > target => Err(Error::Unsupported {
-            what: req.what,
+    match request.requirements().unmet(target) {
+        Some(req) => Err(Error::Unsupported {
+            what: req.what.clone(),
             since: req.since,
             target,
         }),
-        _ => Ok(()),
+        None => Ok(()),
     }
 }
 
@@ -143,8 +142,8 @@ impl Request for Offer<'_> {
         enc.entry_str("from-tag", self.from_tag);
         self.options.encode_keys(enc);
     }
-    fn requirement(&self) -> Option<Requirement> {
-        self.options.requirement()
+    fn requirements(&self) -> Requirements {
+        self.options.requirements()
     }
     fn validate(&self) -> Result<()> {
         self.options.validate()
@@ -183,8 +182,8 @@ impl Request for Answer<'_> {
         enc.entry_str("to-tag", self.to_tag);
         self.options.encode_keys(enc);
     }
-    fn requirement(&self) -> Option<Requirement> {
-        self.options.requirement()
+    fn requirements(&self) -> Requirements {
+        self.options.requirements()
     }
     fn validate(&self) -> Result<()> {
         self.options.validate()
@@ -228,8 +227,8 @@ impl Request for Delete<'_> {
             self.options.encode_keys(enc);
         }
     }
-    fn requirement(&self) -> Option<Requirement> {
-        newest(command_requirement("delete"), self.options.requirement())
+    fn requirements(&self) -> Requirements {
+        command_requirement("delete").and(self.options.requirements())
     }
 }
 
@@ -253,8 +252,8 @@ impl Request for Query<'_> {
         enc.entry_str("call-id", self.call_id);
         self.options.encode_keys(enc);
     }
-    fn requirement(&self) -> Option<Requirement> {
-        self.options.requirement()
+    fn requirements(&self) -> Requirements {
+        self.options.requirements()
     }
 }
 

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use rtpengine_client::bencode::{decode, Dict, Encoder, Value};
-use rtpengine_client::message::Version;
+use rtpengine_client::message::{Since, Version};
 use rtpengine_client::{
     AnswerOptions, CallStats, Client, DeleteOptions, Error, OfferOptions, QueryOptions, SdpReply,
 };
@@ -101,7 +101,7 @@ pub(crate) fn rtpengine_reason(err: impl Borrow<Error>) -> String {
 }
 
 /// `(what, since, target)` of an `Error::Unsupported`; panics on any other error.
-pub(crate) fn unsupported(err: Error) -> (String, Version, Version) {
+pub(crate) fn unsupported(err: Error) -> (String, Since, Version) {
     match err {
         Error::Unsupported {
             what,

@@ -18,7 +18,7 @@ use crate::bencode::{Dict, Encoder, Value};
 use crate::error::{Error, Result};
 use crate::message::options::{CodecOptions, Flag, Raw, Scalar};
 use crate::message::request::{command_requirement, Request};
-use crate::message::version::{newest, Requirement, Version};
+use crate::message::version::{Requirements, Version};
 
 /// The release since which some commands honour a party selection only with `directional`.
 pub const DIRECTIONAL_SINCE: Version = Version::new(12, 4);
@@ -392,13 +392,14 @@ impl MediaSource {
     }
 
     /// The release this source needs, if newer than 10.5.
-    pub fn requirement(&self) -> Option<Requirement> {
+    pub fn requirements(&self) -> Requirements {
         match self {
-            Self::Blob64(_) => Some(Requirement {
-                since: Version::new(26, 1),
-                what: "option 'blob64'".to_owned(),
-            }),
-            _ => None,
+            Self::Blob64(_) => {
+                let mut r = Requirements::default();
+                r.need(Version::new(26, 1), || "option 'blob64'".to_owned());
+                r
+            }
+            _ => Requirements::default(),
         }
     }
 
@@ -508,8 +509,8 @@ macro_rules! recording_request {
                 enc.entry_str("call-id", self.call_id);
                 self.options.encode_keys(enc);
             }
-            fn requirement(&self) -> Option<Requirement> {
-                newest(command_requirement($command), self.options.requirement())
+            fn requirements(&self) -> Requirements {
+                command_requirement($command).and(self.options.requirements())
             }
             fn validate(&self) -> Result<()> {
                 if $command != "stop recording" && self.options.pause.is_some() {
@@ -568,8 +569,8 @@ macro_rules! selector_request {
                     selector_flags(self.selector, &self.options.flags, $dir, target)
                 );
             }
-            fn requirement(&self) -> Option<Requirement> {
-                newest(command_requirement($command), self.options.requirement())
+            fn requirements(&self) -> Requirements {
+                command_requirement($command).and(self.options.requirements())
             }
         }
     };
@@ -667,11 +668,10 @@ impl Request for PlayMedia<'_> {
             selector_flags(self.selector, &self.options.flags, false, target)
         );
     }
-    fn requirement(&self) -> Option<Requirement> {
-        newest(
-            newest(command_requirement("play media"), self.source.requirement()),
-            self.options.requirement(),
-        )
+    fn requirements(&self) -> Requirements {
+        command_requirement("play media")
+            .and(self.source.requirements())
+            .and(self.options.requirements())
     }
     fn validate(&self) -> Result<()> {
         require_party("play media", self.selector, &self.options.raw)?;
@@ -746,8 +746,8 @@ impl Request for PlayDtmf<'_> {
             selector_flags(self.selector, &self.options.flags, false, target)
         );
     }
-    fn requirement(&self) -> Option<Requirement> {
-        newest(command_requirement("play DTMF"), self.options.requirement())
+    fn requirements(&self) -> Requirements {
+        command_requirement("play DTMF").and(self.options.requirements())
     }
     fn validate(&self) -> Result<()> {
         require_party("play DTMF", self.selector, &self.options.raw)?;

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use crate::bencode::Encoder;
-use crate::message::version::Version;
+use crate::message::version::Since;
 
 pub mod media;
 pub use media::{
@@ -17,45 +17,45 @@ pub mod pubsub;
 
 /// Every NG command with the release that introduced it (names are case-sensitive and contain
 /// spaces).
-pub const COMMANDS: &[(&str, Version)] = &[
-    ("ping", Version::BASE),
-    ("offer", Version::BASE),
-    ("answer", Version::BASE),
-    ("delete", Version::BASE),
-    ("query", Version::BASE),
-    ("list", Version::BASE),
-    ("statistics", Version::BASE),
-    ("start recording", Version::BASE),
-    ("stop recording", Version::BASE),
-    ("pause recording", Version::new(11, 3)),
-    ("block DTMF", Version::BASE),
-    ("unblock DTMF", Version::BASE),
-    ("block media", Version::BASE),
-    ("unblock media", Version::BASE),
-    ("silence media", Version::BASE),
-    ("unsilence media", Version::BASE),
-    ("start forwarding", Version::BASE),
-    ("stop forwarding", Version::BASE),
-    ("play media", Version::BASE),
-    ("stop media", Version::BASE),
-    ("play DTMF", Version::BASE),
-    ("publish", Version::BASE),
-    ("subscribe request", Version::BASE),
-    ("subscribe answer", Version::BASE),
-    ("unsubscribe", Version::BASE),
-    ("connect", Version::new(13, 2)),
-    ("cli", Version::new(13, 2)),
-    ("transform", Version::new(13, 3)),
-    ("inject start", Version::new(26, 0)),
-    ("inject stop", Version::new(26, 0)),
-    ("create", Version::new(26, 0)),
-    ("create answer", Version::new(26, 0)),
-    ("mesh", Version::new(26, 1)),
+pub const COMMANDS: &[(&str, Since)] = &[
+    ("ping", Since::BASE),
+    ("offer", Since::BASE),
+    ("answer", Since::BASE),
+    ("delete", Since::BASE),
+    ("query", Since::BASE),
+    ("list", Since::BASE),
+    ("statistics", Since::BASE),
+    ("start recording", Since::BASE),
+    ("stop recording", Since::BASE),
+    ("pause recording", since!(11, 3)),
+    ("block DTMF", Since::BASE),
+    ("unblock DTMF", Since::BASE),
+    ("block media", Since::BASE),
+    ("unblock media", Since::BASE),
+    ("silence media", Since::BASE),
+    ("unsilence media", Since::BASE),
+    ("start forwarding", Since::BASE),
+    ("stop forwarding", Since::BASE),
+    ("play media", Since::BASE),
+    ("stop media", Since::BASE),
+    ("play DTMF", Since::BASE),
+    ("publish", Since::BASE),
+    ("subscribe request", Since::BASE),
+    ("subscribe answer", Since::BASE),
+    ("unsubscribe", Since::BASE),
+    ("connect", since!(13, 2)),
+    ("cli", since!(13, 2)),
+    ("transform", since!(13, 3)),
+    ("inject start", since!(26, 0)),
+    ("inject stop", since!(26, 0)),
+    ("create", since!(26, 0)),
+    ("create answer", since!(26, 0)),
+    ("mesh", since!(26, 1)),
 ];
 
 /// The release that introduced `command`, if it is a known command (`CLI` is an alias of
 /// `cli`).
-pub fn command_since(command: &str) -> Option<Version> {
+pub fn command_since(command: &str) -> Option<Since> {
     let command = if command == "CLI" { "cli" } else { command };
     COMMANDS
         .iter()
@@ -118,8 +118,8 @@ mod tests {
     #[test]
     fn catalogue() {
         assert_eq!(COMMANDS.len(), 33);
-        assert_eq!(command_since("block DTMF"), Some(Version::BASE));
-        assert_eq!(command_since("CLI"), Some(Version::new(13, 2)));
+        assert_eq!(command_since("block DTMF"), Some(Since::BASE));
+        assert_eq!(command_since("CLI"), Some(since!(13, 2)));
         assert_eq!(command_since("block dtmf"), None);
     }
 }

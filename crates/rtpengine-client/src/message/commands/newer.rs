@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::message::options::{AddressFamily, AnswerOptions, Flag, OfferOptions, Scalar};
 use crate::message::reply::{dicts, sdp_of};
 use crate::message::request::{command_requirement, Request};
-use crate::message::version::{newest, Requirement, Version};
+use crate::message::version::{Requirements, Version};
 
 ng_options! {
     /// Options of `connect` (13.2).
@@ -64,8 +64,8 @@ impl Request for Connect<'_> {
         enc.entry_str("to-tag", self.to_tag);
         self.options.encode_keys(enc);
     }
-    fn requirement(&self) -> Option<Requirement> {
-        newest(command_requirement("connect"), self.options.requirement())
+    fn requirements(&self) -> Requirements {
+        command_requirement("connect").and(self.options.requirements())
     }
     fn validate(&self) -> Result<()> {
         if self.to_tag.is_empty() {
@@ -345,8 +345,8 @@ impl Request for Transform<'_> {
             enc.end();
         }
     }
-    fn requirement(&self) -> Option<Requirement> {
-        newest(command_requirement("transform"), self.options.requirement())
+    fn requirements(&self) -> Requirements {
+        command_requirement("transform").and(self.options.requirements())
     }
     fn validate(&self) -> Result<()> {
         if self.media.is_empty() && !self.options.raw.has("media") {
@@ -463,11 +463,8 @@ impl Request for Inject<'_> {
         enc.entry_str("source-tag", self.source_tag);
         self.options.encode_keys(enc);
     }
-    fn requirement(&self) -> Option<Requirement> {
-        newest(
-            command_requirement(self.command()),
-            self.options.requirement(),
-        )
+    fn requirements(&self) -> Requirements {
+        command_requirement(self.command()).and(self.options.requirements())
     }
     fn validate(&self) -> Result<()> {
         if self.to_tag.is_empty() || self.source_tag.is_empty() {
@@ -565,8 +562,8 @@ impl Request for Create<'_> {
         }
         self.options.encode_keys(enc);
     }
-    fn requirement(&self) -> Option<Requirement> {
-        newest(command_requirement("create"), self.options.requirement())
+    fn requirements(&self) -> Requirements {
+        command_requirement("create").and(self.options.requirements())
     }
     fn validate(&self) -> Result<()> {
         if self.medias.iter().any(|m| m.media_type.is_empty()) {
@@ -637,11 +634,8 @@ impl Request for CreateAnswer<'_> {
         enc.entry_str("from-tag", self.from_tag);
         self.options.encode_keys(enc);
     }
-    fn requirement(&self) -> Option<Requirement> {
-        newest(
-            command_requirement("create answer"),
-            self.options.requirement(),
-        )
+    fn requirements(&self) -> Requirements {
+        command_requirement("create answer").and(self.options.requirements())
     }
     fn validate(&self) -> Result<()> {
         if self.sdp.is_empty() || self.call_id.is_empty() || self.from_tag.is_empty() {
@@ -734,8 +728,8 @@ impl Request for Mesh<'_> {
         enc.entry_str_list("calls", self.calls);
         self.options.encode_keys(enc);
     }
-    fn requirement(&self) -> Option<Requirement> {
-        newest(command_requirement("mesh"), self.options.requirement())
+    fn requirements(&self) -> Requirements {
+        command_requirement("mesh").and(self.options.requirements())
     }
     fn validate(&self) -> Result<()> {
         if self.calls.is_empty() {
@@ -780,10 +774,10 @@ mod tests {
             to_tag: "B",
             options: &o,
         };
-        assert_eq!(c.requirement().unwrap().since, Version::new(13, 2));
+        assert_eq!(c.requirements().newest().unwrap().since, since!(13, 2));
         let o = ConnectOptions::new().flag(Flag::Bidirectional);
         let c = Connect { options: &o, ..c };
-        assert_eq!(c.requirement().unwrap().since, Version::new(26, 0));
+        assert_eq!(c.requirements().newest().unwrap().since, since!(26, 0));
         let i = InjectOptions::new();
         let stop = Inject {
             start: false,
@@ -793,7 +787,7 @@ mod tests {
             options: &i,
         };
         assert_eq!(stop.command(), "inject stop");
-        assert_eq!(stop.requirement().unwrap().since, Version::new(26, 0));
+        assert_eq!(stop.requirements().newest().unwrap().since, since!(26, 0));
         assert_eq!(
             encode(&stop),
             "c d7:command11:inject stop7:call-id1:c6:to-tag1:B10:source-tag1:Ae"

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::message::options::{AnswerOptions, Flag, OfferOptions};
 use crate::message::reply::{dicts, sdp_of, strings};
 use crate::message::request::{command_requirement, Request};
-use crate::message::version::{newest, Requirement, Version};
+use crate::message::version::{Requirements, Version};
 
 /// Writes the options with one more flag, unless it is already there.
 fn encode_with_flag(options: &OfferOptions, flag: Option<Flag>, enc: &mut Encoder<'_>) {
@@ -61,13 +61,14 @@ impl Request for Publish<'_> {
         }
         self.options.encode_keys(enc);
     }
-    fn requirement(&self) -> Option<Requirement> {
-        let anonymous =
-            (self.call_id.is_empty() || self.from_tag.is_empty()).then(|| Requirement {
-                since: Version::new(26, 0),
-                what: "'publish' without call-id or from-tag".to_owned(),
+    fn requirements(&self) -> Requirements {
+        let mut r = self.options.requirements();
+        if self.call_id.is_empty() || self.from_tag.is_empty() {
+            r.need(Version::new(26, 0), || {
+                "'publish' without call-id or from-tag".to_owned()
             });
-        newest(anonymous, self.options.requirement())
+        }
+        r
     }
     fn validate(&self) -> Result<()> {
         if self.sdp.is_empty() {
@@ -158,8 +159,8 @@ impl Request for SubscribeRequest<'_> {
         let all = self.sources.needs_all_flag().then_some(Flag::All);
         encode_with_flag(self.options, all, enc);
     }
-    fn requirement(&self) -> Option<Requirement> {
-        self.options.requirement()
+    fn requirements(&self) -> Requirements {
+        self.options.requirements()
     }
     fn validate(&self) -> Result<()> {
         match self.sources {
@@ -212,8 +213,8 @@ impl Request for SubscribeAnswer<'_> {
         enc.str("sdp").bytes(self.sdp);
         self.options.encode_keys(enc);
     }
-    fn requirement(&self) -> Option<Requirement> {
-        self.options.requirement()
+    fn requirements(&self) -> Requirements {
+        self.options.requirements()
     }
     fn validate(&self) -> Result<()> {
         self.options.validate()
@@ -256,11 +257,8 @@ impl Request for Unsubscribe<'_> {
         enc.entry_str("to-tag", self.to_tag);
         self.options.encode_keys(enc);
     }
-    fn requirement(&self) -> Option<Requirement> {
-        newest(
-            command_requirement("unsubscribe"),
-            self.options.requirement(),
-        )
+    fn requirements(&self) -> Requirements {
+        command_requirement("unsubscribe").and(self.options.requirements())
     }
 }
 
@@ -466,13 +464,13 @@ mod tests {
             encode(&p),
             "c d7:command7:publish3:sdp3:v=07:call-id2:c18:from-tag1:Ae"
         );
-        assert!(p.requirement().is_none());
+        assert!(p.requirements().is_empty());
         let anon = Publish { call_id: "", ..p };
         assert_eq!(
             encode(&anon),
             "c d7:command7:publish3:sdp3:v=08:from-tag1:Ae"
         );
-        assert_eq!(anon.requirement().unwrap().since, Version::new(26, 0));
+        assert_eq!(anon.requirements().newest().unwrap().since, since!(26, 0));
         assert!(Publish { sdp: b"", ..p }.validate().is_err());
     }
 

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use super::Scalar;
 use crate::bencode::{Encoder, Value};
-use crate::message::version::Version;
+use crate::message::version::Since;
 
 text_enum! {
     /// Values of the `replace` list.
@@ -206,45 +206,45 @@ pub enum Sdes {
 }
 
 /// `(text, aliases, since)` of the fixed `SDES` values.
-const SDES_VALUES: &[(&str, &[&str], Version)] = &[
-    ("off", &["no", "disable", "disabled"], Version::BASE),
-    ("unencrypted_srtp", &[], Version::BASE),
-    ("unencrypted_srtcp", &[], Version::BASE),
-    ("unauthenticated_srtp", &[], Version::BASE),
-    ("encrypted_srtp", &[], Version::BASE),
-    ("encrypted_srtcp", &[], Version::BASE),
-    ("authenticated_srtp", &[], Version::BASE),
-    ("pad", &[], Version::BASE),
-    ("lifetime", &[], Version::BASE),
-    ("static", &[], Version::BASE),
-    ("nonew", &[], Version::new(11, 2)),
-    ("prefer", &["priority"], Version::new(12, 1)),
+const SDES_VALUES: &[(&str, &[&str], Since)] = &[
+    ("off", &["no", "disable", "disabled"], Since::BASE),
+    ("unencrypted_srtp", &[], Since::BASE),
+    ("unencrypted_srtcp", &[], Since::BASE),
+    ("unauthenticated_srtp", &[], Since::BASE),
+    ("encrypted_srtp", &[], Since::BASE),
+    ("encrypted_srtcp", &[], Since::BASE),
+    ("authenticated_srtp", &[], Since::BASE),
+    ("pad", &[], Since::BASE),
+    ("lifetime", &[], Since::BASE),
+    ("static", &[], Since::BASE),
+    ("nonew", &[], since!(11, 2)),
+    ("prefer", &["priority"], since!(12, 1)),
 ];
 
 impl Sdes {
     /// Every fixed value with its text and the release that introduced it (the prefix forms
     /// are in [`Sdes::PREFIXES`]).
-    pub const ALL: &'static [(&'static str, Version)] = &[
-        ("off", Version::BASE),
-        ("unencrypted_srtp", Version::BASE),
-        ("unencrypted_srtcp", Version::BASE),
-        ("unauthenticated_srtp", Version::BASE),
-        ("encrypted_srtp", Version::BASE),
-        ("encrypted_srtcp", Version::BASE),
-        ("authenticated_srtp", Version::BASE),
-        ("pad", Version::BASE),
-        ("lifetime", Version::BASE),
-        ("static", Version::BASE),
-        ("nonew", Version::new(11, 2)),
-        ("prefer", Version::new(12, 1)),
+    pub const ALL: &'static [(&'static str, Since)] = &[
+        ("off", Since::BASE),
+        ("unencrypted_srtp", Since::BASE),
+        ("unencrypted_srtcp", Since::BASE),
+        ("unauthenticated_srtp", Since::BASE),
+        ("encrypted_srtp", Since::BASE),
+        ("encrypted_srtcp", Since::BASE),
+        ("authenticated_srtp", Since::BASE),
+        ("pad", Since::BASE),
+        ("lifetime", Since::BASE),
+        ("static", Since::BASE),
+        ("nonew", since!(11, 2)),
+        ("prefer", since!(12, 1)),
     ];
 
     /// The prefixes of the suite-specific forms and the release that introduced each.
-    pub const PREFIXES: &'static [(&'static str, Version)] = &[
-        ("no-", Version::BASE),
-        ("only-", Version::new(11, 2)),
-        ("order:", Version::new(11, 2)),
-        ("offerer_pref:", Version::new(11, 2)),
+    pub const PREFIXES: &'static [(&'static str, Since)] = &[
+        ("no-", Since::BASE),
+        ("only-", since!(11, 2)),
+        ("order:", since!(11, 2)),
+        ("offerer_pref:", since!(11, 2)),
     ];
 
     /// The known values, in the order of [`SDES_VALUES`].
@@ -292,16 +292,16 @@ impl Sdes {
 
     /// The release that introduced this value: from [`Sdes::ALL`], or for an `Other` text from
     /// its prefix ([`Sdes::PREFIXES`]; the baseline for anything else).
-    pub fn since(&self) -> Version {
+    pub fn since(&self) -> Since {
         match self {
             Self::Other(s) => {
                 let s = normalize(s);
                 Self::PREFIXES
                     .iter()
                     .find(|(p, _)| s.starts_with(&normalize(p)))
-                    .map_or(Version::BASE, |(_, v)| *v)
+                    .map_or(Since::BASE, |(_, v)| *v)
             }
-            known => known.index().map_or(Version::BASE, |i| SDES_VALUES[i].2),
+            known => known.index().map_or(Since::BASE, |i| SDES_VALUES[i].2),
         }
     }
 
@@ -374,7 +374,7 @@ impl Scalar for Sdes {
     fn decode(v: &Value) -> Option<Self> {
         v.as_str().map(Self::from)
     }
-    fn since(&self) -> Version {
+    fn since(&self) -> Since {
         Sdes::since(self)
     }
     fn describe(&self) -> String {
@@ -659,10 +659,10 @@ mod tests {
         }
         assert_eq!(Sdes::from("priority"), Sdes::Prefer);
         assert_eq!(Sdes::from("only-X"), Sdes::only("X"));
-        assert_eq!(Sdes::only("X").since(), Version::new(11, 2));
-        assert_eq!(Sdes::from("ORDER:A;B").since(), Version::new(11, 2));
-        assert_eq!(Sdes::offerer_pref(&["A"]).since(), Version::new(11, 2));
-        assert_eq!(Sdes::no("X").since(), Version::BASE);
-        assert_eq!(Sdes::Other("bogus".into()).since(), Version::BASE);
+        assert_eq!(Sdes::only("X").since(), since!(11, 2));
+        assert_eq!(Sdes::from("ORDER:A;B").since(), since!(11, 2));
+        assert_eq!(Sdes::offerer_pref(&["A"]).since(), since!(11, 2));
+        assert_eq!(Sdes::no("X").since(), Since::BASE);
+        assert_eq!(Sdes::Other("bogus".into()).since(), Since::BASE);
     }
 }

@@ -1,12 +1,29 @@
 //! The two macros every options type is built with.
 
-/// `since!()` is the baseline; `since!(12, 4)` is 12.4.
+/// A [`Since`](crate::message::version::Since): `since!()` is the baseline; `since!(12, 4)` is
+/// 12.4; `since!(13, 0; (12, 5, 1, 11))` is 13.0 with a backport to 12.5.1.11 (the mainline may
+/// be a full version too: `since!(26, 1, 1, 3; …)`).
 macro_rules! since {
     () => {
-        $crate::message::version::Version::BASE
+        $crate::message::version::Since::BASE
     };
-    ($maj:literal, $min:literal) => {
+    ($maj:literal, $min:literal $(, $patch:literal, $build:literal)?) => {
+        $crate::message::version::Since::new(since!(@v $maj, $min $(, $patch, $build)?))
+    };
+    ($maj:literal, $min:literal $(, $patch:literal, $build:literal)?;
+        $(($a:literal, $b:literal, $c:literal, $d:literal)),+ $(,)?) => {{
+        // A const item, so the backport list is 'static wherever the macro is used.
+        const SINCE: $crate::message::version::Since = $crate::message::version::Since::backported(
+            since!(@v $maj, $min $(, $patch, $build)?),
+            &[$($crate::message::version::Version::full($a, $b, $c, $d)),+],
+        );
+        SINCE
+    }};
+    (@v $maj:literal, $min:literal) => {
         $crate::message::version::Version::new($maj, $min)
+    };
+    (@v $maj:literal, $min:literal, $patch:literal, $build:literal) => {
+        $crate::message::version::Version::full($maj, $min, $patch, $build)
     };
 }
 
@@ -30,7 +47,7 @@ macro_rules! text_enum {
         pub enum $name:ident {
             $(
                 $(#[$vmeta:meta])*
-                $variant:ident => $text:literal $(| $alias:literal)* $(@ ($maj:literal, $min:literal))?,
+                $variant:ident => $text:literal $(| $alias:literal)* $(@ ($($since:tt)*))?,
             )*
         }
     ) => {
@@ -45,8 +62,8 @@ macro_rules! text_enum {
 
         impl $name {
             /// Every known value with its text.
-            pub const ALL: &'static [(&'static str, $crate::message::version::Version)] =
-                &[ $( ($text, since!($($maj, $min)?)) ),* ];
+            pub const ALL: &'static [(&'static str, $crate::message::version::Since)] =
+                &[ $( ($text, since!($($($since)*)?)) ),* ];
 
             /// The text sent to rtpengine.
             pub fn as_str(&self) -> &str {
@@ -56,11 +73,11 @@ macro_rules! text_enum {
                 }
             }
 
-            /// The release that introduced this value (the baseline for `Other`).
-            pub fn since(&self) -> $crate::message::version::Version {
+            /// The releases that have this value (the baseline for `Other`).
+            pub fn since(&self) -> $crate::message::version::Since {
                 match self {
-                    $( Self::$variant => since!($($maj, $min)?), )*
-                    Self::Other(_) => $crate::message::version::Version::BASE,
+                    $( Self::$variant => since!($($($since)*)?), )*
+                    Self::Other(_) => $crate::message::version::Since::BASE,
                 }
             }
         }
@@ -109,7 +126,7 @@ macro_rules! text_enum {
             fn decode(v: &$crate::bencode::Value) -> Option<Self> {
                 v.as_str().map(Self::from)
             }
-            fn since(&self) -> $crate::message::version::Version {
+            fn since(&self) -> $crate::message::version::Since {
                 $name::since(self)
             }
             fn describe(&self) -> String {
@@ -140,7 +157,7 @@ macro_rules! ng_options {
         pub struct $name:ident {
             $(
                 $(#[$fmeta:meta])*
-                $field:ident : $ty:ty = $key:literal $(| $alias:literal)* $(@ ($maj:literal, $min:literal))?;
+                $field:ident : $ty:ty = $key:literal $(| $alias:literal)* $(@ ($($since:tt)*))?;
             )*
         }
     ) => {
@@ -156,8 +173,8 @@ macro_rules! ng_options {
         impl $name {
             /// Every key this type sends, its accepted aliases, and the release that introduced
             /// it.
-            pub const KEYS: &'static [(&'static str, &'static [&'static str], $crate::message::version::Version)] =
-                &[ $( ($key, &[$($alias),*], since!($($maj, $min)?)) ),* ];
+            pub const KEYS: &'static [(&'static str, &'static [&'static str], $crate::message::version::Since)] =
+                &[ $( ($key, &[$($alias),*], since!($($($since)*)?)) ),* ];
 
             /// No options.
             pub fn new() -> Self {
@@ -236,19 +253,18 @@ macro_rules! ng_options {
                 out
             }
 
-            /// The newest rtpengine release these options need, naming the option (`None`
-            /// when everything set is as old as 10.5).
-            pub fn requirement(&self) -> Option<$crate::message::version::Requirement> {
+            /// What the set options need of the daemon, each naming the option (empty when
+            /// everything set is as old as 10.5).
+            pub fn requirements(&self) -> $crate::message::version::Requirements {
                 #[allow(unused_mut)]
                 let mut r = $crate::message::version::Requirements::default();
                 $(
                     if $crate::message::options::OptionValue::is_set(&self.$field) {
-                        r.need(since!($($maj, $min)?), || format!("option '{}'", $key));
-                        let (v, what) = $crate::message::options::OptionValue::since(&self.$field);
-                        r.need(v, || format!("{} of option '{}'", what, $key));
+                        r.need(since!($($($since)*)?), || format!("option '{}'", $key));
+                        $crate::message::options::OptionValue::need(&self.$field, $key, &mut r);
                     }
                 )*
-                r.newest()
+                r
             }
         }
 
@@ -268,10 +284,10 @@ macro_rules! ng_options {
             fn decode(v: &$crate::bencode::Value) -> Option<Self> {
                 v.as_dict().map(Self::from_dict)
             }
-            fn since(&self) -> ($crate::message::version::Version, String) {
-                self.requirement()
-                    .map(|r| (r.since, r.what))
-                    .unwrap_or(($crate::message::version::Version::BASE, String::new()))
+            fn need(&self, key: &str, r: &mut $crate::message::version::Requirements) {
+                for req in self.requirements().iter() {
+                    r.need(req.since, || format!("{} of option '{}'", req.what, key));
+                }
             }
         }
     };

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use bytes::Bytes;
 
 use crate::bencode::{Encoder, Value};
-use crate::message::version::Version;
+use crate::message::version::{Requirements, Since};
 
 /// A single option value: a string, an integer, an enum, an address…
 pub trait Scalar: Clone + PartialEq + Debug {
@@ -14,9 +14,9 @@ pub trait Scalar: Clone + PartialEq + Debug {
     fn encode(&self, enc: &mut Encoder<'_>);
     /// Reads the value; `None` when the wire value has another type or an unknown form.
     fn decode(v: &Value) -> Option<Self>;
-    /// The release that introduced this value (most values are as old as their key).
-    fn since(&self) -> Version {
-        Version::BASE
+    /// The releases that have this value (most values are as old as their key).
+    fn since(&self) -> Since {
+        Since::BASE
     }
     /// The value as text, for error messages.
     fn describe(&self) -> String {
@@ -114,8 +114,8 @@ pub trait OptionValue: Default + Clone + PartialEq + Debug {
     fn encode(&self, enc: &mut Encoder<'_>);
     /// Reads the value; `None` when the wire value does not fit (it is then kept raw).
     fn decode(v: &Value) -> Option<Self>;
-    /// The newest release any part of the value needs, and which part.
-    fn since(&self) -> (Version, String);
+    /// Notes what any part of the value (under `key`) needs of the daemon.
+    fn need(&self, key: &str, r: &mut Requirements);
     /// Writes the items of a list without the list brackets (other values write themselves),
     /// so raw flags can join typed ones in one `flags` list.
     fn encode_items(&self, enc: &mut Encoder<'_>) {
@@ -139,10 +139,12 @@ impl<T: Scalar> OptionValue for Option<T> {
     fn decode(v: &Value) -> Option<Self> {
         T::decode(v).map(Some)
     }
-    fn since(&self) -> (Version, String) {
-        self.as_ref()
-            .map(|v| (v.since(), format!("value {}", v.describe())))
-            .unwrap_or((Version::BASE, String::new()))
+    fn need(&self, key: &str, r: &mut Requirements) {
+        if let Some(v) = self {
+            r.need(v.since(), || {
+                format!("value {} of option '{key}'", v.describe())
+            });
+        }
     }
 }
 
@@ -170,11 +172,12 @@ impl<T: Scalar> OptionValue for Vec<T> {
             v.encode(enc);
         }
     }
-    fn since(&self) -> (Version, String) {
-        self.iter()
-            .map(|v| (v.since(), format!("value {}", v.describe())))
-            .max_by_key(|(s, _)| *s)
-            .unwrap_or((Version::BASE, String::new()))
+    fn need(&self, key: &str, r: &mut Requirements) {
+        for v in self {
+            r.need(v.since(), || {
+                format!("value {} of option '{key}'", v.describe())
+            });
+        }
     }
 }
 
