@@ -324,9 +324,16 @@ impl CallStats {
         }
     }
 
-    /// True when the reply carried call data (a `delete` of an unknown call has only a warning).
+    /// True unless the reply says the call was not found: it carries call data, or it is a
+    /// plain `ok` (a `delete` with the `fast` flag answers without call data). A `delete` of an
+    /// unknown call (without `fatal`) answers `ok` with only the warning `Call-ID not found or
+    /// tags didn't match`.
     pub fn has_call(&self) -> bool {
-        self.created.is_some() || !self.tags.is_empty()
+        let not_found = self
+            .warning
+            .as_deref()
+            .is_some_and(|w| w.to_ascii_lowercase().contains("not found"));
+        self.created.is_some() || !self.tags.is_empty() || !not_found
     }
 
     /// The party with this tag.
@@ -429,6 +436,19 @@ mod tests {
         assert!(matches!(check_result(d), Err(Error::MalformedReply { .. })));
         let (_, d) = parse_message(&msg(b"c d6:resulti1ee")).unwrap();
         assert!(matches!(check_result(d), Err(Error::MalformedReply { .. })));
+    }
+
+    #[test]
+    fn has_call_tells_an_unknown_call_from_a_fast_delete() {
+        let stats = |body: &[u8]| {
+            let (_, d) = parse_message(&msg(body)).unwrap();
+            CallStats::from_dict(check_result(d).unwrap())
+        };
+        // `delete` with `fast`: just `ok`.
+        assert!(stats(b"c d6:result2:oke").has_call());
+        // `delete` of an unknown call.
+        let unknown = stats(b"c d6:result2:ok7:warning38:Call-ID not found or tags didn't matche");
+        assert!(!unknown.has_call());
     }
 
     #[test]

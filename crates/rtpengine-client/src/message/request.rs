@@ -216,11 +216,12 @@ impl Request for Delete<'_> {
         if !self.from_tag.is_empty() {
             enc.entry_str("from-tag", self.from_tag);
         }
-        // Since 13.0 `delete` ignores `to-tag` unless the `to-tag` flag is present; older
-        // releases ignore the unknown flag. Adding it keeps one meaning on every version.
+        // Releases that know the `to-tag` flag (13.0, 12.5.1.11) delete the whole call when a
+        // to-tag comes without it; older ones ignore the unknown flag. Adding it keeps one
+        // meaning on every release.
         let needs_flag = self.options.to_tag.is_some()
             && !self.options.flags.contains(&Flag::ToTag)
-            && target.is_none_or(|v| v >= Version::new(13, 0));
+            && Flag::ToTag.shim_for(target);
         if needs_flag {
             self.options.clone().flags(Flag::ToTag).encode_keys(enc);
         } else {

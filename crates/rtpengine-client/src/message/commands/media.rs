@@ -20,9 +20,6 @@ use crate::message::options::{CodecOptions, Flag, Raw, Scalar};
 use crate::message::request::{command_requirement, Request};
 use crate::message::version::{Requirements, Version};
 
-/// The release since which some commands honour a party selection only with `directional`.
-pub const DIRECTIONAL_SINCE: Version = Version::new(12, 4);
-
 text_enum! {
     /// What `block DTMF` does with DTMF (`DTMF-security` and its trigger variants). Modes other
     /// than `drop` and `off` need audio to go through the transcoding engine.
@@ -449,7 +446,7 @@ pub fn selector_flags(
     if directional_command
         && selector.is_party()
         && !present.contains(&Flag::Directional)
-        && target.is_none_or(|v| v >= DIRECTIONAL_SINCE)
+        && Flag::Directional.shim_for(target)
     {
         out.push(Flag::Directional);
     }

@@ -2,6 +2,8 @@
 //! the canonical spellings. Prefix flags (`codec-strip-…`, `SDES-…`, `from-tags-…`) are covered
 //! by typed options instead; any other flag goes in as `Flag::Other` or a raw flag.
 
+use crate::message::version::Version;
+
 text_enum! {
     /// An entry of the `flags` list.
     pub enum Flag {
@@ -142,5 +144,15 @@ text_enum! {
         Unsubscribe => "unsubscribe" @ (26, 1),
         /// `delete`: skip the statistics in the reply.
         Fast => "fast" @ (26, 2),
+    }
+}
+
+impl Flag {
+    /// Whether to add this flag as a compatibility shim for `target`: rtpengine ignores flags
+    /// it does not know (it only logs them), so a flag that keeps a request's meaning on the
+    /// releases that have it is sent whenever the target is unknown or may be such a release
+    /// (a line-only `12.5` may be a patch that received a backport).
+    pub fn shim_for(&self, target: Option<Version>) -> bool {
+        target.is_none_or(|v| self.since().may_be_met_by(v))
     }
 }
