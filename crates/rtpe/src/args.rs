@@ -681,7 +681,7 @@ mod tests {
         assert_eq!(opts.sdes, [Sdes::Off, Sdes::UnencryptedSrtcp]);
         assert_eq!(opts.direction, Some(Direction::new("a", "b")));
         assert_eq!(opts.flags, [Flag::RecordCall]);
-        assert_eq!(opts.record_call, Some(true));
+        assert_eq!(opts.record_call, Some(rtpengine_client::RecordCall::Yes));
         assert_eq!(opts.raw.flags, ["loop protect"]);
         assert_eq!(cli.timeout, DEFAULT_TIMEOUT_MS);
 

@@ -1064,7 +1064,7 @@ mod tests {
                 Flag::ReuseCodecs,
             ]
         );
-        assert_eq!(opts.record_call, Some(true));
+        assert_eq!(opts.record_call, Some(rtpengine_client::RecordCall::Yes));
         assert_eq!(
             opts.replace,
             [

@@ -83,8 +83,8 @@ pub use message::options::{CodecOptions, SdpAttr, SdpAttrSection, Substitution};
 pub use message::statistics::{InterfaceStats, Layer, Mos, PortUsage, ProxyStats, Statistics};
 pub use message::{
     AddressFamily, AnswerOptions, CallStats, Counters, DeleteOptions, Direction, Dtls, Endpoint,
-    Flag, Ice, MediaStats, OfferOptions, QueryOptions, ReceivedFrom, Replace, Requirement,
-    Requirements, RtcpMux, Sdes, SdpReply, Selector, Since, StreamStats, TagStats,
+    Flag, Ice, MediaStats, OfferOptions, QueryOptions, ReceivedFrom, RecordCall, Replace,
+    Requirement, Requirements, RtcpMux, Sdes, SdpReply, Selector, Since, StreamStats, TagStats,
     TransportProtocol, Version,
 };
 pub use transport::{RetransmitPolicy, ServerUrl, DEFAULT_PORT};

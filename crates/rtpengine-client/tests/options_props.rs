@@ -25,8 +25,8 @@ use rtpengine_client::message::options::{
     AddressFamily, AliasKey, AudioPlayer, Bundle, CodecOptions, DeleteOptions, Direction,
     DropTraffic, Dtls, DtlsFingerprint, DtlsReverse, EndpointLearning, Extmap, Flag, Ice, IceLite,
     MediaEcho, MediaType, Moh, MohMode, OfferOptions, OnOff, Osrtp, QueryOptions, Raw,
-    ReceivedFrom, Replace, RtcpMux, Sdes, SdpAttr, SdpAttrSection, Substitution, Supports,
-    TransportProtocol, T38,
+    ReceivedFrom, RecordCall, Replace, RtcpMux, Sdes, SdpAttr, SdpAttrSection, Substitution,
+    Supports, TransportProtocol, T38,
 };
 use rtpengine_client::message::{Since, Version};
 
@@ -178,21 +178,35 @@ fn sdp_attr_section() -> BoxedStrategy<SdpAttrSection> {
 
 fn sdp_attr() -> BoxedStrategy<SdpAttr> {
     (
-        sdp_attr_section(),
-        sdp_attr_section(),
-        sdp_attr_section(),
-        sdp_attr_section(),
+        (
+            sdp_attr_section(),
+            sdp_attr_section(),
+            sdp_attr_section(),
+            sdp_attr_section(),
+        ),
+        (
+            sdp_attr_section(),
+            sdp_attr_section(),
+            sdp_attr_section(),
+            sdp_attr_section(),
+        ),
         raw(true),
     )
-        .prop_map(|(global, none, audio, video, raw)| {
-            let mut a = SdpAttr::new();
-            a.global = global;
-            a.none = none;
-            a.audio = audio;
-            a.video = video;
-            a.raw = raw;
-            a
-        })
+        .prop_map(
+            |((global, none, audio, video), (image, message, text, application), raw)| {
+                let mut a = SdpAttr::new();
+                a.global = global;
+                a.none = none;
+                a.audio = audio;
+                a.video = video;
+                a.image = image;
+                a.message = message;
+                a.text = text;
+                a.application = application;
+                a.raw = raw;
+                a
+            },
+        )
         .boxed()
 }
 
@@ -293,11 +307,17 @@ fn offer_fields() -> Vec<(&'static str, BoxedStrategy<Set>)> {
         opt!("TOS", tos, any::<u8>()),
         opt!("DTLS", dtls, enum_value::<Dtls>(Dtls::ALL)),
         list!("SDES", sdes, sdes()),
-        opt!("record call", record_call, any::<bool>()),
+        opt!(
+            "record call",
+            record_call,
+            enum_value::<RecordCall>(RecordCall::ALL)
+        ),
         opt!("metadata", metadata, text()),
         list!("flags", flags, enum_value::<Flag>(Flag::ALL)),
         opt!("label", label, text()),
         opt!("set-label", set_label, text()),
+        opt!("to-label", to_label, text()),
+        opt!("to-tag", to_tag, text()),
         opt!("interface", interface, text()),
         opt!("from-interface", from_interface, text()),
         opt!("to-interface", to_interface, text()),
@@ -393,8 +413,8 @@ fn offer_fields() -> Vec<(&'static str, BoxedStrategy<Set>)> {
             alias_key,
             enum_value::<AliasKey>(AliasKey::ALL)
         ),
-        opt!("SIP message type", sip_message_type, text()),
-        opt!("SIP code", sip_code, any::<i64>()),
+        opt!("sip-message-type", sip_message_type, text()),
+        opt!("SIP-code", sip_code, any::<i64>()),
     ]
 }
 
@@ -546,6 +566,7 @@ fn value_table(key: &[u8]) -> Option<&'static [(&'static str, Since)]> {
         b"sdp-media-remove" => MediaType::ALL,
         b"bundle" => Bundle::ALL,
         b"alias-key" => AliasKey::ALL,
+        b"record call" => RecordCall::ALL,
         _ => return None,
     })
 }

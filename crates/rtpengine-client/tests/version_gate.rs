@@ -253,9 +253,9 @@ async fn check_values(
             let old = gate.client(Some(Version::V10_5), true).await;
             let name = if value_newer { *text } else { key };
             expect_refused(gate, &old, &opts, name, needed).await;
-            let line_before = previous(since.mainline.line());
-            if value_newer && key_since.met_by(line_before) {
+            if value_newer && key_since.met_by(previous(since.mainline.line())) {
                 // The key is known there, the value is not.
+                let line_before = previous(since.mainline.line());
                 let key_only = gate.client(Some(line_before), true).await;
                 expect_refused(gate, &key_only, &opts, text, *since).await;
             }
@@ -468,7 +468,14 @@ async fn delete_to_tag_flag_depends_on_the_target() {
         (None, true),
         (Some(Version::new(13, 0)), true),
         (Some(Version::new(26, 2)), true),
-        (Some(Version::new(12, 5)), false),
+        (Some(Version::full(26, 0, 1, 26)), true),
+        // The backport: 12.5.1.11 knows the flag (and deletes the whole call without it).
+        (Some(Version::full(12, 5, 1, 31)), true),
+        (Some(Version::full(12, 5, 1, 11)), true),
+        // A line-only 12.5 may be such a patch: the harmless flag goes out.
+        (Some(Version::new(12, 5)), true),
+        (Some(Version::full(12, 5, 1, 10)), false),
+        (Some(Version::new(12, 4)), false),
         (Some(Version::V10_5), false),
     ] {
         let client = gate.client(target, true).await;
@@ -500,7 +507,9 @@ async fn delete_to_tag_flag_depends_on_the_target() {
         .await
         .expect_err("to-tag flag sent to 10.5");
     assert!(
-        matches!(&err, Error::Unsupported { what, since, .. } if what.contains("to-tag") && *since == Version::new(13, 0)),
+        matches!(&err, Error::Unsupported { what, since, .. } if what.contains("to-tag")
+            && since.mainline == Version::new(13, 0)
+            && since.backports == [Version::full(12, 5, 1, 11)]),
         "{err:?}"
     );
     let err = old

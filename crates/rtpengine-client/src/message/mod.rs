@@ -18,7 +18,7 @@ pub use commands::{Selector, COMMANDS};
 pub use cookie::new_cookie;
 pub use options::{
     AddressFamily, AnswerOptions, DeleteOptions, Direction, Dtls, Flag, Ice, OfferOptions,
-    QueryOptions, Raw, ReceivedFrom, Replace, RtcpMux, Sdes, TransportProtocol,
+    QueryOptions, Raw, ReceivedFrom, RecordCall, Replace, RtcpMux, Sdes, TransportProtocol,
 };
 pub use reply::{
     check_result, list_calls, parse_message, result_kind, CallStats, Counters, Endpoint,

@@ -88,6 +88,8 @@ text_enum! {
         UdpTlsRtpSavp => "UDP/TLS/RTP/SAVP",
         /// DTLS-SRTP with feedback (WebRTC).
         UdpTlsRtpSavpf => "UDP/TLS/RTP/SAVPF",
+        /// `UDPTL` (T.38 over UDP; every release).
+        Udptl => "UDPTL",
         /// Answer with the protocol the offer asked for.
         Accept => "accept",
     }
@@ -664,5 +666,27 @@ mod tests {
         assert_eq!(Sdes::offerer_pref(&["A"]).since(), since!(11, 2));
         assert_eq!(Sdes::no("X").since(), Since::BASE);
         assert_eq!(Sdes::Other("bogus".into()).since(), Since::BASE);
+    }
+}
+
+text_enum! {
+    /// `record call`: start recording the call, or not, or discard what was recorded.
+    pub enum RecordCall {
+        /// Record (`yes`).
+        Yes => "yes" | "on" | "true" | "1",
+        /// Do not record (`no`).
+        No => "no" | "off" | "false" | "0",
+        /// Stop recording and discard what was recorded (11.4).
+        Discard => "discard" @ (11, 4),
+    }
+}
+
+impl super::IntoItem<RecordCall> for bool {
+    fn into_item(self) -> RecordCall {
+        if self {
+            RecordCall::Yes
+        } else {
+            RecordCall::No
+        }
     }
 }

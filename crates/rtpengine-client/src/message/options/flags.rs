@@ -86,8 +86,9 @@ text_enum! {
         RtcpMirror => "RTCP mirror" | "mirror RTCP",
         /// Pad SDES keys.
         PadCrypto => "pad crypto",
-        /// `delete`: an unknown call is an error. Every release honours it in `delete`; as a
-        /// generic flag of other commands it arrived in 13.0 (10.5 logs it as unknown there).
+        /// `delete`: an unknown call is an error. Every release honours it in `delete`; the
+        /// generic flag parser knows it since 13.0 and 12.5.1.11, but only `delete` reads it
+        /// (older releases log it as unknown elsewhere).
         Fatal => "fatal",
         /// Early media.
         EarlyMedia => "early media" @ (11, 3),
@@ -97,16 +98,20 @@ text_enum! {
         AudioPlayer => "audio player" | "player" @ (11, 3),
         /// Do not use the audio player.
         NoAudioPlayer => "no audio player" | "no player" @ (11, 3),
-        /// Discard the recording.
-        DiscardRecording => "discard recording" @ (11, 4),
-        /// Exclude this party from recording.
-        ExcludeRecording => "exclude recording" @ (11, 4),
+        /// Discard the recording. Sent hyphenated: `stop recording` (every release) and `delete`
+        /// (before 12.5.1.11) match only `discard-recording`, exactly.
+        DiscardRecording => "discard-recording" | "discard recording" @ (11, 4),
+        /// Exclude this party from recording (backported to 11.1.1.12, 11.2.1.10, 11.3.1.5).
+        ExcludeRecording => "exclude recording"
+            @ (11, 4; (11, 1, 1, 12), (11, 2, 1, 10), (11, 3, 1, 5)),
         /// Allow asymmetric codecs.
         AllowAsymmetricCodecs => "allow asymmetric codecs" | "allow asymmetric codec" @ (11, 5),
         /// Block short DTMF events.
         BlockShort => "block short" | "block shorts" | "block short packets" @ (11, 5),
-        /// Keep the codec list static.
-        StaticCodecs => "static codecs" | "static codec" @ (12, 2),
+        /// Keep the codec list static (backported to 11.3.1.13, 11.5.1.17, 12.0.1.4, 12.1.1.3;
+        /// no 11.4 release has it).
+        StaticCodecs => "static codecs" | "static codec"
+            @ (12, 2; (11, 3, 1, 13), (11, 5, 1, 17), (12, 0, 1, 4), (12, 1, 1, 3)),
         /// Block DTMF (flag form).
         BlockDtmf => "block DTMF" @ (12, 3),
         /// Block egress media while playing.
@@ -128,12 +133,14 @@ text_enum! {
         NewBranch => "new branch" @ (13, 1),
         /// A provisional answer.
         Provisional => "provisional" @ (13, 1),
-        /// `delete`: honour the `to-tag` key (13.0+).
-        ToTag => "to-tag" @ (13, 0),
+        /// `delete`: delete only the branch of the `to-tag` key (13.0, 12.5.1.11). Releases that
+        /// know the flag delete the whole call when a to-tag comes without it; older ones
+        /// honour the to-tag without it. `delete` adds it as needed (see [`Flag::shim_for`]).
+        ToTag => "to-tag" @ (13, 0; (12, 5, 1, 11)),
         /// Force transcoding.
         ForceTranscoding => "force transcoding" @ (13, 3),
-        /// Re-encrypt.
-        Recrypt => "recrypt" @ (13, 4),
+        /// Re-encrypt (13.4, 12.5.1.46).
+        Recrypt => "recrypt" @ (13, 4; (12, 5, 1, 46)),
         /// Both directions (connect, mesh).
         Bidirectional => "bidirectional" @ (26, 0),
         /// No TLS id.
@@ -142,8 +149,15 @@ text_enum! {
         Mix => "mix" | "mixed" @ (26, 1),
         /// Unsubscribe (mesh).
         Unsubscribe => "unsubscribe" @ (26, 1),
-        /// `delete`: skip the statistics in the reply.
-        Fast => "fast" @ (26, 2),
+        /// `delete`: skip the statistics in the reply (its reply is a plain `ok`). 26.2, and
+        /// 13.5.1.18, 14.1.1.15, 26.0.1.15, 26.1.1.3 (no 14.0 release has it).
+        Fast => "fast" @ (26, 2; (13, 5, 1, 18), (14, 1, 1, 15), (26, 0, 1, 15), (26, 1, 1, 3)),
+        /// Obsolete: every release accepts and ignores it (kept so `from_dict` stays typed).
+        ReorderCodecs => "reorder codecs",
+        /// Obsolete: every release accepts and ignores it.
+        SymmetricCodecs => "symmetric codecs",
+        /// Obsolete: every release accepts and ignores it.
+        AsymmetricCodecs => "asymmetric codecs",
     }
 }
 

@@ -18,7 +18,7 @@ pub use call::{DeleteOptions, QueryOptions};
 pub use enums::{
     AddressFamily, AliasKey, AudioPlayer, Bundle, Direction, DropTraffic, Dtls, DtlsFingerprint,
     DtlsReverse, EndpointLearning, Ice, IceLite, MediaEcho, MediaType, OnOff, Osrtp, ReceivedFrom,
-    Replace, RtcpMux, Sdes, Supports, TransportProtocol, T38,
+    RecordCall, Replace, RtcpMux, Sdes, Supports, TransportProtocol, T38,
 };
 pub use flags::Flag;
 pub use sdp::{

@@ -93,6 +93,14 @@ ng_options! {
         audio: SdpAttrSection = "audio";
         /// Video sections.
         video: SdpAttrSection = "video";
+        /// Image sections (T.38; 11.5).
+        image: SdpAttrSection = "image" @ (11, 5);
+        /// Message sections (11.5).
+        message: SdpAttrSection = "message" @ (11, 5);
+        /// Text sections (13.1).
+        text: SdpAttrSection = "text" @ (13, 1);
+        /// Application sections (13.1).
+        application: SdpAttrSection = "application" @ (13, 1);
     }
 }
 
@@ -166,8 +174,8 @@ ng_options! {
         dtls: Option<Dtls> = "DTLS" | "dtls";
         /// The `SDES` list.
         sdes: Vec<Sdes> = "SDES" | "sdes";
-        /// `record call`: `yes` / `no`.
-        record_call: Option<bool> = "record call" | "record-call";
+        /// `record call`: `yes` / `no` (a `bool` sets these) or `discard` (11.4).
+        record_call: Option<RecordCall> = "record call" | "record-call";
         /// `metadata` (free text, e.g. `key:value|key:value` for recordings).
         metadata: Option<String> = "metadata";
         /// The `flags` list.
@@ -176,7 +184,15 @@ ng_options! {
         label: Option<String> = "label" | "from-label" | "from label";
         /// `set-label`: the label given to the party a `subscribe request` creates (and to the
         /// selected party of other non-SDP commands); `offer`/`answer` ignore it.
-        set_label: Option<String> = "set-label" | "to-label" | "set label";
+        set_label: Option<String> = "set-label" | "set label";
+        /// `to-label`: its own key since 11.1 (the party media flows towards, by label);
+        /// 10.5 and 11.0 read it as `set-label`. `subscribe request` still takes it as the
+        /// label to set.
+        to_label: Option<String> = "to-label" @ (11, 1);
+        /// `to-tag` (offer): the callee's tag of an established dialogue (a re-INVITE).
+        /// `answer` and the subscribe commands take their to-tag as an argument and refuse
+        /// this option.
+        to_tag: Option<String> = "to-tag";
         /// `interface` (publish, subscribe).
         interface: Option<String> = "interface";
         /// `from-interface` (split form of `direction`).
@@ -208,7 +224,7 @@ ng_options! {
         t38: Vec<T38> = "T.38" | "T38" | "t.38" | "t38";
         /// `T.38 version`.
         t38_version: Option<i64> = "T.38 version" | "T.38-version" | "T38-version" | "T38 version"
-            @ (13, 3);
+            @ (13, 3; (12, 5, 1, 26), (13, 1, 1, 12), (13, 2, 1, 8));
         /// `ptime` in ms (offer only).
         ptime: Option<u32> = "ptime";
         /// `ptime-reverse` in ms (offer only).
@@ -293,10 +309,13 @@ ng_options! {
         outbound_peer: Option<IpAddr> = "outbound-peer" | "outbound peer" @ (14, 1);
         /// `alias-key` (26.0; rtpengine knows only the hyphenated spelling).
         alias_key: Option<AliasKey> = "alias-key" @ (26, 0);
-        /// `SIP message type`.
-        sip_message_type: Option<String> = "SIP message type" | "SIP-message-type" @ (26, 1);
-        /// `SIP code`.
-        sip_code: Option<i64> = "SIP code" | "SIP-code" | "SIP response code" @ (26, 1);
+        /// `sip-message-type` (`request` or `reply`; 12.4, the spelling every later release
+        /// knows: `SIP-message-type` is 13.1/12.5.1.17, the spaced one 26.1).
+        sip_message_type: Option<String> = "sip-message-type" | "SIP-message-type"
+            | "SIP message type" | "sip_message_type" @ (12, 4);
+        /// `SIP-code`: the SIP response code (13.1; the spaced `SIP code` is 26.1).
+        sip_code: Option<i64> = "SIP-code" | "SIP code" | "sip-code" | "SIP-response-code"
+            | "SIP response code" @ (13, 1);
     }
 }
 
