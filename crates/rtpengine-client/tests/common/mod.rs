@@ -33,6 +33,21 @@ pub(crate) fn start() -> Rtpengine {
     )
 }
 
+/// The started daemon's release, to the patch level (`10.5.3.5`, `12.5.1.31`, `26.0.1.26`):
+/// the release `RTPENGINE_RELEASE` selected (see the testkit).
+pub(crate) fn daemon_version(rtpe: &Rtpengine) -> Version {
+    let (major, minor, patch, build) = rtpe
+        .version_numbers()
+        .unwrap_or_else(|| panic!("rtpengine --version names no version: {}", rtpe.version()));
+    Version::full(major, minor, patch, build)
+}
+
+/// True when the daemon is the 10.5 line (Debian 12's package), whose exact log lines and
+/// reply shapes many tests pin down.
+pub(crate) fn is_10_5(rtpe: &Rtpengine) -> bool {
+    daemon_version(rtpe).line() == Version::V10_5
+}
+
 /// A daemon with an IPv4 and an IPv6 interface (127.0.0.1 and ::1).
 pub(crate) fn start_with_ipv6() -> Rtpengine {
     Rtpengine::builder()
