@@ -65,19 +65,19 @@ pub(crate) struct RecordingCmd {
     /// The recording's path, used as given (start-recording).
     #[arg(long, value_name = "PATH")]
     pub(crate) output_destination: Option<String>,
-    /// The recording's file name (12.3).
+    /// The recording's file name (12.2).
     #[arg(long, value_name = "NAME")]
     pub(crate) recording_file: Option<String>,
-    /// The recording's directory (12.3).
+    /// The recording's directory (12.2).
     #[arg(long, value_name = "DIR")]
     pub(crate) recording_dir: Option<String>,
-    /// The pattern of the recording's file name (12.3).
+    /// The pattern of the recording's file name (12.2).
     #[arg(long, value_name = "PATTERN")]
     pub(crate) recording_pattern: Option<String>,
     /// Pause instead of stopping (stop-recording only; 11.3).
     #[arg(long)]
     pub(crate) pause: bool,
-    /// Discard the recording (flag 'discard recording'; 11.4).
+    /// Discard the recording (flag 'discard-recording'; 11.4).
     #[arg(long)]
     pub(crate) discard_recording: bool,
     /// Raw flags and keys.

@@ -192,14 +192,18 @@ pub(crate) const FLAG_SWITCHES: &[FlagSwitch] = &[
     sw(
         "exclude-recording",
         &[],
-        "Exclude this party from recording (11.4)",
+        "Exclude this party from recording (11.4; 11.1.1.12, 11.2.1.10, 11.3.1.5)",
     ),
     sw(
         "allow-asymmetric-codecs",
         &[],
         "Allow asymmetric codecs (11.5)",
     ),
-    sw("static-codecs", &[], "Keep the codec list static (12.2)"),
+    sw(
+        "static-codecs",
+        &[],
+        "Keep the codec list static (12.2; 11.3.1.13, 11.5.1.17, 12.0.1.4, 12.1.1.3)",
+    ),
     sw(
         "block-DTMF",
         &["block-dtmf"],
@@ -218,7 +222,7 @@ pub(crate) const FLAG_SWITCHES: &[FlagSwitch] = &[
     sw("WebRTC", &["webrtc"], "WebRTC defaults (12.5)"),
     sw("new-branch", &[], "A new SIP branch (13.1)"),
     sw("provisional", &[], "A provisional answer (13.1)"),
-    sw("recrypt", &[], "Re-encrypt (13.4)"),
+    sw("recrypt", &[], "Re-encrypt (13.4; 12.5.1.46)"),
 ];
 
 /// A boolean switch adding one entry to the `replace` list.
@@ -492,7 +496,7 @@ pub(crate) struct MediaArgs {
     /// T.38 handling: decode, force, stop, no-ECM, no-V.17, …, FEC (repeatable; offer).
     #[arg(long = "T38", visible_aliases = ["T.38", "t38"], value_name = "OPT")]
     pub(crate) t38: Vec<String>,
-    /// T.38 version (13.3).
+    /// T.38 version (13.3; 12.5.1.26, 13.1.1.12, 13.2.1.8).
     #[arg(long = "T38-version", visible_alias = "t38-version", value_name = "N")]
     pub(crate) t38_version: Option<i64>,
     /// Media echo: blackhole, forward, backwards, both.
@@ -554,22 +558,25 @@ pub(crate) struct MediaArgs {
     /// Label of the party this message comes from.
     #[arg(long, visible_alias = "from-label", value_name = "LABEL")]
     pub(crate) label: Option<String>,
-    /// Label the other party.
-    #[arg(long, visible_alias = "to-label", value_name = "LABEL")]
+    /// Label to give the party (subscribe request: the subscriber).
+    #[arg(long, value_name = "LABEL")]
     pub(crate) set_label: Option<String>,
+    /// Label of the party media flows towards (11.1; 10.5 and 11.0 read it as set-label).
+    #[arg(long, value_name = "LABEL")]
+    pub(crate) to_label: Option<String>,
     /// Free-text metadata (e.g. key:value|key:value for recordings).
     #[arg(long, value_name = "TEXT")]
     pub(crate) metadata: Option<String>,
     /// Where a recording goes.
     #[arg(long, value_name = "PATH")]
     pub(crate) output_destination: Option<String>,
-    /// The recording's file name (12.3).
+    /// The recording's file name (12.2).
     #[arg(long, value_name = "NAME")]
     pub(crate) recording_file: Option<String>,
-    /// The recording's directory (12.3).
+    /// The recording's directory (12.2).
     #[arg(long, value_name = "DIR")]
     pub(crate) recording_dir: Option<String>,
-    /// The recording's file name pattern (12.3).
+    /// The recording's file name pattern (12.2).
     #[arg(long, value_name = "PATTERN")]
     pub(crate) recording_pattern: Option<String>,
     /// Where DTMF events are logged (11.3).
@@ -591,14 +598,14 @@ pub(crate) struct MediaArgs {
     /// How alias keys are built: off, SDP, address (26.0).
     #[arg(long, value_name = "MODE")]
     pub(crate) alias_key: Option<String>,
-    /// The SIP message type this SDP came with (26.1).
+    /// The SIP message type this SDP came with: request or reply (12.4).
     #[arg(
         long = "SIP-message-type",
         visible_alias = "sip-message-type",
         value_name = "TYPE"
     )]
     pub(crate) sip_message_type: Option<String>,
-    /// The SIP response code this SDP came with (26.1).
+    /// The SIP response code this SDP came with (13.1).
     #[arg(long = "SIP-code", visible_alias = "sip-code", value_name = "CODE")]
     pub(crate) sip_code: Option<i64>,
 
@@ -856,6 +863,9 @@ impl MediaArgs {
         if let Some(v) = &self.label {
             opts = opts.label(v.as_str());
         }
+        if let Some(v) = &self.to_label {
+            opts = opts.to_label(v.as_str());
+        }
         if let Some(v) = &self.set_label {
             opts = opts.set_label(v.as_str());
         }
@@ -978,7 +988,7 @@ mod tests {
     ];
 
     /// Flags of rtpengine-ng-client the library has no variant for (sent as written).
-    const UNTYPED: &[&str] = &["force", "symmetric-codecs", "asymmetric-codecs", "pause"];
+    const UNTYPED: &[&str] = &["force", "pause"];
 
     /// Parses `rtpe offer --call-id c --from-tag f --sdp v=0 ARGS…` and returns its options.
     fn offer_options(args: &[&str]) -> Result<OfferOptions, String> {
@@ -1121,7 +1131,7 @@ mod tests {
         ])
         .unwrap();
         let expected: serde_json::Value = serde_json::from_str(
-            r#"{"metadata":"k:v","label":"caller","set-label":"callee","interface":"pub","xmlrpc-callback":"192.0.2.9","ICE-lite":"forward","DTLS-reverse":"active","DTLS-fingerprint":"SHA-256","OSRTP":["offer"],"generate RTCP":"on","endpoint-learning":["heuristic"],"passthrough":"off","codec":{"strip":["PCMA","G722"],"offer":["PCMU"],"except":["PCMU"],"transcode":["opus"],"mask":["G729"],"set":["PCMU/8000"],"accept":["PCMA"],"consume":["GSM"]},"T.38":["decode"],"ptime":30,"ptime-reverse":20,"media echo":"both","drop-traffic":"start","supports":["load limit"],"output-destination":"/tmp/x","sdp-attr":{"global":{"add":["foo:bar"]},"audio":{"remove":["ptime"]},"video":{"substitute":[["a","b,c"]]}},"moh":{"file":"/m.wav","db-id":7,"mode":"sendonly","connection":"zero"}}"#,
+            r#"{"metadata":"k:v","label":"caller","to-label":"callee","interface":"pub","xmlrpc-callback":"192.0.2.9","ICE-lite":"forward","DTLS-reverse":"active","DTLS-fingerprint":"SHA-256","OSRTP":["offer"],"generate RTCP":"on","endpoint-learning":["heuristic"],"passthrough":"off","codec":{"strip":["PCMA","G722"],"offer":["PCMU"],"except":["PCMU"],"transcode":["opus"],"mask":["G729"],"set":["PCMU/8000"],"accept":["PCMA"],"consume":["GSM"]},"T.38":["decode"],"ptime":30,"ptime-reverse":20,"media echo":"both","drop-traffic":"start","supports":["load limit"],"output-destination":"/tmp/x","sdp-attr":{"global":{"add":["foo:bar"]},"audio":{"remove":["ptime"]},"video":{"substitute":[["a","b,c"]]}},"moh":{"file":"/m.wav","db-id":7,"mode":"sendonly","connection":"zero"}}"#,
         )
         .unwrap();
         assert_eq!(wire(&opts), expected);
@@ -1187,7 +1197,7 @@ mod tests {
             (&["--peer=192.0.2.1"], "peer"),
             (&["--moh-file=/m.wav"], "moh"),
             (&["--T38-version=1"], "T.38 version"),
-            (&["--SIP-code=183"], "SIP code"),
+            (&["--SIP-code=183"], "SIP-code"),
         ] {
             let req = need(args);
             assert!(req.what.contains(key), "{args:?}: {}", req.what);

@@ -157,18 +157,18 @@ async fn recording_commands_send_exact_dicts() {
     assert_invalid(v11_3.pause_recording("c", &pause).await, "'pause'");
     assert_eq!(fake.received_count(), n);
 
-    // Recording file naming keys are 12.3+.
+    // Recording file naming keys are 12.2+ (in `start recording` as in `offer`).
     let named = RecordingOptions::new()
         .recording_file("f")
         .recording_dir("/d")
         .recording_pattern("%c");
     let n = fake.received_count();
-    let r = client(&fake, Some(Version::new(12, 2)))
+    let r = client(&fake, Some(Version::new(12, 1)))
         .await
         .start_recording("c", &named)
         .await;
-    assert_unsupported(&fake, n, r, "option 'recording-file'", V12_3);
-    client(&fake, Some(V12_3))
+    assert_unsupported(&fake, n, r, "option 'recording-file'", Version::new(12, 2));
+    client(&fake, Some(Version::new(12, 2)))
         .await
         .start_recording("c", &named)
         .await

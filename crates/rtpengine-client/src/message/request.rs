@@ -136,7 +136,8 @@ impl Request for Offer<'_> {
     fn call_id(&self) -> Option<&str> {
         Some(self.call_id)
     }
-    fn encode_keys(&self, enc: &mut Encoder<'_>, _target: Option<Version>) {
+    fn encode_keys(&self, enc: &mut Encoder<'_>, target: Option<Version>) {
+        self.options.warn_obsolete("offer", target);
         enc.str("sdp").bytes(self.sdp);
         enc.entry_str("call-id", self.call_id);
         enc.entry_str("from-tag", self.from_tag);
@@ -175,7 +176,8 @@ impl Request for Answer<'_> {
     fn call_id(&self) -> Option<&str> {
         Some(self.call_id)
     }
-    fn encode_keys(&self, enc: &mut Encoder<'_>, _target: Option<Version>) {
+    fn encode_keys(&self, enc: &mut Encoder<'_>, target: Option<Version>) {
+        self.options.warn_obsolete("answer", target);
         enc.str("sdp").bytes(self.sdp);
         enc.entry_str("call-id", self.call_id);
         enc.entry_str("from-tag", self.from_tag);
@@ -186,6 +188,7 @@ impl Request for Answer<'_> {
         self.options.requirements()
     }
     fn validate(&self) -> Result<()> {
+        self.options.refuse_to_tag("answer")?;
         self.options.validate()
     }
     fn size_hint(&self) -> usize {

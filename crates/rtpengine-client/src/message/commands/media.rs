@@ -206,16 +206,16 @@ ng_options! {
         metadata: Option<String> = "metadata";
         /// `output-destination` (start recording): the recording's path, used as given.
         output_destination: Option<String> = "output-destination";
-        /// `recording-file`: the recording's file name.
-        recording_file: Option<String> = "recording-file" @ (12, 3);
-        /// `recording-dir`: the recording's directory.
-        recording_dir: Option<String> = "recording-dir" @ (12, 3);
-        /// `recording-pattern`: the pattern for the recording's file name.
-        recording_pattern: Option<String> = "recording-pattern" @ (12, 3);
+        /// `recording-file`: the recording's file name (12.2).
+        recording_file: Option<String> = "recording-file" @ (12, 2);
+        /// `recording-dir`: the recording's directory (12.2).
+        recording_dir: Option<String> = "recording-dir" @ (12, 2);
+        /// `recording-pattern`: the pattern for the recording's file name (12.2).
+        recording_pattern: Option<String> = "recording-pattern" @ (12, 2);
         /// `pause` (stop recording only): `yes` pauses instead of stopping, like
         /// `pause recording`.
         pause: Option<bool> = "pause" @ (11, 3);
-        /// The `flags` list (e.g. `discard recording`, 11.4+).
+        /// The `flags` list (e.g. `discard-recording`, 11.4+).
         flags: Vec<Flag> = "flags";
     }
 }
@@ -254,6 +254,8 @@ ng_options! {
         delay_buffer: Option<u32> = "delay-buffer" | "delay buffer";
         /// `DTMF-delay`: delay DTMF events by this many ms.
         dtmf_delay: Option<u32> = "DTMF-delay" | "DTMF delay";
+        /// `set-label`: gives the selected party this label (every release).
+        set_label: Option<String> = "set-label";
         /// The `flags` list.
         flags: Vec<Flag> = "flags";
     }
@@ -273,6 +275,8 @@ ng_options! {
         all: Option<FlowScope> = "all" @ (11, 1);
         /// `metadata` (forwarding): free text stored with the call or party.
         metadata: Option<String> = "metadata";
+        /// `set-label`: gives the selected party this label (every release).
+        set_label: Option<String> = "set-label";
         /// The `flags` list.
         flags: Vec<Flag> = "flags";
     }
@@ -289,6 +293,8 @@ ng_options! {
         start_pos: Option<i64> = "start-pos" @ (11, 2);
         /// `codec`: encoder settings (`set`) for the played media (honoured since 13.0).
         codec: CodecOptions = "codec" @ (13, 0);
+        /// `set-label`: gives the selected party this label (every release).
+        set_label: Option<String> = "set-label";
         /// The `flags` list (`block egress`, 12.3+: mute the party's own media meanwhile).
         flags: Vec<Flag> = "flags";
     }
@@ -319,6 +325,8 @@ ng_options! {
         volume: Option<i32> = "volume";
         /// `pause`: ms between consecutive events (100–5000; default 100).
         pause: Option<u32> = "pause";
+        /// `set-label`: gives the selected party this label (every release).
+        set_label: Option<String> = "set-label";
         /// The `flags` list.
         flags: Vec<Flag> = "flags";
     }

@@ -18,12 +18,17 @@ use crate::message::version::{Requirements, Version};
 
 ng_options! {
     /// Options of `connect` (13.2).
+    ///
+    /// 13.2–14.1 connect exactly one `from-tag` party with the `to-tag` party, both ways; the
+    /// other source forms (`from-tags`, flag `all`, no from-tag) and the flags `directional`
+    /// and `bidirectional` arrived in 26.0 (earlier releases answer `No from-tag in message`
+    /// or ignore the flags), so a client that knows its target refuses them before 26.0.
     pub struct ConnectOptions {
         /// `to-call-id`: the `to-tag` party belongs to this other call; both calls are merged.
         to_call_id: Option<String> = "to-call-id" @ (13, 2);
-        /// `from-tags`: several sources (with flag `directional`).
-        from_tags: Vec<String> = "from-tags";
-        /// The `flags` list (`directional`, `bidirectional`, `all`).
+        /// `from-tags`: several sources (26.0; with flag `directional`).
+        from_tags: Vec<String> = "from-tags" @ (26, 0);
+        /// The `flags` list (`directional`, `bidirectional`, `all`: 26.0 in `connect`).
         flags: Vec<Flag> = "flags";
     }
 }
@@ -34,6 +39,9 @@ impl ConnectOptions {
         self.flags(flag)
     }
 }
+
+/// The release whose `connect` takes sources other than one from-tag, and its flags.
+const CONNECT_SOURCES_SINCE: Version = Version::new(26, 0);
 
 /// `connect` (13.2): connects the media of two parties without an offer/answer exchange. With
 /// flag `directional` it only adds subscriptions from the source(s) to the `to-tag` party.
@@ -65,7 +73,22 @@ impl Request for Connect<'_> {
         self.options.encode_keys(enc);
     }
     fn requirements(&self) -> Requirements {
-        command_requirement("connect").and(self.options.requirements())
+        let mut r = command_requirement("connect").and(self.options.requirements());
+        // The flags are older than `connect`, but `connect` reads them since 26.0 only.
+        let newer_flag = [Flag::All, Flag::Directional, Flag::Bidirectional]
+            .into_iter()
+            .find(|f| self.options.flags.contains(f));
+        if let Some(flag) = newer_flag {
+            r.need(CONNECT_SOURCES_SINCE, || {
+                format!("flag '{flag}' of 'connect'")
+            });
+        }
+        if self.from_tag.is_empty() {
+            r.need(CONNECT_SOURCES_SINCE, || {
+                "'connect' without a from-tag".to_owned()
+            });
+        }
+        r
     }
     fn validate(&self) -> Result<()> {
         if self.to_tag.is_empty() {

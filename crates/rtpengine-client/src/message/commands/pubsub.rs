@@ -163,6 +163,9 @@ impl Request for SubscribeRequest<'_> {
         self.options.requirements()
     }
     fn validate(&self) -> Result<()> {
+        if self.to_tag.is_some() {
+            self.options.refuse_to_tag("subscribe request")?;
+        }
         match self.sources {
             SubscribeSources::Selector(Selector::Call) => {
                 return Err(Error::invalid(
@@ -217,6 +220,7 @@ impl Request for SubscribeAnswer<'_> {
         self.options.requirements()
     }
     fn validate(&self) -> Result<()> {
+        self.options.refuse_to_tag("subscribe answer")?;
         self.options.validate()
     }
 }
@@ -224,8 +228,10 @@ impl Request for SubscribeAnswer<'_> {
 ng_options! {
     /// Options of `unsubscribe`.
     pub struct UnsubscribeOptions {
-        /// `from-tag`: with flag `directional`, stop only the subscription to this source.
-        from_tag: Option<String> = "from-tag";
+        /// `from-tag`: with flag `directional`, stop only the subscription to this source
+        /// (26.0). Earlier releases ignore it and remove **every** subscription of the
+        /// subscriber, so a client that knows its target refuses it there.
+        from_tag: Option<String> = "from-tag" @ (26, 0);
         /// The `flags` list.
         flags: Vec<Flag> = "flags";
     }

@@ -12,8 +12,10 @@ text_enum! {
     pub enum Replace {
         /// Rewrite the `o=` line address.
         Origin => "origin",
-        /// Rewrite the session-level `c=` line (newer releases always do and no longer know the
-        /// value).
+        /// Rewrite the session-level `c=` line. Works up to 12.4; 12.5 and 26.0 accept it but
+        /// ignore it (they log "not supported anymore": 12.5 always rewrites that line, 26.0
+        /// drops it when every media section has its own); 26.1 no longer knows it. Offers and
+        /// answers that carry it log a warning when the target is unknown or 12.5+.
         SessionConnection => "session connection" | "session-connection",
         /// Keep the `s=` line of the first SDP of this party on later ones.
         SessionName => "session name" | "session-name",

@@ -10,6 +10,7 @@ use super::flags::Flag;
 use super::Scalar;
 use crate::bencode::{Encoder, Value};
 use crate::error::{Error, Result};
+use crate::message::version::Version;
 
 ng_options! {
     /// The `codec` dictionary: each entry a list of codec specs
@@ -327,6 +328,31 @@ impl OfferOptions {
     /// Adds a flag (same as [`OfferOptions::flags`]).
     pub fn flag(self, flag: Flag) -> Self {
         self.flags(flag)
+    }
+
+    /// Logs a warning for values that do nothing on `target` (unknown: on some release).
+    pub(crate) fn warn_obsolete(&self, command: &str, target: Option<Version>) {
+        const NO_EFFECT_SINCE: Version = Version::new(12, 5);
+        if self.replace.contains(&Replace::SessionConnection)
+            && target.is_none_or(|v| v >= NO_EFFECT_SINCE)
+        {
+            tracing::warn!(
+                command,
+                "replace 'session connection' has no effect since rtpengine 12.5 and is \
+                 unknown since 26.1"
+            );
+        }
+    }
+
+    /// Refuses the `to-tag` option for a request that writes its own `to-tag` (`answer`,
+    /// `subscribe answer`, …): the dictionary would carry the key twice.
+    pub(crate) fn refuse_to_tag(&self, command: &str) -> Result<()> {
+        if self.to_tag.is_some() {
+            return Err(Error::invalid(format!(
+                "'{command}' takes its to-tag as an argument; leave option 'to-tag' unset"
+            )));
+        }
+        Ok(())
     }
 
     /// Refuses what rtpengine would not honour, naming the options: contradicting options,
