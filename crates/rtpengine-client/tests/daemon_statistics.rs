@@ -1,12 +1,15 @@
-//! `statistics` against the real rtpengine daemon (10.5): the counters move with the calls and
-//! requests the test makes, and every documented figure reads as `Some` on 10.5. The tests fail,
-//! never skip, when rtpengine is not installed.
+//! `statistics` against the real rtpengine daemon (10.5, 12.5 or 26.0, as `RTPENGINE_RELEASE`
+//! selects): the counters move with the calls and requests the test makes, and every documented
+//! figure reads as a fresh daemon's value, or as absent where that release does not report it
+//! (12.5 and 26.0 have no `intervalstatistics` and no `ports.last`). The tests fail, never skip,
+//! when rtpengine is not installed.
 
 mod common;
 
 use std::time::Duration;
 
-use common::{connect, media_target, offer_answer, start, udp};
+use common::{connect, daemon_version, is_10_5, media_target, offer_answer, start, udp};
+use rtpengine_client::message::Version;
 use rtpengine_client::{Client, DeleteOptions, Layer, OfferOptions, QueryOptions, Statistics};
 use rtpengine_testkit::rtp::{rtp_packet, sdp_audio};
 
@@ -78,8 +81,17 @@ async fn counters_follow_the_calls_made() {
     assert_eq!(after.command_count("stats"), Some(1));
     let used3 = ports_used(&after);
     assert!(used3 >= used0 + 6, "ports used {used0} → {used3}");
-    let last = after.interfaces()[0].ports.last.unwrap();
-    assert!(range.contains(&u16::try_from(last).unwrap()));
+    // The last port handed out: 10.5 reports it (`ports.last`); 12.5 and 26.0 do not have
+    // the field at all (their statistics.c writes min, max, used, used_pct, free, totals).
+    let last = after.interfaces()[0].ports.last;
+    if is_10_5(&rtpe) {
+        let last = last.expect("ports.last (10.5)");
+        assert!(range.contains(&u16::try_from(last).unwrap()), "{last}");
+    } else {
+        assert_eq!(last, None);
+        assert_eq!(after.get(&["interfaces", "0", "ports", "last"]), None);
+        assert!(after.get(&["interfaces", "0", "ports", "used"]).is_some());
+    }
     let pct = after.interfaces()[0].ports.used_pct.unwrap();
     assert!(
         (pct - 100.0 * used3 as f64 / span as f64).abs() < 0.01,
@@ -170,10 +182,57 @@ async fn relayed_media_and_pubsub_are_counted() {
     assert_eq!(s.sessions_own(), Some(2));
 }
 
-/// Every figure the accessors document is there on 10.5, with the value a fresh daemon has.
+/// The 24 commands of 10.5: every release counts them.
+const COMMANDS_10_5: [&str; 24] = [
+    "ping",
+    "offer",
+    "answer",
+    "delete",
+    "query",
+    "list",
+    "start recording",
+    "stop recording",
+    "start forwarding",
+    "stop forwarding",
+    "block DTMF",
+    "unblock DTMF",
+    "block media",
+    "unblock media",
+    "play media",
+    "stop media",
+    "play DTMF",
+    "statistics",
+    "silence media",
+    "unsilence media",
+    "publish",
+    "subscribe request",
+    "subscribe answer",
+    "unsubscribe",
+];
+
+/// Newer commands and the first of the testkit's release lines (10.5, 12.5, 26.0) whose
+/// `controlstatistics` has their `total<short>count`: 12.5 has `totalpausereccount`; 26.0 adds
+/// `totalconncount`, `totalclicount`, `totalinjstartcount`, `totalinjstopcount`,
+/// `totaltrnsfmcount`, `totalcreatecount`, `totalcrtanswcount`; `mesh` (26.1) is in none.
+const NEWER_COMMANDS: [(&str, Version); 9] = [
+    ("pause recording", Version::new(12, 5)),
+    ("connect", Version::new(26, 0)),
+    ("cli", Version::new(26, 0)),
+    ("inject start", Version::new(26, 0)),
+    ("inject stop", Version::new(26, 0)),
+    ("transform", Version::new(26, 0)),
+    ("create", Version::new(26, 0)),
+    ("create answer", Version::new(26, 0)),
+    ("mesh", Version::new(26, 1)),
+];
+
+/// Every figure the accessors document reads as the value a fresh daemon has, on every
+/// release; what a release does not report reads as `None` (10.5 has `intervalstatistics`,
+/// 12.5 and 26.0 do not; each release counts the commands it knows).
 #[tokio::test]
-async fn documented_figures_are_present_on_10_5() {
+async fn documented_figures_read_as_a_fresh_daemons_values() {
     let rtpe = start();
+    let release = daemon_version(&rtpe).line();
     let client = connect(&rtpe).await;
     let s = stats(&client).await;
     for layer in [Layer::Total, Layer::User, Layer::Kernel] {
@@ -186,7 +245,8 @@ async fn documented_figures_are_present_on_10_5() {
         assert_eq!(s.relayed_packet_errors(layer), Some(0), "{layer:?}");
     }
     assert_eq!(s.transcoded_media(), Some(0));
-    let uptime = s.uptime().expect("uptime (a string in 10.5)");
+    // A string ("0") in every release.
+    let uptime = s.uptime().expect("uptime (a string)");
     assert!(uptime < Duration::from_secs(60), "{uptime:?}");
     assert!(s
         .get(&["totalstatistics", "uptime"])
@@ -214,42 +274,31 @@ async fn documented_figures_are_present_on_10_5() {
         (mos.average, mos.stddev, mos.samples, mos.total),
         (Some(0.0), Some(0.0), Some(0), Some(0.0))
     );
-    // Every 10.5 command has a total count and an interval delay and rate.
-    for cmd in [
-        "ping",
-        "offer",
-        "answer",
-        "delete",
-        "query",
-        "list",
-        "start recording",
-        "stop recording",
-        "start forwarding",
-        "stop forwarding",
-        "block DTMF",
-        "unblock DTMF",
-        "block media",
-        "unblock media",
-        "play media",
-        "stop media",
-        "play DTMF",
-        "statistics",
-        "silence media",
-        "unsilence media",
-        "publish",
-        "subscribe request",
-        "subscribe answer",
-        "unsubscribe",
-    ] {
+    // `intervalstatistics` (per-command delays and rates): 10.5 always sends it; 12.5 and
+    // 26.0 only when graphite is configured (statistics.c: `if (graphite_is_enabled())`), and
+    // the testkit configures none, so `command_delay` / `command_request_rate` read `None`
+    // there. 12.5 and 26.0 have a `voip_metrics` section, which 10.5 lacks.
+    let interval = release == Version::V10_5;
+    assert_eq!(s.get(&["intervalstatistics"]).is_some(), interval);
+    assert_eq!(s.get(&["voip_metrics"]).is_some(), !interval);
+    // Every 10.5 command has a total count in every release, and (10.5 only) an interval
+    // delay and rate.
+    for cmd in COMMANDS_10_5 {
         // The testkit pinged the daemon once to see it was up.
         let expected = u64::from(cmd == "ping");
         assert_eq!(s.command_count(cmd), Some(expected), "{cmd}");
-        assert_eq!(s.command_delay(cmd), Some(0.0), "{cmd}");
-        assert_eq!(s.command_request_rate(cmd), Some(0.0), "{cmd}");
+        let (delay, rate) = (s.command_delay(cmd), s.command_request_rate(cmd));
+        if interval {
+            assert_eq!((delay, rate), (Some(0.0), Some(0.0)), "{cmd}");
+        } else {
+            assert_eq!((delay, rate), (None, None), "{cmd}");
+        }
     }
-    // Newer commands are not counted by 10.5.
-    assert_eq!(s.command_count("connect"), None);
-    assert_eq!(s.command_count("pause recording"), None);
+    // Newer commands are counted from the release that knows them on.
+    for (cmd, counted_from) in NEWER_COMMANDS {
+        let expected = (release >= counted_from).then_some(0);
+        assert_eq!(s.command_count(cmd), expected, "{cmd} on {release}");
+    }
     // The generic paths reach everything, lists by index.
     assert_eq!(s.int(&["currentstatistics", "sessionsown"]), Some(0));
     assert_eq!(
