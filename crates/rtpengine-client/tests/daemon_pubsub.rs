@@ -1,14 +1,18 @@
-//! Publish/subscribe against the real rtpengine daemon (10.5), started per test by
-//! `rtpengine-testkit`: the SDPs rtpengine generates, the subscriber's tags and SIPREC media
-//! map, real RTP from a publisher reaching a subscriber until it unsubscribes, and the daemon's
-//! error replies. The tests fail, never skip, when rtpengine is not installed.
+//! Publish/subscribe against the real rtpengine daemon (10.5, 12.5 or 26.0, as
+//! `RTPENGINE_RELEASE` selects), started per test by `rtpengine-testkit`: the SDPs rtpengine
+//! generates, the subscriber's tags and SIPREC media map, real RTP from a publisher reaching a
+//! subscriber until it unsubscribes, and the daemon's error replies, each per release where the
+//! releases differ. The tests fail, never skip, when rtpengine is not installed.
 
 mod common;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{client_for, connect, lines, local_port, media_target, rtpengine_reason, start, udp};
+use common::{
+    client_for, connect, daemon_version, lines, local_port, media_target, rtpengine_reason, start,
+    udp,
+};
 use rtpengine_client::message::commands::pubsub::SubscribeSources;
 use rtpengine_client::message::{Selector, Version};
 use rtpengine_client::{
@@ -44,6 +48,31 @@ async fn caller_and_callee(client: &Client, call: &str, a_port: u16, b_port: u16
         )
         .await
         .expect("answer");
+}
+
+/// `tags` sorted: the order of the sources of a multi-source `subscribe request` is not a
+/// documented contract and differs by release (10.5 and 26.0: `A, B`; 12.5: `B, A`).
+fn sorted(tags: &[String]) -> Vec<&str> {
+    let mut v: Vec<&str> = tags.iter().map(String::as_str).collect();
+    v.sort_unstable();
+    v
+}
+
+/// The tags of a party's `subscriptions` in a `query` reply, sorted.
+fn subscription_tags(stats: &rtpengine_client::CallStats, subscriber: &str) -> Vec<String> {
+    let party = stats
+        .tag(subscriber)
+        .unwrap_or_else(|| panic!("no party {subscriber}"));
+    let mut tags: Vec<String> = party
+        .raw
+        .get("subscriptions")
+        .and_then(|s| s.as_list())
+        .unwrap_or_else(|| panic!("no subscriptions: {:?}", party.raw))
+        .iter()
+        .map(|s| s.get("tag").and_then(|t| t.as_str()).unwrap().to_owned())
+        .collect();
+    tags.sort_unstable();
+    tags
 }
 
 /// Sends RTP from `from` to `to` until one packet with `ssrc` arrives at `sink` from
@@ -116,12 +145,27 @@ async fn published_media_reaches_a_subscriber_until_it_unsubscribes() {
         lines(&answer, "m=audio"),
         [format!("m=audio {} RTP/AVP 0", publish_to.port())]
     );
-    // Generated, not rewritten: rtpengine's own session name (10.5 does not echo the ids).
+    // Generated, not rewritten: rtpengine's own session name, with its version
+    // (`s=rtpengine-10-5-3-5-1-deb12u1`, `s=rtpengine-12-5-1-31-1`,
+    // `s=rtpengine-26-0-1-26-0-mr26-0-1-26`).
+    let release = daemon_version(&rtpe);
+    let session = lines(&answer, "s=")[0];
     assert!(
-        lines(&answer, "s=")[0].starts_with("s=rtpengine-"),
+        session.starts_with(&format!(
+            "s=rtpengine-{}-{}-{}-{}",
+            release.major, release.minor, release.patch, release.build
+        )),
         "{answer}"
     );
-    assert_eq!(published.call_id, None);
+    // 10.5 and 12.5 do not echo the ids; 26.0 echoes call-id and from-tag ("Response dump
+    // for 'publish'": `{ "call-id": "pubsub-call", "from-tag": "pub", "sdp": … }`).
+    if release.line() == Version::new(26, 0) {
+        assert_eq!(published.call_id.as_deref(), Some(call));
+        assert_eq!(published.from_tag.as_deref(), Some("pub"));
+    } else {
+        assert_eq!(published.call_id, None);
+        assert_eq!(published.from_tag, None);
+    }
 
     // subscribe request: a sendonly offer for the subscriber, tagged as asked.
     let sub = client
@@ -139,6 +183,9 @@ async fn published_media_reaches_a_subscriber_until_it_unsubscribes() {
     assert_eq!(sub.from_tags, ["pub"]);
     assert!(sub.tag_medias.is_empty() && sub.media_labels.is_empty());
     assert_eq!(lines(&offer, "a=sendonly").len(), 1, "{offer}");
+    // One source: its session (`o=- 1 1`, `s=-`) is copied, in every release.
+    assert_eq!(lines(&offer, "s="), ["s=-"], "{offer}");
+    assert_eq!(lines(&offer, "o="), ["o=- 1 1 IN IP4 127.0.0.1"], "{offer}");
     assert_eq!(
         lines(&offer, "a=rtpmap:"),
         ["a=rtpmap:0 PCMU/8000"],
@@ -212,13 +259,38 @@ async fn subscribing_to_all_parties_of_an_offer_answer_call() {
         .subscribe_request(call, &SubscribeSources::All, None, &OfferOptions::new())
         .await
         .expect("subscribe request all");
-    assert_eq!(all.from_tags, ["A", "B"]);
+    // Both parties; their order is the release's (10.5, 26.0: A, B; 12.5: B, A).
+    assert_eq!(sorted(&all.from_tags), ["A", "B"], "{:?}", all.from_tags);
     assert_eq!(all.from_tag, None, "no single source");
     assert_eq!(all.to_tag.len(), 64, "{}", all.to_tag);
     assert!(all.to_tag.chars().all(|c| c.is_ascii_hexdigit()));
     let sdp = all.sdp_str();
     assert_eq!(lines(&sdp, "m=audio").len(), 2, "{sdp}");
     assert_eq!(lines(&sdp, "a=sendonly").len(), 2, "{sdp}");
+    // Its session: with several sources 10.5 generates its own (`s=rtpengine-<version>`, a
+    // random `o=`), 12.5 and 26.0 copy the first listed source's (`s=-`, and `o=- 1 1` for
+    // A, `o=- 2 2` for B: so 26.0 copies A's, 12.5 B's).
+    let v = daemon_version(&rtpe);
+    let first_source_origin = match all.from_tags[0].as_str() {
+        "A" => "o=- 1 1 IN IP4 127.0.0.1",
+        _ => "o=- 2 2 IN IP4 127.0.0.1",
+    };
+    if v.line() == Version::V10_5 {
+        let own = format!(
+            "s=rtpengine-{}-{}-{}-{}",
+            v.major, v.minor, v.patch, v.build
+        );
+        let s = lines(&sdp, "s=");
+        assert!(s.len() == 1 && s[0].starts_with(&own), "{sdp}");
+        let o = lines(&sdp, "o=");
+        assert!(
+            o.len() == 1 && !o[0].starts_with("o=- 1 1 ") && !o[0].starts_with("o=- 2 2 "),
+            "{sdp}"
+        );
+    } else {
+        assert_eq!(lines(&sdp, "s="), ["s=-"], "{sdp}");
+        assert_eq!(lines(&sdp, "o="), [first_source_origin], "{sdp}");
+    }
     // `Selector::All` is the same request.
     let again = client
         .subscribe_request(
@@ -230,9 +302,11 @@ async fn subscribing_to_all_parties_of_an_offer_answer_call() {
         .await
         .unwrap();
     assert_eq!(
-        (again.from_tags.as_slice(), again.to_tag.as_str()),
-        (&["A".to_owned(), "B".to_owned()][..], "sub-all")
+        (sorted(&again.from_tags), again.to_tag.as_str()),
+        (vec!["A", "B"], "sub-all")
     );
+    assert_eq!(again.from_tags, all.from_tags, "the same order both times");
+    assert_eq!(lines(&again.sdp_str(), "a=sendonly").len(), 2);
 
     // A `from-tags` list names the sources explicitly; a label selects one.
     let listed = client
@@ -257,10 +331,15 @@ async fn subscribing_to_all_parties_of_an_offer_answer_call() {
         .unwrap();
     assert_eq!(labelled.from_tags, ["A"]);
 
-    // Every subscriber is now a party of the call.
+    // Every subscriber is now a party of the call, subscribed to the sources it asked for.
     let stats = client.query(call, &QueryOptions::new()).await.unwrap();
-    for tag in [&all.to_tag, &again.to_tag, &listed.to_tag, &labelled.to_tag] {
-        assert!(stats.tag(tag).is_some(), "no party {tag}");
+    for (sub, sources) in [
+        (&all.to_tag, &["A", "B"][..]),
+        (&again.to_tag, &["A", "B"]),
+        (&listed.to_tag, &["B"]),
+        (&labelled.to_tag, &["A"]),
+    ] {
+        assert_eq!(subscription_tags(&stats, sub), sources, "{sub}");
     }
 }
 
@@ -281,12 +360,23 @@ async fn siprec_subscription_maps_media_to_parties() {
         .expect("SIPREC subscribe request");
     assert_eq!(rec.to_tag, "srs");
     assert_eq!(rec.tag_medias.len(), 2, "{:?}", rec.raw);
-    let a = &rec.tag_medias[0];
-    assert_eq!((a.tag.as_str(), a.label.as_deref()), ("A", Some("caller")));
-    let b = &rec.tag_medias[1];
-    assert_eq!((b.tag.as_str(), b.label.as_deref()), ("B", None));
+    // Both parties, each with its label; in the release's order (10.5, 26.0: A, B; 12.5: B,
+    // A), the same order as `from-tags` and as the SDP's media sections.
+    let order: Vec<&str> = rec.tag_medias.iter().map(|p| p.tag.as_str()).collect();
+    assert_eq!(sorted(&rec.from_tags), ["A", "B"], "{:?}", rec.raw);
+    assert_eq!(order, rec.from_tags, "{:?}", rec.raw);
+    let party = |tag: &str| {
+        rec.tag_medias
+            .iter()
+            .find(|p| p.tag == tag)
+            .unwrap_or_else(|| panic!("no tag-medias entry for {tag}: {:?}", rec.raw))
+    };
+    let (a, b) = (party("A"), party("B"));
+    assert_eq!(a.label.as_deref(), Some("caller"));
+    assert_eq!(b.label, None);
     let sdp = rec.sdp_str();
-    for party in [a, b] {
+    let mut section_labels = Vec::new();
+    for party in &rec.tag_medias {
         assert_eq!(party.medias.len(), 1);
         let m = &party.medias[0];
         assert_eq!(m.index, Some(1));
@@ -294,12 +384,13 @@ async fn siprec_subscription_maps_media_to_parties() {
         assert_eq!(m.mode.as_deref(), Some("sendrecv"));
         // The section label appears in the SDP and maps back to the party.
         let label = m.label.as_deref().expect("a media label");
-        assert!(sdp.contains(&format!("a=label:{label}\r\n")), "{sdp}");
+        section_labels.push(format!("a=label:{label}"));
         let entry = rec.media_label(label).expect("media-labels entry");
         assert_eq!(entry.tag.as_deref(), Some(party.tag.as_str()));
         assert_eq!(entry.label, party.label);
         assert_eq!(entry.mode.as_deref(), Some("sendrecv"));
     }
+    assert_eq!(lines(&sdp, "a=label:"), section_labels, "{sdp}");
     assert_eq!(rec.media_labels.len(), 2);
 }
 
@@ -360,13 +451,33 @@ async fn pubsub_errors_come_from_the_daemon_or_the_client() {
         .await
         .unwrap_err();
     assert_eq!(rtpengine_reason(err), "Unknown call-ID");
-    // 10.5 needs the publisher's identity (26.0 would generate it); the client does not know
-    // the version here, so the request goes out and the daemon refuses it.
-    let err = client
+    // A publish without a call-id: the client does not know the version here, so the request
+    // goes out. 10.5 and 12.5 refuse it; 26.0 accepts it and generates a call-id (64 hex
+    // digits, echoed in the reply) for a new call.
+    let anonymous = client
         .publish(sdp_with(40_060, 3, "sendonly"), "", "pub", &none)
-        .await
-        .unwrap_err();
-    assert_eq!(rtpengine_reason(err), "No call-id in message");
+        .await;
+    if daemon_version(&rtpe).line() == Version::new(26, 0) {
+        let reply = anonymous.expect("26.0 generates the call-id");
+        let generated = reply.call_id.expect("the generated call-id is echoed");
+        assert_eq!(generated.len(), 64, "{generated}");
+        assert!(
+            generated.chars().all(|c| c.is_ascii_hexdigit()),
+            "{generated}"
+        );
+        assert_eq!(reply.from_tag.as_deref(), Some("pub"));
+        let mut calls = client.list(None).await.unwrap();
+        calls.sort_unstable();
+        let mut expected = vec![call.to_owned(), generated];
+        expected.sort_unstable();
+        assert_eq!(calls, expected);
+    } else {
+        assert_eq!(
+            rtpengine_reason(anonymous.unwrap_err()),
+            "No call-id in message"
+        );
+        assert_eq!(client.list(None).await.unwrap(), [call]);
+    }
 
     // Refused by the client, never sent: no source, an empty from-tags list.
     let before = rtpe.log_count("Received command 'subscribe request'");
