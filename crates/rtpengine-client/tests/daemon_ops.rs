@@ -1,9 +1,11 @@
-//! Every NG operation of the client against the real rtpengine daemon (10.5), started per test by
-//! `rtpengine-testkit` on loopback with its own ports.
+//! Every NG operation of the client against the real rtpengine daemon, started per test by
+//! `rtpengine-testkit` on loopback with its own ports: the release `RTPENGINE_RELEASE` selects
+//! (10.5 on the host, 12.5.1.31 or 26.0.1.26 from their chroots).
 //!
 //! Each test checks what the daemon did (rewritten SDP, query data, list contents, log lines,
-//! error reasons), not only that a request succeeded. The tests fail, never skip, when rtpengine
-//! is not installed.
+//! error reasons), not only that a request succeeded. Where the releases answer differently, the
+//! test pins each release's behaviour (a comment names the release and the evidence). The tests
+//! fail, never skip, when rtpengine is not installed.
 
 mod common;
 
@@ -12,14 +14,14 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::time::Duration;
 
 use common::{
-    assert_log, connect, ip, media_port, offer, offer_answer, rtpengine_reason, spawn_relay, start,
-    start_with_ipv6,
+    assert_log, connect, daemon_version, ip, local_port, media_port, media_target, offer,
+    offer_answer, query, rtpengine_reason, spawn_relay, start, start_with_ipv6, udp,
 };
 use rtpengine_client::{
     AddressFamily, AnswerOptions, CallStats, Client, DeleteOptions, Dict, Error, OfferOptions,
-    QueryOptions, Value,
+    QueryOptions, Value, Version,
 };
-use rtpengine_testkit::rtp::{sdp_audio, sdp_audio_v6, sdp_connection_addr};
+use rtpengine_testkit::rtp::{rtp_packet, sdp_audio, sdp_audio_v6, sdp_connection_addr};
 use rtpengine_testkit::Rtpengine;
 use tokio::net::UdpSocket;
 
@@ -28,6 +30,44 @@ const NOT_FOUND: &str = "Call-ID not found or tags didn't match";
 /// Media of party A and party B on loopback.
 const A: (Ipv4Addr, u16) = (Ipv4Addr::LOCALHOST, 40_000);
 const B: (Ipv4Addr, u16) = (Ipv4Addr::LOCALHOST, 40_002);
+
+/// The 12.5 line (trixie's 12.5.1.31).
+const V12_5: Version = Version::new(12, 5);
+/// The 26.0 line (forky's 26.0.1.26).
+const V26_0: Version = Version::new(26, 0);
+
+/// The release line of the daemon under test.
+fn line(rtpe: &Rtpengine) -> Version {
+    daemon_version(rtpe).line()
+}
+
+/// The parties (tags) of a `query` or `delete` reply, sorted.
+fn parties(stats: &CallStats) -> Vec<String> {
+    let mut tags: Vec<String> = stats.tags.iter().map(|t| t.tag.clone()).collect();
+    tags.sort();
+    tags
+}
+
+/// Sends `n` RTP packets (PCMU, SSRC `ssrc`) from `sock` to `to`, paced at 2 ms.
+async fn send_rtp(sock: &UdpSocket, to: SocketAddr, n: u16, ssrc: u32) {
+    for seq in 0..n {
+        let packet = rtp_packet(seq, u32::from(seq) * 160, ssrc, 0, &[0xff; 160]);
+        sock.send_to(&packet, to).await.expect("send RTP");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// `query` until the call's RTP totals reach `packets` (at most 3 s); returns that reply.
+async fn query_until_packets(client: &Client, call_id: &str, packets: u64) -> CallStats {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        let stats = query(client, call_id).await;
+        if stats.rtp_totals.packets >= packets || tokio::time::Instant::now() > deadline {
+            return stats;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
 
 /// Deletes `call_id` first with `miss`, which matches no party (a warning; the call stays),
 /// then with `hit`, which deletes it; returns what the hit returned.
@@ -241,7 +281,17 @@ async fn list_honours_the_limit() {
 async fn delete_removes_the_call() {
     let rtpe = start(); // --delete-delay=0
     let client = connect(&rtpe).await;
-    offer_answer(&client, "del-call", A, B).await;
+    // Real media, so that the call's totals are not zero.
+    let (a, b) = (udp().await, udp().await);
+    let (offer_sdp, answer_sdp) = offer_answer(
+        &client,
+        "del-call",
+        (Ipv4Addr::LOCALHOST, local_port(&a)),
+        (Ipv4Addr::LOCALHOST, local_port(&b)),
+    )
+    .await;
+    send_rtp(&a, media_target(&answer_sdp), 10, 0x1111_aaaa).await;
+    send_rtp(&b, media_target(&offer_sdp), 10, 0x2222_bbbb).await;
     let keep = "del-other";
     client
         .offer(
@@ -253,14 +303,30 @@ async fn delete_removes_the_call() {
         .await
         .unwrap();
 
-    // With a from-tag, 10.5 returns the call's statistics (without one it returns none).
+    // The call's last statistics, as a query sees them: both parties, 20 RTP packets.
+    let before = query_until_packets(&client, "del-call", 20).await;
+    assert_eq!(parties(&before), ["tagA", "tagB"]);
+    assert_eq!(before.rtp_totals.packets, 20, "{:?}", before.raw);
+
+    // With a from-tag, `delete` answers with the call's statistics…
     let stats = client
         .delete("del-call", "tagA", &DeleteOptions::new())
         .await
         .expect("delete");
     assert!(stats.has_call(), "{:?}", stats.raw);
     assert_eq!(stats.warning, None);
-    assert!(stats.tag("tagA").is_some() && stats.tag("tagB").is_some());
+    assert!(stats.created.is_some(), "{:?}", stats.raw);
+    if line(&rtpe) == V12_5 {
+        // …but 12.5.1.31 deletes the parties before it collects them: `tags: {}` and zero
+        // totals (/tmp/matrix-report.md cause A; probe: 10.5 and 26.0 list tagA and tagB and
+        // the packets, 12.5 lists none). The query above holds the final statistics there.
+        assert!(stats.tags.is_empty(), "{:?}", stats.raw);
+        assert_eq!(stats.rtp_totals.packets, 0, "{:?}", stats.raw);
+    } else {
+        // 10.5 and 26.0: the final statistics of both parties.
+        assert_eq!(parties(&stats), ["tagA", "tagB"], "{:?}", stats.raw);
+        assert_eq!(stats.rtp_totals.packets, 20, "{:?}", stats.raw);
+    }
     assert_eq!(client.list(None).await.unwrap(), [keep]);
     let err = client
         .query("del-call", &QueryOptions::new())
@@ -291,6 +357,24 @@ async fn delete_removes_the_call() {
     assert_eq!(err.reason(), Some(NOT_FOUND));
     // The other call was not touched.
     assert_eq!(client.list(None).await.unwrap(), [keep]);
+
+    // Without a from-tag the whole call goes. 10.5 then answers with a bare `ok`; 12.5.1.31
+    // and 26.0.1.26 answer with the call's statistics, its one party included (probe: same
+    // call, 10.5 reply `{result: ok}`, 12.5/26.0 `created` and `tags`).
+    let whole = client
+        .delete(keep, "", &DeleteOptions::new())
+        .await
+        .expect("delete without a from-tag");
+    assert!(whole.has_call(), "{:?}", whole.raw);
+    assert_eq!(whole.warning, None);
+    if line(&rtpe) == Version::V10_5 {
+        assert_eq!(whole.created, None, "{:?}", whole.raw);
+        assert!(whole.tags.is_empty(), "{:?}", whole.raw);
+    } else {
+        assert!(whole.created.is_some(), "{:?}", whole.raw);
+        assert!(whole.tag("tagX").is_some(), "{:?}", whole.raw);
+    }
+    assert!(client.list(None).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -298,8 +382,13 @@ async fn delete_by_to_tag() {
     let rtpe = start();
     let client = connect(&rtpe).await;
     offer_answer(&client, "totag-call", A, B).await;
-    // A to-tag that matches no party deletes nothing; the right to-tag deletes the dialogue,
-    // and the statistics are those of the to-tag's party.
+    // The to-tag's party and its peer, before the delete.
+    let by_to = client
+        .query("totag-call", &QueryOptions::new().to_tag("tagB"))
+        .await
+        .unwrap();
+    assert_eq!(parties(&by_to), ["tagA", "tagB"]);
+    // A to-tag that matches no party deletes nothing; the right to-tag deletes the dialogue.
     let hit = delete_miss_then_hit(
         &client,
         "totag-call",
@@ -308,7 +397,16 @@ async fn delete_by_to_tag() {
         &DeleteOptions::new().to_tag("tagB"),
     )
     .await;
-    assert!(hit.tag("tagB").is_some(), "{:?}", hit.raw);
+    assert!(hit.has_call(), "{:?}", hit.raw);
+    assert!(hit.created.is_some(), "{:?}", hit.raw);
+    if line(&rtpe) == V12_5 {
+        // 12.5.1.31: the reply names no party (`tags: {}`; matrix report cause A, probe
+        // `delete` with from-tag, to-tag and the `to-tag` flag).
+        assert!(hit.tags.is_empty(), "{:?}", hit.raw);
+    } else {
+        // 10.5 and 26.0: the statistics of the to-tag's party (and its peer).
+        assert!(hit.tag("tagB").is_some(), "{:?}", hit.raw);
+    }
 }
 
 #[tokio::test]
@@ -425,6 +523,38 @@ async fn errors_carry_the_daemons_reason() {
         rtpengine_reason(&err).contains("Failed to parse SDP"),
         "{err}"
     );
+    if line(&rtpe) == V26_0 {
+        // 26.0.1.26 creates the call before it parses the SDP and keeps it after the error
+        // (log: `Creating new call` before `Error parsing SDP`; matrix report, daemon_ops on
+        // 26.0): listed, queried as a call without parties, and not found by its from-tag
+        // (`Tag 'tagA' in delete message not found, ignoring`)…
+        assert_eq!(client.list(None).await.unwrap(), ["bad-sdp"]);
+        let left = query(&client, "bad-sdp").await;
+        assert!(
+            left.created.is_some() && left.tags.is_empty(),
+            "{:?}",
+            left.raw
+        );
+        let by_tag = client
+            .delete("bad-sdp", "tagA", &DeleteOptions::new())
+            .await
+            .unwrap();
+        assert_eq!(by_tag.warning.as_deref(), Some(NOT_FOUND));
+        assert_log(&rtpe, "Tag 'tagA' in delete message not found, ignoring", 1);
+        assert_eq!(client.list(None).await.unwrap(), ["bad-sdp"]);
+        // …only a delete without a from-tag removes it.
+        client
+            .delete("bad-sdp", "", &DeleteOptions::new())
+            .await
+            .unwrap();
+    } else {
+        // 10.5 and 12.5.1.31 create no call for it.
+        let err = client
+            .query("bad-sdp", &QueryOptions::new())
+            .await
+            .unwrap_err();
+        assert!(rtpengine_reason(&err).contains("Unknown call-id"), "{err}");
+    }
 
     let err = client.request("hello", &Dict::new()).await.unwrap_err();
     assert!(
@@ -432,7 +562,7 @@ async fn errors_carry_the_daemons_reason() {
         "{err}"
     );
 
-    // None of these created a call.
+    // No call is left (on 26.0 after the clean-up above).
     assert!(client.list(None).await.unwrap().is_empty());
 }
 

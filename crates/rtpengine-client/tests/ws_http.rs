@@ -30,6 +30,14 @@ fn start() -> Rtpengine {
         .expect("start rtpengine (these tests need the real daemon)")
 }
 
+/// The daemon's release line (10.5, 12.5 or 26.0), for the replies that differ per release.
+fn line(rtpe: &Rtpengine) -> Version {
+    let (major, minor, _, _) = rtpe
+        .version_numbers()
+        .unwrap_or_else(|| panic!("rtpengine --version names no version: {}", rtpe.version()));
+    Version::new(major, minor)
+}
+
 fn url(scheme: &str, addr: SocketAddr) -> String {
     format!("{scheme}://{addr}")
 }
@@ -130,7 +138,23 @@ async fn operation_suite(client: &Client, rtpe: &Rtpengine, call_id: &str) {
         .await
         .expect("delete");
     assert_eq!(deleted.warning, None);
-    assert_eq!(deleted.tags.len(), 2, "{:?}", deleted.raw);
+    assert!(
+        deleted.has_call() && deleted.created.is_some(),
+        "{:?}",
+        deleted.raw
+    );
+    if line(rtpe) == Version::new(12, 5) {
+        // 12.5.1.31 answers a `delete` with a from-tag with `tags: {}` and zero totals
+        // (/tmp/matrix-report.md cause A; probe: 10.5 and 26.0 list both parties). The query
+        // above saw both parties.
+        assert!(deleted.tags.is_empty(), "{:?}", deleted.raw);
+        assert_eq!(deleted.rtp_totals.packets, 0);
+    } else {
+        // 10.5 and 26.0: the final stats of both parties.
+        let mut tags: Vec<_> = deleted.tags.iter().map(|t| t.tag.clone()).collect();
+        tags.sort();
+        assert_eq!(tags, ["tagA", "tagB"], "{:?}", deleted.raw);
+    }
     let calls = client.list(Some(100)).await.expect("list after delete");
     assert!(!calls.iter().any(|c| c == call_id), "{calls:?}");
     let err = client
@@ -348,11 +372,18 @@ async fn a_wrong_path_is_an_error_naming_status_404() {
     let text = err.to_string();
     assert!(text.contains("HTTP status 404"), "{text}");
     assert!(text.contains("/nope"), "{text}");
-    assert!(rtpe.wait_for_log(
-        "Unhandled HTTP POST URI: '/nope'",
-        1,
-        Duration::from_secs(2)
-    ));
+    // The daemon's log line: 10.5 names the method, 12.5.1.31 and 26.0.1.26 do not
+    // (/tmp/matrix-report.md cause D; probe log: `Unhandled HTTP URI: '/nope'`).
+    let logged = if line(&rtpe) == Version::V10_5 {
+        "Unhandled HTTP POST URI: '/nope'"
+    } else {
+        "Unhandled HTTP URI: '/nope'"
+    };
+    assert!(
+        rtpe.wait_for_log(logged, 1, Duration::from_secs(2)),
+        "{logged}\n{}",
+        rtpe.log_tail(20)
+    );
     // Nothing was executed.
     assert_eq!(rtpe.log_count("Received command 'ping'"), pings_before);
 }
