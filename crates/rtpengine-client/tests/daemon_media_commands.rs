@@ -1,5 +1,6 @@
-//! The call-control commands against the real rtpengine daemon (10.5): recording, DTMF and media
-//! blocking, silencing, forwarding, and media and DTMF playback.
+//! The call-control commands against the real rtpengine daemon (10.5, 12.5 or 26.0, as
+//! `RTPENGINE_RELEASE` selects): recording, DTMF and media blocking, silencing, forwarding, and
+//! media and DTMF playback. Where the releases differ, each test asserts what each does.
 //!
 //! Each test sets up a real call with offer and answer between two local UDP sockets (the
 //! "phones" A and B), sends real RTP through the ports rtpengine advertised, and checks what the
@@ -15,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use common::{
-    assert_log, client_for, connect, logged, media_target, offer_answer_with, rtpengine_reason,
-    start_recording, TempDir,
+    assert_log, client_for, connect, daemon_version, is_10_5, logged, media_target,
+    offer_answer_with, rtpengine_reason, start_recording, TempDir,
 };
 use rtpengine_client::message::{Selector, Version};
 use rtpengine_client::{
@@ -208,16 +209,35 @@ async fn block_media_stops_rtp_and_unblock_media_restores_it() {
     logged(&rtpe, "Blocking directional media (tag 'tagA')", 1);
     assert!(call.a_to_b(5, 0x11).await.is_empty(), "A is blocked");
     assert_eq!(call.b_to_a(5, 0x22).await.len(), 5, "B is not");
-    // The client targets an unknown version, so it added `directional`, which 10.5 ignores:
-    // the from-tag selected one party all the same.
-    assert_log(&rtpe, "Unknown flag encountered: 'directional'", 1);
+    // The client targets an unknown version, so it added `directional` ("Dump for 'block
+    // media'": `"from-tag": "tagA", "flags": [ "directional" ]`). 10.5 ignores the flag
+    // ("Unknown flag encountered: 'directional'") and the from-tag selects one party all the
+    // same; 12.5 and 26.0 know it (no such line) and block that party's media.
+    assert_log(
+        &rtpe,
+        r#""command": "block media", "call-id": "block-media", "from-tag": "tagA", "flags": [ "directional" ]"#,
+        1,
+    );
+    if is_10_5(&rtpe) {
+        assert_log(&rtpe, "Unknown flag encountered: 'directional'", 1);
+    } else {
+        assert_eq!(rtpe.log_count("Unknown flag encountered"), 0);
+    }
 
-    // Unblocking the whole call leaves the per-party block in place (10.5)…
+    // Unblocking the whole call leaves the per-party block in place, in every release (10.5
+    // logs "Unblocking media (entire call)", 12.5 and 26.0 "Unblocking media (entire call and
+    // participants)", and clear the parties' own flags only with `all`)…
+    let unblock_call = if is_10_5(&rtpe) {
+        "Unblocking media (entire call)"
+    } else {
+        "Unblocking media (entire call and participants)"
+    };
     c.unblock_media(&id, &Selector::Call, &none).await.unwrap();
-    logged(&rtpe, "Unblocking media (entire call)", 1);
+    logged(&rtpe, unblock_call, 1);
     assert!(call.a_to_b(5, 0x11).await.is_empty(), "still blocked");
     // …`all` clears it.
     c.unblock_media(&id, &Selector::All, &none).await.unwrap();
+    logged(&rtpe, unblock_call, 2);
     let got = call.a_to_b(5, 0x11).await;
     assert_eq!(got.len(), 5, "A flows again");
     let seqs: Vec<u16> = got.iter().map(|p| parse_rtp(p).unwrap().seq).collect();
@@ -394,18 +414,52 @@ async fn forwarding_without_a_recording_daemon_is_accepted_and_logged() {
     // With no recording method configured, nothing is recorded.
     assert_eq!(rtpe.log_count("Turning on call recording."), 0);
 
-    // A client that knows it talks to 10.5 does not send the flag; the meaning is the same.
+    // A client that knows it talks to 10.5 does not send the flag. 10.5 selects the party by
+    // its from-tag all the same; 12.5 and 26.0 ignore a from-tag without `directional` in the
+    // directional commands (block/unblock DTMF and media, start/stop forwarding:
+    // call_interfaces.c media_block_match1 "ignore from-tag, if directional is not set"), so
+    // the same request stops forwarding for the entire call there.
     let v10_5 = client_for(rtpe.udp_url(), Some(Version::V10_5), true).await;
     let unknown_flag = rtpe.log_count("Unknown flag encountered: 'directional'");
+    let (single, entire) = (
+        "Stop forwarding for single party (tag 'tagA')",
+        "Stop forwarding (entire call)",
+    );
     v10_5
         .stop_forwarding(&id, &tag("tagA"), &MediaOptions::new())
         .await
         .unwrap();
-    logged(&rtpe, "Stop forwarding for single party (tag 'tagA')", 1);
+    assert_log(
+        &rtpe,
+        r#""command": "stop forwarding", "call-id": "forwarding", "from-tag": "tagA" }"#,
+        1,
+    );
+    if is_10_5(&rtpe) {
+        logged(&rtpe, single, 1);
+        logged(&rtpe, entire, 1);
+    } else {
+        logged(&rtpe, entire, 2);
+        assert_eq!(rtpe.log_count(single), 0);
+    }
     assert_eq!(
         rtpe.log_count("Unknown flag encountered: 'directional'"),
         unknown_flag
     );
+
+    // The library's default (no version configured) adds `directional` for a one-party
+    // selector, so the same stop selects only that party on every release (10.5 ignores the
+    // flag and goes by the from-tag; 12.5 and 26.0 honour it).
+    let (singles_before, entire_before) = (rtpe.log_count(single), rtpe.log_count(entire));
+    c.stop_forwarding(&id, &tag("tagA"), &MediaOptions::new())
+        .await
+        .unwrap();
+    assert_log(
+        &rtpe,
+        r#""command": "stop forwarding", "call-id": "forwarding", "from-tag": "tagA", "flags": [ "directional" ]"#,
+        1,
+    );
+    logged(&rtpe, single, singles_before + 1);
+    assert_eq!(rtpe.log_count(entire), entire_before, "no whole-call stop");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -446,6 +500,11 @@ async fn recording_starts_records_rtp_and_stops_with_metadata() {
         size > 24 + 20 * 172,
         "pcap holds the 20 packets: {size} bytes"
     );
+    assert_eq!(
+        pcap_records(&std::fs::read(&pcaps[0]).unwrap()),
+        20,
+        "one record per packet"
+    );
     // Stopping finishes the metadata file, with the metadata given last.
     let deadline = Instant::now() + Duration::from_secs(3);
     let meta = loop {
@@ -474,13 +533,73 @@ async fn recording_starts_records_rtp_and_stops_with_metadata() {
         .unwrap_err();
     assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
     assert_eq!(rtpe.log_count("'pause recording'"), 0);
-    // …and 10.5 does not know it when sent anyway.
+    // …and sent anyway, 10.5 does not know it ("Unrecognized command"); 12.5 and 26.0 accept
+    // it and log "Pausing call recording." for a running recording, but only 26.0 stops
+    // writing the pcap: 12.5's pcap writer ignores the pause (recording.c dump_packet_pcap has
+    // no RECORDING_ON check before 26.0). Recording started again after the stop, 12.5 writes
+    // the call's first pcap file anew (same name, old records gone), 26.0 a second file.
     let unchecked = client_for(rtpe.udp_url(), Some(Version::V10_5), false).await;
-    let err = unchecked
+    if is_10_5(&rtpe) {
+        let err = unchecked
+            .pause_recording(&id, &RecordingOptions::new())
+            .await
+            .unwrap_err();
+        assert_eq!(rtpengine_reason(err), "Unrecognized command");
+        return;
+    }
+    c.start_recording(&id, &RecordingOptions::new())
+        .await
+        .unwrap();
+    logged(&rtpe, "Turning on call recording.", 2);
+    assert_eq!(call.a_to_b(5, 0x11).await.len(), 5, "recorded");
+    unchecked
         .pause_recording(&id, &RecordingOptions::new())
         .await
-        .unwrap_err();
-    assert_eq!(rtpengine_reason(err), "Unrecognized command");
+        .expect("pause recording (12.5, 26.0)");
+    logged(&rtpe, "Pausing call recording.", 1);
+    assert_eq!(call.a_to_b(7, 0x11).await.len(), 7, "media still flows");
+    c.stop_recording(&id, &RecordingOptions::new())
+        .await
+        .unwrap();
+    logged(&rtpe, "Turning off call recording.", 2);
+    let files = spool.files("pcaps", "rec-cmd");
+    let records = |p: &Path| pcap_records(&std::fs::read(p).unwrap());
+    if daemon_version(&rtpe).line() == Version::new(12, 5) {
+        assert_eq!(files, pcaps, "the same file");
+        assert_eq!(
+            records(&pcaps[0]),
+            5 + 7,
+            "the paused packets are written too"
+        );
+    } else {
+        assert_eq!(files.len(), 2, "{files:?}");
+        let second = files.iter().find(|p| **p != pcaps[0]).unwrap();
+        assert_eq!(records(&pcaps[0]), 20, "the first recording is kept");
+        assert_eq!(records(second), 5, "only the packets before the pause");
+    }
+}
+
+/// The number of packet records of a pcap file.
+fn pcap_records(data: &[u8]) -> usize {
+    assert!(data.len() >= 24, "not a pcap file: {} bytes", data.len());
+    let le = match &data[..4] {
+        [0xd4, 0xc3, 0xb2, 0xa1] | [0x4d, 0x3c, 0xb2, 0xa1] => true,
+        [0xa1, 0xb2, 0xc3, 0xd4] | [0xa1, 0xb2, 0x3c, 0x4d] => false,
+        magic => panic!("not a pcap file: magic {magic:x?}"),
+    };
+    let (mut at, mut n) = (24, 0);
+    while at + 16 <= data.len() {
+        let len: [u8; 4] = data[at + 8..at + 12].try_into().unwrap();
+        let len = if le {
+            u32::from_le_bytes(len)
+        } else {
+            u32::from_be_bytes(len)
+        };
+        at += 16 + len as usize;
+        n += 1;
+    }
+    assert_eq!(at, data.len(), "a truncated pcap record");
+    n
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -526,6 +645,7 @@ async fn play_media_plays_a_wav_file_to_one_party_and_stop_media_ends_it() {
     let (c, id) = (call.client.clone(), call.id.clone());
 
     // Played to B ten times over, unless stopped.
+    let started = Instant::now();
     let reply = c
         .play_media(
             &id,
@@ -570,9 +690,22 @@ async fn play_media_plays_a_wav_file_to_one_party_and_stop_media_ends_it() {
     // A hears nothing.
     assert!(call.a.collect().await.is_empty());
 
-    // stop media ends it (10.5 reports no frame position).
+    // stop media ends it. 10.5 reports no frame position; 12.5 and 26.0 report
+    // `last-frame-pos`, the pts of the last frame read from the file (call_interfaces.c
+    // call_stop_media_ng: `media_player_stop()` returns `mp->last_frame_ts`), in the file's
+    // 8 kHz samples: past the start, and no further than what played since (plus the
+    // player's one second of read-ahead at most).
     let stopped = c.stop_media(&id, &tag("tagB")).await.unwrap();
-    assert_eq!(stopped.last_frame_pos, None);
+    let played_ms = started.elapsed().as_millis() as i64;
+    if is_10_5(&rtpe) {
+        assert_eq!(stopped.last_frame_pos, None, "{:?}", stopped.raw);
+    } else {
+        let pos = stopped.last_frame_pos.expect("last-frame-pos (12.5, 26.0)");
+        assert!(
+            pos > 0 && pos <= 8 * (played_ms + 1000),
+            "{pos} after {played_ms} ms"
+        );
+    }
     call.b.collect().await; // what was in flight
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(call.b.collect().await.is_empty(), "playback stopped");
@@ -752,8 +885,8 @@ async fn play_dtmf_without_inject_dtmf_is_accepted_but_plays_nothing() {
     let five = 5u8;
 
     assert_nothing_to_inject_into(&c, &id, five, &PlayDtmfOptions::new()).await;
-    // With media flowing 10.5 says ok and logs the injection, but without `inject DTMF` the
-    // call is passed through and no event reaches B.
+    // With media flowing every release says ok and logs the injection, but without
+    // `inject DTMF` the call is passed through and no event reaches B.
     call.a.audio(5, PT_PCMU, 0x11).await;
     c.play_dtmf(&id, &tag("tagA"), five, &PlayDtmfOptions::new())
         .await
