@@ -76,13 +76,14 @@ pub(crate) struct Cli {
     #[arg(short, long, global = true, help_heading = GLOBAL, action = ArgAction::Count)]
     pub(crate) verbose: u8,
 
-    /// The rtpengine release the server runs (e.g. 10.5): options and commands newer than it
-    /// are refused before anything is sent (exit 2).
+    /// The rtpengine release the server runs, to the patch level where known (12.5.1.31; a
+    /// bare 12.5 counts as the line's first release): options and commands it lacks are
+    /// refused before anything is sent (exit 2).
     #[arg(
         long,
         global = true,
         help_heading = GLOBAL,
-        value_name = "X.Y",
+        value_name = "VERSION",
         value_parser = parse_version,
     )]
     pub(crate) rtpengine_version: Option<Version>,
@@ -467,7 +468,8 @@ fn parse_server(s: &str) -> Result<ServerUrl, String> {
 
 /// Parses `--rtpengine-version`.
 fn parse_version(s: &str) -> Result<Version, String> {
-    Version::parse(s).map_err(|_| format!("'{s}' is not an rtpengine version (e.g. 10.5)"))
+    Version::parse(s)
+        .map_err(|_| format!("'{s}' is not an rtpengine version (e.g. 12.5 or 12.5.1.31)"))
 }
 
 /// Parses `--key KEY=VALUE`.

@@ -17,6 +17,7 @@ use rtpengine_client::message::options::Scalar;
 use rtpengine_client::{
     Ack, Client, ConnectOptions, CreateMedia, Error, Flag, InjectOptions, MeshOptions, MeshTag,
     OfferOptions, Selector, SubscribeSources, TransformMedia, TransformOptions, UnsubscribeOptions,
+    VersionSource,
 };
 
 use crate::args::{MediaArgs, RawArgs, SdpSource};
@@ -782,12 +783,21 @@ impl SessionOp {
                 render_ack(json, Ack::from_dict(client.send(&req).await?), out);
             }
             Self::Version => {
-                let version = client.discover_version().await?;
+                let found = client.discover_version_detail().await?;
+                let version = found.version;
                 out.stdout = if json {
-                    format!("{{\"version\":\"{version}\"}}\n").into_bytes()
+                    let source = match &found.source {
+                        VersionSource::Cli { line } => format!("cli: {line}"),
+                        VersionSource::SessionName { name } => format!("s={name}"),
+                        other => other.to_string(),
+                    };
+                    let mut quoted = String::new();
+                    crate::json::write_string(&mut quoted, &source);
+                    format!("{{\"version\":\"{version}\",\"source\":{quoted}}}\n").into_bytes()
                 } else {
                     format!("{version}\n").into_bytes()
                 };
+                out.notes.push(format!("found from {}", found.source));
             }
         }
         Ok(())

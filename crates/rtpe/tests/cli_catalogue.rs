@@ -280,6 +280,42 @@ fn newer_flag_is_refused_for_10_5() {
     assert!(stderr(&out).contains("contradict"), "{}", stderr(&out));
     assert_eq!(rtpe.log_count("contra"), 0);
 
+    // Patch-level versions: `recrypt` was backported to 12.5.1.46 (mainline 13.4).
+    let out = offer_sdp(
+        &rtpe,
+        &["--rtpengine-version", "12.5.1.45"],
+        "recrypt-gated",
+        &sdp,
+        &["--recrypt"],
+    );
+    assert_exit(&out, 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("'recrypt'") && err.contains("12.5.1.46") && err.contains("12.5.1.45"),
+        "{err}"
+    );
+    // A bare 12.5 is the line's first release.
+    let out = offer_sdp(
+        &rtpe,
+        &["--rtpengine-version", "12.5"],
+        "recrypt-line",
+        &sdp,
+        &["--recrypt"],
+    );
+    assert_exit(&out, 2);
+    let out = offer_sdp(
+        &rtpe,
+        &["--rtpengine-version", "12.5.1.46"],
+        "recrypt-sent",
+        &sdp,
+        &["--recrypt"],
+    );
+    assert_exit(&out, 0);
+    assert_eq!(
+        rtpe.log_count("recrypt-gated") + rtpe.log_count("recrypt-line"),
+        0
+    );
+
     // Not a version.
     let out = offer_sdp(&rtpe, &["--rtpengine-version", "ten"], "bad-ver", &sdp, &[]);
     assert_exit(&out, 2);

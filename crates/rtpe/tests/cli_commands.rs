@@ -500,8 +500,13 @@ fn json_prints_the_whole_reply_of_each_kind() {
     assert!(sub["sdp"].as_str().unwrap().contains("a=sendonly"));
     assert_eq!(sub["from-tags"], json!(["P"]));
 
-    // version.
-    assert_eq!(ok_json(&url, &["version"]), json!({"version": "10.5"}));
+    // version: the whole version, and how it was found (10.5 refuses `cli`, so the SDP
+    // session name of a publish probe).
+    let (a, b, c, d) = rtpe.version_numbers().expect("the daemon's version");
+    let version = ok_json(&url, &["version"]);
+    assert_eq!(version["version"], format!("{a}.{b}.{c}.{d}"));
+    let source = version["source"].as_str().unwrap();
+    assert!(source.starts_with("s=rtpengine-"), "{source}");
 }
 
 // ---------------------------------------------------------------------------------------------

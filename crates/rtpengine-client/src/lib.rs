@@ -60,8 +60,8 @@ pub mod transport;
 
 pub use bencode::{Dict, Value};
 pub use client::{
-    Client, ClientBuilder, EventStream, DEFAULT_LIST_LIMIT, DEFAULT_MAX_IN_FLIGHT,
-    DEFAULT_STREAM_COMMANDS, DEFAULT_STREAM_THRESHOLD, DEFAULT_TIMEOUT,
+    Client, ClientBuilder, Discovery, EventStream, VersionSource, DEFAULT_LIST_LIMIT,
+    DEFAULT_MAX_IN_FLIGHT, DEFAULT_STREAM_COMMANDS, DEFAULT_STREAM_THRESHOLD, DEFAULT_TIMEOUT,
 };
 pub use error::{Error, Result};
 pub use message::commands::media::{

@@ -34,15 +34,16 @@ impl<R: Request + ?Sized> Request for Ungated<'_, R> {
 /// The release `cli` arrived in: a daemon that knows it is at least this new.
 const CLI_SINCE: Version = Version::new(13, 2);
 
-/// A version named in CLI output: the text after the word `version` on some line
-/// (`Version: 13.2.1.0`, `rtpengine version 13.2.1.0`).
-fn version_in_text(text: &str) -> Option<Version> {
+/// A version named in CLI output, with its line: the text after the word `version` on some
+/// line (`Version: 13.2.1.0`, `rtpengine version 13.2.1.0`).
+fn version_in_text(text: &str) -> Option<(Version, String)> {
     text.lines().find_map(|line| {
         let lower = line.to_ascii_lowercase();
         let at = lower.rfind("version")?;
         let rest = line.get(at + "version".len()..)?;
         let rest = rest.trim_start_matches(|c: char| c == ':' || c.is_whitespace());
-        Version::parse(rest).ok()
+        let v = Version::parse(rest).ok()?;
+        Some((v, line.trim().to_owned()))
     })
 }
 
@@ -53,7 +54,50 @@ fn session_name(sdp: &str) -> Option<&str> {
         .find_map(|l| l.strip_prefix("s="))
 }
 
+/// How [`Client::discover_version_detail`] learned the daemon's version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VersionSource {
+    /// The output of the `cli` command (13.2+) named it.
+    Cli {
+        /// The line that named the version.
+        line: String,
+    },
+    /// The `s=` line rtpengine wrote into the SDP of a throw-away `publish` (its default
+    /// software id, `rtpengine-` and the version with every other character a hyphen).
+    SessionName {
+        /// The session name, e.g. `rtpengine-12-5-1-31-1`.
+        name: String,
+    },
+}
+
+impl std::fmt::Display for VersionSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Cli { line } => write!(f, "the 'cli' output line '{line}'"),
+            Self::SessionName { name } => {
+                write!(f, "the SDP session name 's={name}' of a publish probe")
+            }
+        }
+    }
+}
+
+/// A discovered version and how it was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Discovery {
+    /// The daemon's version, to the patch level where the daemon reveals it.
+    pub version: Version,
+    /// Where it came from.
+    pub source: VersionSource,
+}
+
 impl Client {
+    /// [`Client::discover_version`], also saying how the version was found.
+    pub async fn discover_version_detail(&self) -> Result<Discovery> {
+        self.discover().await
+    }
+
     /// Asks the daemon which release it is, records it with
     /// [`Client::set_rtpengine_version`] (so later requests are checked against it) and returns
     /// it.
@@ -75,13 +119,20 @@ impl Client {
     /// version was already recorded, it stays in force (the first one wins) and the discovered
     /// one is still returned.
     pub async fn discover_version(&self) -> Result<Version> {
+        Ok(self.discover().await?.version)
+    }
+
+    async fn discover(&self) -> Result<Discovery> {
         let floor = match self.send(&Ungated(&Cli { body: "version" })).await {
             Ok(reply) => {
                 let named = CliReply::from_dict(reply)
                     .ok()
                     .and_then(|r| version_in_text(&r.response));
-                if let Some(v) = named {
-                    return Ok(self.record_discovered(v, "cli"));
+                if let Some((version, line)) = named {
+                    return Ok(self.record_discovered(Discovery {
+                        version,
+                        source: VersionSource::Cli { line },
+                    }));
                 }
                 Some(CLI_SINCE)
             }
@@ -111,13 +162,16 @@ impl Client {
                  {floor}+ (a custom --software-id?)"
             )));
         }
-        Ok(self.record_discovered(v, "publish"))
+        Ok(self.record_discovered(Discovery {
+            version: v,
+            source: VersionSource::SessionName { name },
+        }))
     }
 
-    fn record_discovered(&self, v: Version, how: &str) -> Version {
-        let in_force = self.set_rtpengine_version(v);
-        debug!(version = %v, %in_force, how, "rtpengine version discovered");
-        v
+    fn record_discovered(&self, found: Discovery) -> Discovery {
+        let in_force = self.set_rtpengine_version(found.version);
+        debug!(version = %found.version, %in_force, source = %found.source, "rtpengine version discovered");
+        found
     }
 
     /// Publishes a throw-away sendonly stream, deletes it, and returns the `s=` line of the
@@ -171,12 +225,15 @@ mod tests {
     #[test]
     fn versions_in_cli_text() {
         assert_eq!(
-            version_in_text("Version: 13.2.1.4\n"),
+            version_in_text("Version: 13.2.1.4\n").map(|(v, _)| v),
             Some(Version::full(13, 2, 1, 4))
         );
         assert_eq!(
             version_in_text("uptime 5\nrtpengine version mr14.1.2.3\n"),
-            Some(Version::full(14, 1, 2, 3))
+            Some((
+                Version::full(14, 1, 2, 3),
+                "rtpengine version mr14.1.2.3".to_owned()
+            ))
         );
         assert_eq!(version_in_text("Unknown command: version\n"), None);
         assert_eq!(version_in_text(""), None);

@@ -1,6 +1,7 @@
 //! The client handle.
 
 mod discover;
+pub use discover::{Discovery, VersionSource};
 mod events;
 pub use events::EventStream;
 pub use routing::{DEFAULT_STREAM_COMMANDS, DEFAULT_STREAM_THRESHOLD};

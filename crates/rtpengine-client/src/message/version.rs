@@ -84,6 +84,8 @@ impl Version {
         let t = text.trim();
         let t = t.strip_prefix("Version:").unwrap_or(t).trim();
         let t = t.strip_prefix("rtpengine-").unwrap_or(t);
+        // A software id made from " 12.5.1.31…" starts with a second hyphen.
+        let t = t.trim_start_matches(['-', ' ']);
         let t = t.strip_prefix("mr").unwrap_or(t);
         let mut numbers = [0u16; 4];
         let mut parts = t.split(['.', '-', '+', '~']);
@@ -292,6 +294,10 @@ mod tests {
                 Version::full(26, 0, 1, 26),
             ),
             ("13.2.1", Version::full(13, 2, 1, 0)),
+            (
+                "rtpengine--12-5-1-31-0-mr12-5-1-31",
+                Version::full(12, 5, 1, 31),
+            ),
         ] {
             assert_eq!(Version::parse(text).unwrap(), want, "{text}");
         }
