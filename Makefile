@@ -1,5 +1,5 @@
 # The two entry points of the README. Each installs what it needs first.
-.PHONY: demo test deps lint
+.PHONY: demo test deps lint test-release test-releases
 
 # Newer rtpengine releases to install as well (Debian chroots), e.g. `make deps RELEASES="12.5 26.0"`;
 # the tests run one with RTPENGINE_RELEASE=12.5.
@@ -14,6 +14,19 @@ demo: deps
 test: deps
 	cargo test --workspace --all-targets
 	cargo test --workspace --doc
+
+# The real-daemon suites of the library and the test kit against one newer release, e.g.
+# `make test-release RELEASE=12.5` (installs its chroot first).
+RELEASE ?= 12.5
+
+test-release:
+	./scripts/install-deps.sh $(RELEASE)
+	RTPENGINE_RELEASE=$(RELEASE) cargo test -p rtpengine-client -p rtpengine-testkit --tests
+
+# Every release CI covers besides the host's 10.5.
+test-releases:
+	$(MAKE) test-release RELEASE=12.5
+	$(MAKE) test-release RELEASE=26.0
 
 lint:
 	cargo fmt --all --check
