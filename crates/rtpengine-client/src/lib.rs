@@ -15,8 +15,9 @@
 //! * typed operations and options for all 33 commands ([`Client::offer`], [`OfferOptions`],
 //!   [`Client::block_media`], …) with a raw escape hatch at every level
 //!   ([`OfferOptions::raw_key`], [`Client::request`]);
-//! * version awareness: commands and options newer than the daemon are refused before sending
-//!   ([`ClientBuilder::rtpengine_version`], [`Client::discover_version`]);
+//! * version awareness to the patch level: commands and options the daemon's release lacks are
+//!   refused before sending ([`ClientBuilder::rtpengine_version`], [`Client::discover_version`];
+//!   see [Releases](#releases));
 //! * typed replies that keep every field ([`SdpReply::raw`], [`CallStats::raw`], [`Statistics`]);
 //! * one error type, [`Error`], with predicates such as [`Error::is_timeout`].
 //!
@@ -48,6 +49,32 @@
 //! # let _ = answer;
 //! # Ok(()) }
 //! ```
+
+//!
+//! # Releases
+//!
+//! rtpengine changes its protocol in minor releases and backports some changes to patch
+//! releases of older lines (the `to-tag` flag of `delete` arrived in 13.0 and in 12.5.1.11).
+//! Every option, value and command carries a [`Since`]: the mainline release that introduced it
+//! and the first patch of each older line that received it. The rules:
+//!
+//! * **Known version** ([`ClientBuilder::rtpengine_version`], [`Client::discover_version`],
+//!   which reads e.g. `12.5.1.31` from the daemon): requests are gated to the patch level, and
+//!   whatever the release lacks fails with [`Error::Unsupported`] before anything is sent. A
+//!   version given as a line only (`12.5`) stands for the line's first release when gating.
+//! * **Unknown version**: nothing is gated, and the request is encoded so that it means the same
+//!   on every release. Where releases read a request differently, the client adds what the
+//!   newer ones need and the older ones ignore (they only log an unknown flag): a `delete` with
+//!   a to-tag carries the flag `to-tag` (without it 12.5.1.11+ and 13.0+ delete the whole call;
+//!   10.5 honours the to-tag alone), a one-party selection of `block`/`unblock`
+//!   `DTMF`/`media` and of forwarding carries `directional` (12.4+ act on the whole call
+//!   without it), and flags are sent in the spelling every release matches
+//!   (`discard-recording`, which `stop recording` compares exactly). The same flags are added
+//!   for a known release that has them, or for a line-only version whose later patches may
+//!   ([`Flag::shim_for`]).
+//! * Where no encoding can mean the same everywhere (`unsubscribe` from one source before
+//!   26.0 removes every subscription; `connect` without a from-tag before 26.0 fails), the
+//!   option is documented and gated for known versions; an unknown version sends it as asked.
 
 #![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 #![deny(rustdoc::broken_intra_doc_links)]

@@ -3,8 +3,8 @@
 //! Every options type is declared with one macro: a field per key (with the rtpengine release
 //! that introduced it), a setter per field, `raw_key`/`raw_flag` for what is not typed,
 //! `encode_keys` (writes straight into the request buffer), `from_dict` (reads a request
-//! dictionary back, keeping what it does not know as raw) and `requirement` (the newest release
-//! the set options need). Key spellings are those rtpengine 10.5 understands.
+//! dictionary back, keeping what it does not know as raw) and `requirements` (the releases the set
+//! options need). Key spellings are those rtpengine 10.5 understands.
 
 #[macro_use]
 mod macros;

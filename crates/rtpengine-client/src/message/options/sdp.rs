@@ -148,8 +148,9 @@ ng_options! {
     /// Options of `offer` and `answer` (and the SDP part of `publish`, `subscribe request`,
     /// `create`): the whole catalogue of rtpengine's SDP options.
     ///
-    /// Options newer than 10.5 carry their release; [`OfferOptions::requirement`] names the
-    /// newest one set, and a client told its rtpengine's version refuses them before sending.
+    /// Options newer than 10.5 carry their releases ([`Since`](crate::Since));
+    /// [`OfferOptions::requirements`] lists what the set ones need, and a client told its
+    /// rtpengine's version refuses what that release lacks before sending.
     pub struct OfferOptions {
         /// `via-branch`: tells SIP branches of one call apart.
         via_branch: Option<String> = "via-branch";
