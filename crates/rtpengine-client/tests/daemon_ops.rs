@@ -318,7 +318,7 @@ async fn delete_removes_the_call() {
     assert!(stats.created.is_some(), "{:?}", stats.raw);
     if line(&rtpe) == V12_5 {
         // …but 12.5.1.31 deletes the parties before it collects them: `tags: {}` and zero
-        // totals (/tmp/matrix-report.md cause A; probe: 10.5 and 26.0 list tagA and tagB and
+        // totals (release matrix run and a raw NG probe: 10.5 and 26.0 list tagA and tagB and
         // the packets, 12.5 lists none). The query above holds the final statistics there.
         assert!(stats.tags.is_empty(), "{:?}", stats.raw);
         assert_eq!(stats.rtp_totals.packets, 0, "{:?}", stats.raw);
@@ -400,8 +400,8 @@ async fn delete_by_to_tag() {
     assert!(hit.has_call(), "{:?}", hit.raw);
     assert!(hit.created.is_some(), "{:?}", hit.raw);
     if line(&rtpe) == V12_5 {
-        // 12.5.1.31: the reply names no party (`tags: {}`; matrix report cause A, probe
-        // `delete` with from-tag, to-tag and the `to-tag` flag).
+        // 12.5.1.31: the reply names no party (`tags: {}`; release matrix run, and a raw NG
+        // probe of `delete` with from-tag, to-tag and the `to-tag` flag).
         assert!(hit.tags.is_empty(), "{:?}", hit.raw);
     } else {
         // 10.5 and 26.0: the statistics of the to-tag's party (and its peer).
@@ -525,8 +525,8 @@ async fn errors_carry_the_daemons_reason() {
     );
     if line(&rtpe) == V26_0 {
         // 26.0.1.26 creates the call before it parses the SDP and keeps it after the error
-        // (log: `Creating new call` before `Error parsing SDP`; matrix report, daemon_ops on
-        // 26.0): listed, queried as a call without parties, and not found by its from-tag
+        // (log: `Creating new call` before `Error parsing SDP`; release matrix run and a raw NG
+        // probe): listed, queried as a call without parties, and not found by its from-tag
         // (`Tag 'tagA' in delete message not found, ignoring`)…
         assert_eq!(client.list(None).await.unwrap(), ["bad-sdp"]);
         let left = query(&client, "bad-sdp").await;

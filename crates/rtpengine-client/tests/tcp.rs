@@ -1,9 +1,8 @@
 //! NG over TCP (`tcp://`) against the real rtpengine daemon (the release `RTPENGINE_RELEASE`
-//! selects: 10.5, 12.5.1.31 or 26.0.1.26): the operation suite, 500
-//! pipelined requests on one connection, replies too big for UDP, a 20 KB offer, reconnection
-//! after the daemon dies (through a small TCP relay in this file, since the testkit picks fresh
-//! ports for every daemon), and DTMF notifications (`--dtmf-log-ng-tcp`) interleaved with
-//! replies.
+//! selects: 10.5, 12.5.1.31 or 26.0.1.26): the operation suite, 500 pipelined requests on one
+//! connection, replies too big for UDP, a 20 KB offer, reconnection after the daemon dies
+//! (through a small TCP relay in this file, since the testkit picks fresh ports for every
+//! daemon), and DTMF notifications (`--dtmf-log-ng-tcp`) interleaved with replies.
 //!
 //! The tests fail, never skip, when rtpengine is not installed.
 
@@ -160,7 +159,7 @@ async fn operation_suite(rtpe: &Rtpengine, c: &Client, label: &str) {
     );
     if line(rtpe) == Version::new(12, 5) {
         // 12.5.1.31 answers a `delete` with a from-tag with `tags: {}` and zero totals
-        // (/tmp/matrix-report.md cause A; probe: 10.5 and 26.0 list both parties). The query
+        // (release matrix run and a raw NG probe: 10.5 and 26.0 list both parties). The query
         // above saw both parties.
         assert!(deleted.tags.is_empty(), "{:?}", deleted.raw);
         assert_eq!(deleted.rtp_totals.packets, 0);

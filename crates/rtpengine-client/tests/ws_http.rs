@@ -3,7 +3,9 @@
 //! plus a few scripted fake servers for what the daemon never does (pings, close frames,
 //! refused subprotocols, keep-alive connections closed while idle, chunked replies).
 //!
-//! Connections are counted with a small TCP relay between the client and the daemon.
+//! Connections are counted with a small TCP relay between the client and the daemon. The daemon
+//! is the release `RTPENGINE_RELEASE` selects (10.5, 12.5.1.31 or 26.0.1.26); where they answer
+//! differently, the test pins each release's behaviour.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -145,7 +147,7 @@ async fn operation_suite(client: &Client, rtpe: &Rtpengine, call_id: &str) {
     );
     if line(rtpe) == Version::new(12, 5) {
         // 12.5.1.31 answers a `delete` with a from-tag with `tags: {}` and zero totals
-        // (/tmp/matrix-report.md cause A; probe: 10.5 and 26.0 list both parties). The query
+        // (release matrix run and a raw NG probe: 10.5 and 26.0 list both parties). The query
         // above saw both parties.
         assert!(deleted.tags.is_empty(), "{:?}", deleted.raw);
         assert_eq!(deleted.rtp_totals.packets, 0);
@@ -373,7 +375,7 @@ async fn a_wrong_path_is_an_error_naming_status_404() {
     assert!(text.contains("HTTP status 404"), "{text}");
     assert!(text.contains("/nope"), "{text}");
     // The daemon's log line: 10.5 names the method, 12.5.1.31 and 26.0.1.26 do not
-    // (/tmp/matrix-report.md cause D; probe log: `Unhandled HTTP URI: '/nope'`).
+    // (release matrix run; the daemon log: `Unhandled HTTP URI: '/nope'`).
     let logged = if line(&rtpe) == Version::V10_5 {
         "Unhandled HTTP POST URI: '/nope'"
     } else {
