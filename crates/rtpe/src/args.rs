@@ -678,7 +678,10 @@ mod tests {
             panic!("not an offer")
         };
         let opts = offer.media.to_options(None).unwrap();
-        assert_eq!(opts.ice, Some(Ice::Remove));
+        assert_eq!(
+            opts.ice,
+            rtpengine_client::message::options::OneOrList(vec![Ice::Remove])
+        );
         assert_eq!(opts.tos, Some(184));
         assert_eq!(opts.sdes, [Sdes::Off, Sdes::UnencryptedSrtcp]);
         assert_eq!(opts.direction, Some(Direction::new("a", "b")));

@@ -107,7 +107,8 @@ fn assert_sent(fake: &FakeNg, expected: Value) {
 #[tokio::test]
 async fn connect_sends_the_reference_keys() {
     let fake = fake().await;
-    let client = client_for(fake.url(), Some(Version::new(13, 2)), true).await;
+    // `directional` and the other source forms are read by `connect` since 26.0.
+    let client = client_for(fake.url(), Some(Version::new(26, 0)), true).await;
     client
         .connect_parties(
             "call-1",
@@ -133,7 +134,7 @@ async fn connect_sends_the_reference_keys() {
 
     // Several sources in directional mode: `from-tags`, no from-tag.
     let fake = self::fake().await;
-    let client = client_for(fake.url(), Some(Version::new(13, 2)), true).await;
+    let client = client_for(fake.url(), Some(Version::new(26, 0)), true).await;
     client
         .connect_parties(
             "call-1",

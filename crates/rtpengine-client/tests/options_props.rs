@@ -24,7 +24,7 @@ use rtpengine_client::bencode::{Dict, Value};
 use rtpengine_client::message::options::{
     AddressFamily, AliasKey, AudioPlayer, Bundle, CodecOptions, DeleteOptions, Direction,
     DropTraffic, Dtls, DtlsFingerprint, DtlsReverse, EndpointLearning, Extmap, Flag, Ice, IceLite,
-    MediaEcho, MediaType, Moh, MohMode, OfferOptions, OnOff, Osrtp, QueryOptions, Raw,
+    MediaEcho, MediaType, Moh, MohMode, OfferOptions, OnOff, OneOrList, Osrtp, QueryOptions, Raw,
     ReceivedFrom, RecordCall, Replace, RtcpMux, Sdes, SdpAttr, SdpAttrSection, Substitution,
     Supports, TransportProtocol, T38,
 };
@@ -281,6 +281,14 @@ fn offer_fields() -> Vec<(&'static str, BoxedStrategy<Set>)> {
             ($key, field($key, vec($s, 0..3), |o, v| o.$f = v))
         };
     }
+    macro_rules! one_or_list {
+        ($key:literal, $f:ident, $s:expr) => {
+            (
+                $key,
+                field($key, vec($s, 0..3).prop_map(OneOrList), |o, v| o.$f = v),
+            )
+        };
+    }
     macro_rules! dict {
         ($key:literal, $f:ident, $s:expr) => {
             ($key, field($key, $s, |o, v| o.$f = v))
@@ -291,7 +299,7 @@ fn offer_fields() -> Vec<(&'static str, BoxedStrategy<Set>)> {
         list!("replace", replace, enum_value::<Replace>(Replace::ALL)),
         opt!("direction", direction, direction()),
         opt!("received from", received_from, received_from()),
-        opt!("ICE", ice, enum_value::<Ice>(Ice::ALL)),
+        one_or_list!("ICE", ice, enum_value::<Ice>(Ice::ALL)),
         opt!(
             "transport protocol",
             transport_protocol,
@@ -305,7 +313,7 @@ fn offer_fields() -> Vec<(&'static str, BoxedStrategy<Set>)> {
         ),
         list!("rtcp-mux", rtcp_mux, enum_value::<RtcpMux>(RtcpMux::ALL)),
         opt!("TOS", tos, any::<u8>()),
-        opt!("DTLS", dtls, enum_value::<Dtls>(Dtls::ALL)),
+        one_or_list!("DTLS", dtls, enum_value::<Dtls>(Dtls::ALL)),
         list!("SDES", sdes, sdes()),
         opt!(
             "record call",
@@ -593,6 +601,11 @@ fn needs(dict: &Dict) -> Vec<(Since, String)> {
             continue; // a raw key
         };
         out.push((since, name.clone()));
+        // Several `ICE` or `DTLS` values go out as a list, which 26.2 reads.
+        let is_one_or_list = k.as_ref() == b"ICE" || k.as_ref() == b"DTLS";
+        if is_one_or_list && v.as_list().is_some_and(|l| l.len() > 1) {
+            out.push((Since::new(Version::new(26, 2)), name.clone()));
+        }
         if k.as_ref() == b"SDES" {
             for t in texts(v) {
                 out.push((sdes_since(t), String::from_utf8_lossy(t).into_owned()));

@@ -9,7 +9,7 @@ use common::{client_for, unsupported};
 use rtpengine_client::bencode::{decode, Value};
 use rtpengine_client::message::Version;
 use rtpengine_client::{
-    Client, ConnectOptions, DeleteOptions, Error, Flag, MediaOptions, OfferOptions,
+    Client, ConnectOptions, DeleteOptions, Dtls, Error, Flag, Ice, MediaOptions, OfferOptions,
     PlayDtmfOptions, RecordCall, RecordingOptions, Replace, SdpAttr, SdpAttrSection, Selector,
     TransportProtocol, UnsubscribeOptions,
 };
@@ -398,4 +398,97 @@ async fn newer_values_and_sections_are_typed_and_gated() {
     )
     .await
     .unwrap();
+}
+
+/// 26.2 reads `ICE` and `DTLS` as lists: several values go out as a list (26.2 only), one as
+/// the plain string every release reads.
+#[tokio::test]
+async fn ice_and_dtls_lists_need_26_2() {
+    let fake = fake().await;
+    let one = OfferOptions::new().ice(Ice::Force);
+    client(&fake, Some(Version::V10_5))
+        .await
+        .offer(SDP, "c", "A", &one)
+        .await
+        .unwrap();
+    assert_eq!(
+        last(&fake).get("ICE").and_then(Value::as_str),
+        Some("force")
+    );
+
+    let several = OfferOptions::new()
+        .ice(Ice::Force)
+        .ice(Ice::Lite)
+        .ice(Ice::Trickle)
+        .dtls(Dtls::Passive);
+    let err = client(&fake, Some(Version::full(26, 1, 1, 3)))
+        .await
+        .offer(SDP, "c", "A", &several)
+        .await
+        .unwrap_err();
+    let (what, since, _) = unsupported(err);
+    assert!(what.contains("ICE"), "{what}");
+    assert_eq!(since, Version::new(26, 2));
+    client(&fake, Some(Version::new(26, 2)))
+        .await
+        .offer(SDP, "c", "A", &several)
+        .await
+        .unwrap();
+    let sent = last(&fake);
+    let ice: Vec<&str> = sent
+        .get("ICE")
+        .and_then(Value::as_list)
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(ice, ["force", "lite", "trickle"]);
+    assert_eq!(sent.get("DTLS").and_then(Value::as_str), Some("passive"));
+    // Read back typed, both shapes.
+    let back = OfferOptions::from_dict(sent.as_dict().unwrap());
+    assert_eq!(back.ice, several.ice);
+    assert_eq!(back.dtls, several.dtls);
+
+    // Contradictions are refused whatever the version.
+    for bad in [
+        OfferOptions::new().ice(Ice::Remove).ice(Ice::Force),
+        OfferOptions::new().dtls(Dtls::Off).dtls(Dtls::Passive),
+    ] {
+        let err = client(&fake, None)
+            .await
+            .offer(SDP, "c", "A", &bad)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
+    }
+}
+
+/// 26.2 ignores `DTLS: passive` in an answer (it counts in the offer there): refused for a
+/// 26.2 target, sent to older ones and when the version is unknown.
+#[tokio::test]
+async fn dtls_passive_in_an_answer_is_refused_for_26_2() {
+    let fake = fake().await;
+    let passive = OfferOptions::new().dtls(Dtls::Passive);
+    let sent = fake.received_count();
+    let err = client(&fake, Some(Version::new(26, 2)))
+        .await
+        .answer(SDP, "c", "A", "B", &passive)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
+    assert!(err.to_string().contains("DTLS-reverse"), "{err}");
+    assert_eq!(fake.received_count(), sent);
+    for v in [Some(Version::full(26, 1, 1, 3)), None] {
+        client(&fake, v)
+            .await
+            .answer(SDP, "c", "A", "B", &passive)
+            .await
+            .unwrap();
+    }
+    // In the offer it is fine everywhere (26.2 decides the role there).
+    client(&fake, Some(Version::new(26, 2)))
+        .await
+        .offer(SDP, "c", "A", &passive)
+        .await
+        .unwrap();
 }

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 
 use super::commands::command_since;
-use super::options::{DeleteOptions, Flag, OfferOptions, QueryOptions};
+use super::options::{DeleteOptions, Dtls, Flag, OfferOptions, OneOrList, QueryOptions};
 use super::version::{Requirements, Version};
 use crate::bencode::{Dict, Encoder};
 use crate::error::{Error, Result};
@@ -41,6 +41,13 @@ pub trait Request {
         Ok(())
     }
 
+    /// Refuses what release `target` would read differently from what the request means (an
+    /// option whose meaning changed, or that `target` ignores). Newer options are gated by
+    /// [`Request::requirements`]; this is for the other direction.
+    fn check_target(&self, _target: Version) -> Result<()> {
+        Ok(())
+    }
+
     /// A guess of the encoded size, so the buffer is allocated once (the default suits
     /// requests without an SDP).
     fn size_hint(&self) -> usize {
@@ -57,7 +64,8 @@ pub fn command_requirement(command: &str) -> Requirements {
     r
 }
 
-/// Refuses a request that needs a newer rtpengine than `target`.
+/// Refuses a request that needs a newer rtpengine than `target`, or that `target` would read
+/// differently ([`Request::check_target`]).
 pub fn check_version<R: Request + ?Sized>(request: &R, target: Version) -> Result<()> {
     match request.requirements().unmet(target) {
         Some(req) => Err(Error::Unsupported {
@@ -65,7 +73,7 @@ pub fn check_version<R: Request + ?Sized>(request: &R, target: Version) -> Resul
             since: req.since,
             target,
         }),
-        None => Ok(()),
+        None => request.check_target(target),
     }
 }
 
@@ -190,6 +198,15 @@ impl Request for Answer<'_> {
     fn validate(&self) -> Result<()> {
         self.options.refuse_to_tag("answer")?;
         self.options.validate()
+    }
+    fn check_target(&self, target: Version) -> Result<()> {
+        if target >= OneOrList::<Dtls>::LIST_SINCE && self.options.dtls.contains(&Dtls::Passive) {
+            return Err(Error::invalid(format!(
+                "rtpengine {target} ignores 'DTLS' passive in an answer (since 26.2 it counts in \
+                 the offer); send 'DTLS-reverse' passive with the offer instead"
+            )));
+        }
+        Ok(())
     }
     fn size_hint(&self) -> usize {
         self.sdp.len() + 768

@@ -134,11 +134,19 @@ text_enum! {
 }
 
 text_enum! {
-    /// The `DTLS` option.
+    /// The `DTLS` option (a list of several since 26.2, see
+    /// [`OneOrList`](super::OneOrList)).
+    ///
+    /// 26.2 changed what `passive` means. Up to 26.1 it counts in an `answer`: rtpengine
+    /// answers the offerer with `a=setup:passive`. From 26.2 it counts in an `offer` or
+    /// `publish`, where it decides the role towards the offerer at once (what `DTLS-reverse:
+    /// passive` did, which 26.2 reads as an alias of `DTLS`), and an `answer` ignores it ("too
+    /// late"). `DTLS-reverse: passive` in the offer therefore means the same on every release;
+    /// a client that knows its target is 26.2 or newer refuses `DTLS: passive` in an answer.
     pub enum Dtls {
         /// No DTLS.
         Off => "off" | "no" | "disable" | "disabled",
-        /// Passive DTLS role.
+        /// Passive DTLS role (see the type's note on 26.2).
         Passive => "passive",
         /// Active DTLS role.
         Active => "active",
@@ -146,7 +154,8 @@ text_enum! {
 }
 
 text_enum! {
-    /// The `DTLS-reverse` option: the role towards the offerer.
+    /// The `DTLS-reverse` option (offer): the role towards the offerer, decided at offer time.
+    /// 26.2 reads the key as `DTLS`, with the same effect for `passive`.
     pub enum DtlsReverse {
         /// Passive role.
         Passive => "passive",

@@ -25,7 +25,7 @@ pub use sdp::{
     AnswerOptions, CodecOptions, Extmap, Moh, MohMode, OfferOptions, SdpAttr, SdpAttrSection,
     Substitution,
 };
-pub use value::{IntoItem, OptionValue, Scalar};
+pub use value::{IntoItem, OneOrList, OptionValue, Scalar};
 
 use crate::bencode::{Encoder, Value};
 

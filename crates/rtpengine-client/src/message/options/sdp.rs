@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use super::enums::*;
 use super::flags::Flag;
-use super::Scalar;
+use super::{OneOrList, Scalar};
 use crate::bencode::{Encoder, Value};
 use crate::error::{Error, Result};
 use crate::message::version::Version;
@@ -161,7 +161,7 @@ ng_options! {
         /// `received from`: where the SIP message came from.
         received_from: Option<ReceivedFrom> = "received from" | "received-from";
         /// `ICE`.
-        ice: Option<Ice> = "ICE" | "ice";
+        ice: OneOrList<Ice> = "ICE" | "ice";
         /// `transport protocol`.
         transport_protocol: Option<TransportProtocol> = "transport protocol" | "transport-protocol";
         /// `media address`: the address rtpengine writes into the rewritten SDP.
@@ -173,7 +173,7 @@ ng_options! {
         /// `TOS` of the media packets rtpengine sends.
         tos: Option<u8> = "TOS" | "tos";
         /// `DTLS`.
-        dtls: Option<Dtls> = "DTLS" | "dtls";
+        dtls: OneOrList<Dtls> = "DTLS" | "dtls";
         /// The `SDES` list.
         sdes: Vec<Sdes> = "SDES" | "sdes";
         /// `record call`: `yes` / `no` (a `bool` sets these) or `discard` (11.4).
@@ -418,10 +418,10 @@ impl OfferOptions {
                 }
             }
         }
-        if self.dtls == Some(Dtls::Off) && self.dtls_reverse.is_some() {
+        if self.dtls.contains(&Dtls::Off) && self.dtls_reverse.is_some() {
             return Err(Error::invalid("'DTLS' off contradicts 'DTLS-reverse'"));
         }
-        if self.dtls == Some(Dtls::Off) && self.dtls_fingerprint.is_some() {
+        if self.dtls.contains(&Dtls::Off) && self.dtls_fingerprint.is_some() {
             return Err(Error::invalid("'DTLS' off contradicts 'DTLS-fingerprint'"));
         }
         for (a, b) in [
@@ -435,7 +435,18 @@ impl OfferOptions {
                 )));
             }
         }
-        if self.ice == Some(Ice::Remove) {
+        let ice_modes = [Ice::Force, Ice::Default, Ice::Optional, Ice::ForceRelay];
+        if self.ice.contains(&Ice::Remove) && ice_modes.iter().any(|m| self.ice.contains(m)) {
+            return Err(Error::invalid(
+                "'ICE' remove contradicts the other 'ICE' values",
+            ));
+        }
+        if self.dtls.contains(&Dtls::Off) && self.dtls.iter().any(|d| *d != Dtls::Off) {
+            return Err(Error::invalid(
+                "'DTLS' off contradicts the other 'DTLS' values",
+            ));
+        }
+        if self.ice.contains(&Ice::Remove) {
             if let Some(lite @ (IceLite::Forward | IceLite::Backward | IceLite::Both)) =
                 &self.ice_lite
             {
@@ -546,7 +557,7 @@ impl OfferOptions {
         // The values with an `Other` escape: an empty one is not a value rtpengine knows.
         let empty_value = [
             ("replace", self.replace.iter().any(|v| blank(v.as_str()))),
-            ("ICE", self.ice.as_ref().is_some_and(|v| blank(v.as_str()))),
+            ("ICE", self.ice.iter().any(|v| blank(v.as_str()))),
             (
                 "transport protocol",
                 self.transport_protocol
@@ -560,10 +571,7 @@ impl OfferOptions {
                     .is_some_and(|v| blank(v.as_str())),
             ),
             ("rtcp-mux", self.rtcp_mux.iter().any(|v| blank(v.as_str()))),
-            (
-                "DTLS",
-                self.dtls.as_ref().is_some_and(|v| blank(v.as_str())),
-            ),
+            ("DTLS", self.dtls.iter().any(|v| blank(v.as_str()))),
             ("SDES", self.sdes.iter().any(|v| blank(v.as_str()))),
             (
                 "ICE-lite",

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use bytes::Bytes;
 
 use crate::bencode::{Encoder, Value};
-use crate::message::version::{Requirements, Since};
+use crate::message::version::{Requirements, Since, Version};
 
 /// A single option value: a string, an integer, an enum, an address…
 pub trait Scalar: Clone + PartialEq + Debug {
@@ -229,5 +229,78 @@ impl IntoItem<Bytes> for Vec<u8> {
 impl IntoItem<Bytes> for &'static [u8] {
     fn into_item(self) -> Bytes {
         Bytes::from_static(self)
+    }
+}
+
+/// A value rtpengine takes as one string or, since 26.2 (`ICE`, `DTLS`), as a list of several.
+///
+/// One item goes out as a plain string, which every release reads; several go out as a list,
+/// which needs 26.2 (older releases read a list as an empty value). The setter appends.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OneOrList<T>(pub Vec<T>);
+
+impl<T> Default for OneOrList<T> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<T: PartialEq> OneOrList<T> {
+    /// The release that reads a list of several values.
+    pub const LIST_SINCE: Version = Version::new(26, 2);
+
+    /// True when `v` is one of the values.
+    pub fn contains(&self, v: &T) -> bool {
+        self.0.contains(v)
+    }
+
+    /// The values.
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.0.iter()
+    }
+}
+
+impl<T: Scalar> OptionValue for OneOrList<T> {
+    type Item = T;
+    fn is_set(&self) -> bool {
+        !self.0.is_empty()
+    }
+    fn set(&mut self, item: T) {
+        self.0.push(item);
+    }
+    fn encode(&self, enc: &mut Encoder<'_>) {
+        match self.0.as_slice() {
+            [one] => one.encode(enc),
+            many => {
+                enc.list();
+                for v in many {
+                    v.encode(enc);
+                }
+                enc.end();
+            }
+        }
+    }
+    /// A string is one value; a list of several is several. A list of one or none is not what
+    /// this type writes, so it stays raw (re-encoded as it came).
+    fn decode(v: &Value) -> Option<Self> {
+        match v.as_list() {
+            Some(items) if items.len() > 1 => {
+                items.iter().map(T::decode).collect::<Option<_>>().map(Self)
+            }
+            Some(_) => None,
+            None => T::decode(v).map(|one| Self(vec![one])),
+        }
+    }
+    fn need(&self, key: &str, r: &mut Requirements) {
+        if self.0.len() > 1 {
+            r.need(Self::LIST_SINCE, || {
+                format!("several values of option '{key}'")
+            });
+        }
+        for v in &self.0 {
+            r.need(v.since(), || {
+                format!("value {} of option '{key}'", v.describe())
+            });
+        }
     }
 }
