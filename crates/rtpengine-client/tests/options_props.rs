@@ -644,35 +644,7 @@ fn needs(dict: &Dict) -> Vec<(Since, String)> {
 /// Targets to check requirements against: every release line, and around every backport
 /// (the patch before it, the patch itself, and the line alone).
 fn targets() -> Vec<Version> {
-    let mut out: Vec<Version> = [
-        (10, 5),
-        (11, 0),
-        (11, 1),
-        (11, 2),
-        (11, 3),
-        (11, 4),
-        (11, 5),
-        (12, 0),
-        (12, 1),
-        (12, 2),
-        (12, 3),
-        (12, 4),
-        (12, 5),
-        (13, 0),
-        (13, 1),
-        (13, 2),
-        (13, 3),
-        (13, 4),
-        (13, 5),
-        (14, 0),
-        (14, 1),
-        (26, 0),
-        (26, 1),
-        (26, 2),
-    ]
-    .iter()
-    .map(|(a, b)| Version::new(*a, *b))
-    .collect();
+    let mut out: Vec<Version> = Version::LINES.to_vec();
     let backports = Flag::ALL.iter().flat_map(|(_, s)| s.backports.iter());
     let backports = backports.chain(OfferOptions::KEYS.iter().flat_map(|(_, _, s)| s.backports));
     for b in backports {

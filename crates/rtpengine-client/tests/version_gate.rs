@@ -22,42 +22,13 @@ use rtpengine_client::{
 };
 use rtpengine_testkit::{FakeAction, FakeNg};
 
-/// Every release line from 10.5 on (there is no 15–25).
-const RELEASES: &[(u16, u16)] = &[
-    (10, 5),
-    (11, 0),
-    (11, 1),
-    (11, 2),
-    (11, 3),
-    (11, 4),
-    (11, 5),
-    (12, 0),
-    (12, 1),
-    (12, 2),
-    (12, 3),
-    (12, 4),
-    (12, 5),
-    (13, 0),
-    (13, 1),
-    (13, 2),
-    (13, 3),
-    (13, 4),
-    (13, 5),
-    (14, 0),
-    (14, 1),
-    (26, 0),
-    (26, 1),
-    (26, 2),
-];
-
 /// The release line before `v` (10.5 for the baseline).
 fn previous(v: Version) -> Version {
-    let releases: Vec<Version> = RELEASES.iter().map(|(a, b)| Version::new(*a, *b)).collect();
-    let i = releases
+    let i = Version::LINES
         .iter()
         .position(|r| *r == v)
         .unwrap_or_else(|| panic!("{v} is not a release line"));
-    releases[i.saturating_sub(1)]
+    Version::LINES[i.saturating_sub(1)]
 }
 
 struct Gate {

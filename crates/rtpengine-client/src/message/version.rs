@@ -38,6 +38,34 @@ impl Version {
     /// The newest release line this crate knows.
     pub const LATEST_KNOWN: Self = Self::new(26, 2);
 
+    /// Every release line from 10.5 to [`Version::LATEST_KNOWN`], oldest first.
+    pub const LINES: &'static [Self] = &[
+        Self::new(10, 5),
+        Self::new(11, 0),
+        Self::new(11, 1),
+        Self::new(11, 2),
+        Self::new(11, 3),
+        Self::new(11, 4),
+        Self::new(11, 5),
+        Self::new(12, 0),
+        Self::new(12, 1),
+        Self::new(12, 2),
+        Self::new(12, 3),
+        Self::new(12, 4),
+        Self::new(12, 5),
+        Self::new(13, 0),
+        Self::new(13, 1),
+        Self::new(13, 2),
+        Self::new(13, 3),
+        Self::new(13, 4),
+        Self::new(13, 5),
+        Self::new(14, 0),
+        Self::new(14, 1),
+        Self::new(26, 0),
+        Self::new(26, 1),
+        Self::new(26, 2),
+    ];
+
     /// A release line, `major.minor` (patch unknown).
     pub const fn new(major: u16, minor: u16) -> Self {
         Self::full(major, minor, 0, 0)
@@ -309,6 +337,8 @@ mod tests {
         assert_eq!(Version::new(13, 2).to_string(), "13.2");
         assert_eq!(Version::full(12, 5, 1, 31).to_string(), "12.5.1.31");
         assert_eq!(Version::full(12, 5, 1, 31).line(), Version::new(12, 5));
+        assert!(Version::LINES.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(Version::LINES.last(), Some(&Version::LATEST_KNOWN));
     }
 
     const TO_TAG: Since = Since::backported(Version::new(13, 0), &[Version::full(12, 5, 1, 11)]);
