@@ -1,14 +1,17 @@
-//! The whole option catalogue against the real rtpengine 10.5 daemon.
+//! The whole option catalogue against the real rtpengine daemon, release-aware: 10.5 (the
+//! host's), 12.5 or 26.0 (`RTPENGINE_RELEASE`), with the catalogue's `Since` values deciding
+//! what the running release (`daemon_version`, to the patch) has.
 //!
-//! * Spelling: every 10.5-era flag, key and enum value of the catalogue is sent, and the daemon
-//!   logs none of them as unknown (`Unknown flag encountered`, `Unknown dictionary key
-//!   encountered`, `Unknown 'X' flag encountered`, `Unknown 'codec' operation encountered`,
-//!   `Failed to parse …`). Coverage is computed from the `KEYS`/`ALL` tables, so a new entry
-//!   cannot be forgotten. Values 10.5 ignores without a word (transport protocol, address
-//!   family, DTLS fingerprint) are checked by their effect on the SDP instead.
-//! * Versions: everything the catalogue marks newer than 10.5 is logged as unknown by 10.5 (the
-//!   gate is not too strict), and the client refuses it when told the daemon is 10.5.
-//! * Effects: one visible effect per option (SDP lines, `query` contents, RTP/RTCP flow).
+//! * Spelling: every flag, key and enum value of the catalogue that the running release has is
+//!   sent, and the daemon logs none of them as not understood (`Unknown flag encountered`,
+//!   `Unknown dictionary key encountered`, `Unknown 'X' flag encountered`, `Unknown 'codec'
+//!   operation encountered`, `SDP manipulations: unsupported SDP section`, `Failed to parse …`)
+//!   beyond the release's known exceptions. Coverage is computed from the `KEYS`/`ALL` tables,
+//!   so a new entry cannot be forgotten. Values rtpengine ignores without a word (transport
+//!   protocol, address family, DTLS fingerprint) are checked by their effect on the SDP instead.
+//! * Versions: everything the catalogue says the running release lacks is logged as unknown by
+//!   it (the gate is not too strict), and a client told that release refuses it.
+//! * Effects: one visible effect per option (SDP lines, `query` contents, RTP/RTCP flow, log).
 //!
 //! Each test starts one daemon and runs its checks against it; the tests run in parallel.
 
@@ -19,16 +22,18 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::{
-    answer_sdp, connect, delete, dict, dict_bytes, first_line, lines, local_port, media_port,
-    offer_answer_with, offer_sdp, query, start, start_with_ipv6, to_dict, udp, with_key,
+    answer_sdp, connect, daemon_version, delete, dict, dict_bytes, first_line, lines, local_port,
+    media_port, offer_answer_with, offer_sdp, query, rtpengine_reason, start, start_with_ipv6,
+    to_dict, udp, with_key,
 };
 use rtpengine_client::bencode::{Dict, Encoder, Value};
 use rtpengine_client::message::options::{
-    CodecOptions, DropTraffic, DtlsFingerprint, DtlsReverse, EndpointLearning, IceLite, MediaEcho,
-    OnOff, Osrtp, Supports, T38,
+    AliasKey, AudioPlayer, Bundle, CodecOptions, DropTraffic, DtlsFingerprint, DtlsReverse,
+    EndpointLearning, Extmap, IceLite, MediaEcho, MediaType, Moh, MohMode, OnOff, Osrtp,
+    RecordCall, SdpAttr, Supports, T38,
 };
 use rtpengine_client::message::request::{Offer, Request};
-use rtpengine_client::message::{Since, Version};
+use rtpengine_client::message::{Requirements, Since, Version};
 use rtpengine_client::{
     AddressFamily, Client, DeleteOptions, Direction, Dtls, Error, Flag, Ice, OfferOptions, Replace,
     RtcpMux, Sdes, TransportProtocol,
@@ -53,6 +58,15 @@ fn audio(port: u16) -> String {
     sdp_audio("127.0.0.1", port, 1)
 }
 
+/// An audio and a video section (so `sdp-media-remove: audio` leaves a media section).
+fn audio_and_video(port: u16) -> String {
+    format!(
+        "{}m=video {} RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n",
+        audio(port),
+        port + 2
+    )
+}
+
 /// The options' dictionary as sent.
 fn encoded(opts: &OfferOptions) -> Dict {
     to_dict(&dict_bytes(|enc| opts.encode_keys(enc)))
@@ -70,10 +84,15 @@ fn texts(v: &Value) -> Vec<String> {
     }
 }
 
-/// rtpengine 10.5 turns spaces into hyphens before matching (and logging) flags, `SDES`,
-/// `replace` and `T.38` values.
-fn hyphenated(s: &str) -> String {
-    s.replace(' ', "-")
+/// How release `v` writes a flag (or a `replace`/`SDES` value) into its log: up to 13.1 it turns
+/// spaces into hyphens before matching and logging (`str_hyphenate`); 13.2 (commit 5c899c4
+/// "eliminate str_hyphenate", mr13.2.1.1) matches and logs the text as sent.
+fn as_logged(v: Version, s: &str) -> String {
+    if v < Version::new(13, 2) {
+        s.replace(' ', "-")
+    } else {
+        s.to_owned()
+    }
 }
 
 /// Log lines saying an option was not understood.
@@ -84,15 +103,49 @@ fn not_understood(rtpe: &Rtpengine) -> Vec<String> {
             l.contains("encountered")
                 || l.contains("Failed to parse")
                 || l.contains("Optional feature")
+                || l.contains("SDP manipulations")
+                || l.contains("is invalid flag")
         })
         .map(str::to_owned)
         .collect()
 }
 
-// ---------------------------------------------------------------------------------------------
-// Spelling: everything 10.5-era is understood by 10.5
+/// The release that introduced `key` of `OfferOptions`.
+fn key_since(key: &str) -> Since {
+    OfferOptions::KEYS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .unwrap_or_else(|| panic!("'{key}' is not an OfferOptions key"))
+        .2
+}
 
-/// The enum tables whose values 10.5 checks (and logs when unknown), by key.
+/// `fatal` outside `delete`: the generic flag parser knows it since 13.0 and 12.5.1.11 (audit
+/// item 2); before, only `delete`'s own flag loop read it.
+const GENERIC_FATAL: Since = Since::backported(Version::new(13, 0), &[Version::full(12, 5, 1, 11)]);
+
+/// `replace: session connection` rewrites the session-level `c=` up to 12.4; from 12.5.1.1 it
+/// is accepted without effect (`replace-session-connection flag encountered, but not supported
+/// anymore.`, logged by 12.5.1.31 and 26.0.1.26); 26.1 drops it (audit item 15c).
+const SESSION_CONNECTION_NO_OP: Version = Version::full(12, 5, 1, 1);
+/// See [`SESSION_CONNECTION_NO_OP`].
+const SESSION_CONNECTION_GONE: Version = Version::new(26, 1);
+
+/// The log lines release `v` writes for `replace: session connection`, sent `n` times.
+fn session_connection_lines(v: Version, n: usize) -> Vec<String> {
+    let line = if v >= SESSION_CONNECTION_GONE {
+        "Unknown 'replace' flag encountered: 'session"
+    } else if v >= SESSION_CONNECTION_NO_OP {
+        "replace-session-connection flag encountered, but not supported anymore."
+    } else {
+        return Vec::new();
+    };
+    vec![line.to_owned(); n]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spelling: everything the running release has is understood by it
+
+/// The enum tables of `OfferOptions` values, by key.
 fn value_tables() -> Vec<(&'static str, &'static [(&'static str, Since)])> {
     vec![
         ("replace", Replace::ALL),
@@ -113,30 +166,161 @@ fn value_tables() -> Vec<(&'static str, &'static [(&'static str, Since)])> {
         ("media echo", MediaEcho::ALL),
         ("drop-traffic", DropTraffic::ALL),
         ("supports", Supports::ALL),
+        ("record call", RecordCall::ALL),
+        ("audio-player", AudioPlayer::ALL),
+        ("sdp-media-remove", MediaType::ALL),
+        ("bundle", Bundle::ALL),
+        ("alias-key", AliasKey::ALL),
     ]
 }
 
-/// Offers that together use every 10.5-era flag, key, codec operation and enum value.
-fn spelling_variants() -> Vec<OfferOptions> {
-    let base = |v: &Since| v.met_by(Version::V10_5);
-    // Flags: all but those that contradict others (sent apart), `fragment` (no SDP in the
-    // reply), `symmetric` (unknown to 10.5) and `fatal` (a `delete` flag in 10.5).
-    let apart = [
-        Flag::SipSourceAddress,
-        Flag::NoPortLatching,
-        Flag::NoPassthrough,
-        Flag::Fragment,
-        Flag::Symmetric,
-        Flag::Fatal,
-    ];
+/// A `KEYS` table: key, aliases, release.
+type Keys = &'static [(&'static str, &'static [&'static str], Since)];
+
+/// The nested dictionaries of `OfferOptions` whose keys have releases of their own, by key.
+fn nested_tables() -> Vec<(&'static str, Keys)> {
+    vec![
+        ("sdp-attr", SdpAttr::KEYS),
+        ("moh", Moh::KEYS),
+        ("extmap", Extmap::KEYS),
+    ]
+}
+
+/// `OfferOptions` with just `key`, read from `value` by `from_dict` (so the `KEYS` table drives
+/// the test); panics when the value does not fit the key's typed field.
+fn typed(key: &str, value: Value) -> OfferOptions {
+    let o = OfferOptions::from_dict(&[(key.to_owned(), value.clone())].into_iter().collect());
+    assert!(
+        o.raw.keys.is_empty() && !o.is_empty(),
+        "{value:?} does not fit key '{key}'"
+    );
+    o
+}
+
+/// `key` set to `text`, as a string or (for list keys) a list of one.
+fn with_value(key: &str, text: &str) -> OfferOptions {
+    let one = [(key.to_owned(), Value::str(text))].into_iter().collect();
+    let o = OfferOptions::from_dict(&one);
+    if o.raw.keys.is_empty() {
+        return o;
+    }
+    typed(key, Value::str_list([text]))
+}
+
+/// Values for each key newer than 10.5 that a release having the key takes without complaint:
+/// one per enum value (each sent in an offer of its own), one for any other key.
+fn newer_key_samples(key: &str, v: Version) -> Vec<Value> {
+    let has = |s: &Since| s.met_by(v);
+    let each = |all: &[(&str, Since)], list: bool| -> Vec<Value> {
+        all.iter()
+            .filter(|(_, since)| has(since))
+            .map(|(t, _)| {
+                if list {
+                    Value::str_list([*t])
+                } else {
+                    Value::str(t)
+                }
+            })
+            .collect()
+    };
+    let s = |t: &str| vec![Value::str(t)];
+    match key {
+        "to-label" => s("callee"),
+        "from-interface" | "to-interface" => s("default"),
+        "T.38 version" => vec![Value::Int(0)],
+        "output-destination" | "recording-file" | "recording-dir" | "recording-pattern" => {
+            s("spelling")
+        }
+        "recording-media-slot-offer" | "recording-media-slot-answer" | "recording-media-slots" => {
+            vec![Value::Int(1)]
+        }
+        k if k.starts_with("vsc-") => s("*1"),
+        "audio-player" => each(AudioPlayer::ALL, false),
+        "DTMF-log-dest" => s("127.0.0.1:5000"),
+        // Every section the release has, each with every operation.
+        "sdp-attr" => SdpAttr::KEYS
+            .iter()
+            .filter(|(_, _, since)| has(since))
+            .map(|(section, _, _)| {
+                let ops: Dict = [
+                    ("add".to_owned(), Value::str_list(["x-a:1"])),
+                    ("remove".to_owned(), Value::str_list(["x-b"])),
+                    (
+                        "substitute".to_owned(),
+                        Value::List(vec![Value::str_list(["x-c", "x-d"])]),
+                    ),
+                ]
+                .into_iter()
+                .collect();
+                dict(section, Value::Dict(ops))
+            })
+            .collect(),
+        // A flags string rtpengine parses itself.
+        "rtpp-flags" => s("loop-protect"),
+        "sdp-media-remove" => each(MediaType::ALL, true),
+        // No template is configured: 26.0 says so in its log (checked below).
+        "template" => s("spelling"),
+        "moh" => {
+            let mut out: Vec<Value> = MohMode::ALL
+                .iter()
+                .filter(|(_, since)| has(since))
+                .map(|(mode, _)| {
+                    Value::Dict(
+                        [
+                            ("file".to_owned(), Value::str("/nonexistent.wav")),
+                            ("mode".to_owned(), Value::str(mode)),
+                            ("connection".to_owned(), Value::str("zero")),
+                        ]
+                        .into_iter()
+                        .collect(),
+                    )
+                })
+                .collect();
+            out.push(dict("blob", Value::str("not audio")));
+            out.push(dict("db-id", Value::Int(1)));
+            out
+        }
+        "bundle" => each(Bundle::ALL, true),
+        "extmap" => vec![Value::Dict(
+            [
+                ("strip".to_owned(), Value::str_list(["urn:x-strip"])),
+                ("mask".to_owned(), Value::str_list(["urn:x-mask"])),
+            ]
+            .into_iter()
+            .collect(),
+        )],
+        "peer" | "inbound-peer" | "outbound-peer" => s("127.0.0.1"),
+        "alias-key" => each(AliasKey::ALL, false),
+        "sip-message-type" => vec![Value::str("request"), Value::str("reply")],
+        "SIP-code" => vec![Value::Int(200)],
+        other => panic!("no sample value for key '{other}': add one to newer_key_samples"),
+    }
+}
+
+/// Flags sent in offers of their own rather than with all the others: those that contradict
+/// others, `fragment` (no SDP in the reply), `symmetric` (unknown to every release) and `fatal`
+/// (a `delete` flag only, before 12.5.1.11).
+const FLAGS_APART: [Flag; 7] = [
+    Flag::SipSourceAddress,
+    Flag::NoPortLatching,
+    Flag::NoPassthrough,
+    Flag::NoAudioPlayer,
+    Flag::Fragment,
+    Flag::Symmetric,
+    Flag::Fatal,
+];
+
+/// Offers that together use every flag, key, codec operation and enum value release `v` has.
+fn spelling_variants(v: Version) -> Vec<OfferOptions> {
+    let has = |s: &Since| s.met_by(v);
     let mut all_flags = OfferOptions::new();
     for (text, since) in Flag::ALL {
         let f = Flag::from(*text);
-        if base(since) && !apart.contains(&f) {
+        if has(since) && !FLAGS_APART.contains(&f) {
             all_flags = all_flags.flag(f);
         }
     }
-    let codec = CodecOptions::new()
+    let mut codec = CodecOptions::new()
         .strip("GSM")
         .offer("PCMU")
         .except("PCMU")
@@ -145,6 +329,14 @@ fn spelling_variants() -> Vec<OfferOptions> {
         .set("PCMU/8000/1")
         .accept("PCMU")
         .consume("G722");
+    if has(&CodecOptions::KEYS
+        .iter()
+        .find(|k| k.0 == "ignore")
+        .unwrap()
+        .2)
+    {
+        codec = codec.ignore("G729");
+    }
     let mut keys = OfferOptions::new()
         .via_branch("z9hG4bK-spelling")
         .direction(Direction::new("default", "default"))
@@ -161,6 +353,7 @@ fn spelling_variants() -> Vec<OfferOptions> {
         .metadata("a:b|c:d")
         .label("caller")
         .set_label("callee")
+        .to_tag("tagB")
         .interface("default")
         .xmlrpc_callback("127.0.0.1".parse::<std::net::IpAddr>().unwrap())
         .generate_rtcp(OnOff::On)
@@ -175,7 +368,7 @@ fn spelling_variants() -> Vec<OfferOptions> {
         .dtmf_delay(0)
         .delay_buffer(0);
     for (text, since) in Replace::ALL {
-        if base(since) {
+        if has(since) {
             keys = keys.replace(Replace::from(*text));
         }
     }
@@ -187,21 +380,32 @@ fn spelling_variants() -> Vec<OfferOptions> {
     ] {
         keys = keys.rtcp_mux(v);
     }
-    for v in [Osrtp::Offer, Osrtp::Accept] {
-        keys = keys.osrtp(v);
+    for (text, since) in Osrtp::ALL {
+        if has(since) {
+            keys = keys.osrtp(Osrtp::from(*text));
+        }
     }
     for (text, since) in T38::ALL {
-        let v = T38::from(*text);
-        if base(since) && v != T38::Force && v != T38::Stop {
-            keys = keys.t38(v);
+        let t = T38::from(*text);
+        if has(since) && t != T38::Force && t != T38::Stop {
+            keys = keys.t38(t);
         }
     }
     let mut sdes = OfferOptions::new()
         .transport_protocol(TransportProtocol::RtpSavp)
         .sdes(Sdes::no("AES_CM_128_HMAC_SHA1_32"));
     for (text, since) in Sdes::ALL {
-        if base(since) && *text != "off" {
+        if has(since) && *text != "off" {
             sdes = sdes.sdes(Sdes::from(*text));
+        }
+    }
+    // The suite-specific forms other than `no-` (sent apart: `only-` selects what `no-` drops).
+    let mut sdes_suites = OfferOptions::new().transport_protocol(TransportProtocol::RtpSavp);
+    for (prefix, since) in Sdes::PREFIXES {
+        if has(since) && *prefix != "no-" {
+            sdes_suites = sdes_suites.sdes(Sdes::from(
+                format!("{prefix}AES_CM_128_HMAC_SHA1_80").as_str(),
+            ));
         }
     }
 
@@ -225,9 +429,18 @@ fn spelling_variants() -> Vec<OfferOptions> {
         OfferOptions::new().passthrough(OnOff::On),
         OfferOptions::new().generate_rtcp(OnOff::Off),
     ];
+    if !sdes_suites.sdes.is_empty() {
+        variants.push(sdes_suites);
+    }
+    if has(&Flag::NoAudioPlayer.since()) {
+        variants.push(OfferOptions::new().flag(Flag::NoAudioPlayer));
+    }
+    if GENERIC_FATAL.met_by(v) {
+        variants.push(OfferOptions::new().flag(Flag::Fatal));
+    }
     let each = |all: &[(&str, Since)], make: &dyn Fn(&str) -> OfferOptions| -> Vec<OfferOptions> {
         all.iter()
-            .filter(|(_, since)| base(since))
+            .filter(|(_, since)| has(since))
             .map(|(text, _)| make(text))
             .collect()
     };
@@ -256,7 +469,10 @@ fn spelling_variants() -> Vec<OfferOptions> {
     variants.extend(each(DropTraffic::ALL, &|t| {
         OfferOptions::new().drop_traffic(DropTraffic::from(t))
     }));
-    // Values 10.5 ignores silently when unknown: their effect is checked below.
+    variants.extend(each(RecordCall::ALL, &|t| {
+        OfferOptions::new().record_call(RecordCall::from(t))
+    }));
+    // Values rtpengine ignores silently when unknown: their effect is checked below.
     variants.extend(
         each(TransportProtocol::ALL, &|t| {
             OfferOptions::new().transport_protocol(TransportProtocol::from(t))
@@ -273,6 +489,16 @@ fn spelling_variants() -> Vec<OfferOptions> {
     variants.extend(each(AddressFamily::ALL, &|t| {
         OfferOptions::new().address_family(AddressFamily::from(t))
     }));
+    // Keys newer than 10.5 that this release has, one offer per sample value.
+    for (key, _, since) in OfferOptions::KEYS {
+        if has(since) && !since.is_base() {
+            variants.extend(
+                newer_key_samples(key, v)
+                    .into_iter()
+                    .map(|value| typed(key, value)),
+            );
+        }
+    }
     variants
 }
 
@@ -281,42 +507,58 @@ fn accept_answer() -> OfferOptions {
     OfferOptions::new().transport_protocol(TransportProtocol::Accept)
 }
 
-/// The variants (and the answer) use every 10.5-era flag (but `fatal`), key, codec operation
-/// and enum value.
-fn assert_coverage(variants: &[OfferOptions]) {
+/// The variants (and the answer) use every flag, key, nested key, codec operation and enum
+/// value release `v` has (`fatal` only where the generic flag parser knows it).
+fn assert_coverage(variants: &[OfferOptions], v: Version) {
+    let has = |s: &Since| s.met_by(v);
     let answer = accept_answer();
     let mut sent: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut codec_ops = BTreeSet::new();
-    for v in variants.iter().chain([&answer]) {
-        for (k, val) in encoded(v).iter() {
+    let mut nested: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for o in variants.iter().chain([&answer]) {
+        for (k, val) in encoded(o).iter() {
             let key = String::from_utf8_lossy(k).into_owned();
-            if key == "codec" {
-                for (op, _) in val.as_dict().unwrap().iter() {
-                    codec_ops.insert(String::from_utf8_lossy(op).into_owned());
+            if let Some(d) = val.as_dict() {
+                for (inner, _) in d.iter() {
+                    nested
+                        .entry(key.clone())
+                        .or_default()
+                        .insert(String::from_utf8_lossy(inner).into_owned());
                 }
             }
             sent.entry(key).or_default().extend(texts(val));
         }
     }
-    let base = |v: &Since| v.met_by(Version::V10_5);
     for (key, _, since) in OfferOptions::KEYS {
-        if base(since) {
+        if has(since) {
             assert!(sent.contains_key(*key), "key '{key}' is never sent");
         }
     }
-    for (op, _, since) in CodecOptions::KEYS {
-        if base(since) {
-            assert!(codec_ops.contains(*op), "codec '{op}' is never sent");
+    let mut tables = nested_tables();
+    tables.push(("codec", CodecOptions::KEYS));
+    for (key, inner_keys) in tables {
+        if !has(&key_since(key)) {
+            continue;
+        }
+        for (inner, _, since) in inner_keys {
+            if has(since) {
+                assert!(
+                    nested.get(key).is_some_and(|s| s.contains(*inner)),
+                    "'{key}' entry '{inner}' is never sent"
+                );
+            }
         }
     }
     for (text, since) in Flag::ALL {
-        if base(since) && *text != "fatal" {
+        if has(since) && (*text != "fatal" || GENERIC_FATAL.met_by(v)) {
             assert!(sent["flags"].contains(*text), "flag '{text}' is never sent");
         }
     }
     for (key, all) in value_tables() {
+        if !has(&key_since(key)) {
+            continue;
+        }
         for (text, since) in all {
-            if base(since) {
+            if has(since) {
                 assert!(
                     sent.get(key).is_some_and(|s| s.contains(*text)),
                     "'{key}' value '{text}' is never sent"
@@ -327,14 +569,21 @@ fn assert_coverage(variants: &[OfferOptions]) {
 }
 
 #[tokio::test]
-async fn every_base_spelling_is_understood_by_10_5() {
+async fn every_spelling_the_release_has_is_understood() {
     let rtpe = start_with_ipv6();
+    let v = daemon_version(&rtpe);
+    let has = |s: &Since| s.met_by(v);
     let client = connect(&rtpe).await;
-    let variants = spelling_variants();
-    assert_coverage(&variants);
-    let sdp = audio(40_000);
+    let variants = spelling_variants(v);
+    assert_coverage(&variants, v);
     for (i, opts) in variants.iter().enumerate() {
         let call = format!("spell-{i}");
+        // Removing audio needs another media section to leave.
+        let sdp = if opts.sdp_media_remove.contains(&MediaType::Audio) {
+            audio_and_video(40_000)
+        } else {
+            audio(40_000)
+        };
         if opts.flags.contains(&Flag::Fragment) {
             // A trickle-ICE fragment is queued: the reply has no SDP.
             let reply = client
@@ -351,11 +600,13 @@ async fn every_base_spelling_is_understood_by_10_5() {
         }
         let out = offer_sdp(&client, &call, &sdp, opts).await;
         delete(&client, &call).await;
-        // The values 10.5 ignores silently when it does not know them, by effect.
+        // The values rtpengine ignores silently when it does not know them, by effect.
         if let Some(tp) = &opts.transport_protocol {
+            // (rtpengine writes `UDPTL` in lower case.)
             if opts.osrtp.is_empty() {
+                let proto = m_line(&out).split_whitespace().nth(2).unwrap_or_default();
                 assert!(
-                    m_line(&out).contains(&format!(" {tp} ")),
+                    proto.eq_ignore_ascii_case(tp.as_str()),
                     "{tp}: {}",
                     m_line(&out)
                 );
@@ -371,22 +622,61 @@ async fn every_base_spelling_is_understood_by_10_5() {
             let want = format!("c=IN {fam} ");
             assert_eq!(lines(&out, &want).len(), 1, "{fam}:\n{out}");
         }
+        // Some of the newer keys, by effect too.
+        if opts.rtpp_flags.is_some() {
+            // `loop-protect` given inside `rtpp-flags` marks the SDP.
+            assert_eq!(lines(&out, "a=rtpengine:").len(), 1, "rtpp-flags:\n{out}");
+        }
+        // (`a=x-a:1` added at session level or to the audio section.)
+        if !opts.sdp_attr.global.is_empty() || !opts.sdp_attr.audio.is_empty() {
+            assert!(!lines(&out, "a=x-a:1").is_empty(), "sdp-attr:\n{out}");
+        }
+        for removed in &opts.sdp_media_remove {
+            let m = format!("m={removed} ");
+            assert!(
+                lines(&out, &m).is_empty(),
+                "sdp-media-remove {removed}:\n{out}"
+            );
+        }
     }
     // `transport protocol: accept` is an answer value.
-    offer_sdp(&client, "spell-accept", &sdp, &OfferOptions::new()).await;
+    offer_sdp(
+        &client,
+        "spell-accept",
+        &audio(40_000),
+        &OfferOptions::new(),
+    )
+    .await;
     answer_sdp(&client, "spell-accept", &audio(40_002), &accept_answer()).await;
     assert!(rtpe.wait_for_log("Replying to 'answer'", 1, WAIT));
+    // `template` names no configured template: a release that has the key says so (26.0.1.26:
+    // `Templates for signalling flags 'spelling' not found`), which shows the key is read.
+    if has(&key_since("template")) {
+        assert_eq!(
+            rtpe.log_count("Templates for signalling flags 'spelling' not found"),
+            1
+        );
+    }
+    // What every release logs: `symmetric` is no flag of any release (10.5, 12.5.1.31 and
+    // 26.0.1.26 log `Unknown flag encountered: 'symmetric'`); `replace: session connection`
+    // is a no-op from 12.5.1.1 (12.5.1.31, 26.0.1.26: `replace-session-connection flag
+    // encountered, but not supported anymore.`).
+    let mut expected = vec!["Unknown flag encountered: 'symmetric'".to_owned()];
+    expected.extend(session_connection_lines(v, 1));
     let unknown = not_understood(&rtpe);
-    assert_eq!(unknown.len(), 1, "{unknown:#?}");
-    assert!(
-        unknown[0].contains("Unknown flag encountered: 'symmetric'"),
-        "{unknown:#?}"
-    );
+    assert_eq!(unknown.len(), expected.len(), "rtpengine {v}: {unknown:#?}");
+    for want in &expected {
+        assert!(
+            unknown.iter().any(|l| l.contains(want.as_str())),
+            "rtpengine {v}: no '{want}' in {unknown:#?}"
+        );
+    }
 }
 
 #[tokio::test]
-async fn fatal_is_a_delete_flag_in_10_5() {
+async fn fatal_makes_deleting_an_unknown_call_an_error() {
     let rtpe = start();
+    let v = daemon_version(&rtpe);
     let client = connect(&rtpe).await;
     let warned = client
         .delete("no-such-call", "tagA", &DeleteOptions::new())
@@ -398,7 +688,9 @@ async fn fatal_is_a_delete_flag_in_10_5() {
         .await
         .expect_err("fatal makes it an error");
     assert!(err.is_rtpengine_error(), "{err:?}");
-    // In an offer 10.5 does not know it (a generic flag since 13.0).
+    // In an offer: 10.5 knows `fatal` only in `delete`'s own flag loop and logs `Unknown flag
+    // encountered: 'fatal'`; the generic flag parser has it since 12.5.1.11 and 13.0, so
+    // 12.5.1.31 and 26.0.1.26 log nothing (and it does nothing outside `delete`).
     offer_sdp(
         &client,
         "fatal-offer",
@@ -406,11 +698,17 @@ async fn fatal_is_a_delete_flag_in_10_5() {
         &OfferOptions::new().flag(Flag::Fatal),
     )
     .await;
-    assert!(rtpe.wait_for_log("Unknown flag encountered: 'fatal'", 1, WAIT));
+    assert!(rtpe.wait_for_log("Replying to 'offer'", 1, WAIT));
+    let unknown = usize::from(!GENERIC_FATAL.met_by(v));
+    assert_eq!(
+        rtpe.log_count("Unknown flag encountered: 'fatal'"),
+        unknown,
+        "rtpengine {v}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
-// Versions: what the catalogue marks newer than 10.5 is unknown to 10.5
+// Versions: what the catalogue says the running release lacks is unknown to it
 
 /// Typed options with just this key set, to a value of the right shape for the daemon.
 fn with_sample(key: &str) -> OfferOptions {
@@ -426,21 +724,50 @@ fn with_sample(key: &str) -> OfferOptions {
     with_key(key, &samples)
 }
 
+/// `to-label` became a key of its own in 11.1 (mr11.1.1.1); 10.5 and 11.0 read it as
+/// `set-label` (audit item 12), so they do not log it as unknown: see
+/// `to_label_sets_the_label_before_11_1_and_looks_it_up_since`.
+const TO_LABEL_OWN_KEY: Version = Version::new(11, 1);
+
+/// The log line of release `v` for a value of `key` it does not know (`key` itself it has).
+fn unknown_value_line(v: Version, key: &str, text: &str) -> String {
+    match key {
+        "replace" | "SDES" => format!("Unknown '{key}' flag encountered: '{}'", as_logged(v, text)),
+        "ICE" | "OSRTP" => format!("Unknown '{key}' flag encountered: '{text}'"),
+        // 10.5: `"record-call" flag discard is invalid flag.`
+        "record call" => format!("\"record-call\" flag {text} is invalid flag."),
+        // 12.5.1.31: `SDP manipulations: unsupported SDP section 'text' targeted.`
+        "sdp-attr" => format!("SDP manipulations: unsupported SDP section '{text}' targeted."),
+        "codec" => format!("Unknown 'codec' operation encountered: '{text}'"),
+        _ => panic!("rtpengine {v} has key '{key}' but not its value '{text}': no log line known"),
+    }
+}
+
 #[tokio::test]
-async fn everything_newer_than_10_5_is_unknown_to_10_5() {
+async fn everything_the_release_lacks_is_unknown_to_it() {
     let rtpe = start();
+    let v = daemon_version(&rtpe);
+    let lacks = |s: &Since| !s.met_by(v);
     // No version: nothing is gated, so everything reaches the daemon.
     let client = connect(&rtpe).await;
     let gated = Client::builder(rtpe.udp_url())
-        .rtpengine_version(Version::V10_5)
+        .rtpengine_version(v)
         .connect()
         .await
         .unwrap();
     let sdp = audio(40_000);
-    // (options, the log line 10.5 must write)
+    // The line for an entry of `key`: the key's own when the release lacks the key.
+    let line_for = |key: &str, text: &str| -> String {
+        if lacks(&key_since(key)) {
+            format!("Unknown dictionary key encountered: '{key}'")
+        } else {
+            unknown_value_line(v, key, text)
+        }
+    };
+    // (options, the log line the release must write)
     let mut cases: Vec<(OfferOptions, String)> = Vec::new();
     for (key, _, since) in OfferOptions::KEYS {
-        if !since.met_by(Version::V10_5) {
+        if lacks(since) && !(*key == "to-label" && v < TO_LABEL_OWN_KEY) {
             cases.push((
                 with_sample(key),
                 format!("Unknown dictionary key encountered: '{key}'"),
@@ -448,87 +775,168 @@ async fn everything_newer_than_10_5_is_unknown_to_10_5() {
         }
     }
     for (text, since) in Flag::ALL {
-        if !since.met_by(Version::V10_5) {
+        if lacks(since) {
             cases.push((
                 OfferOptions::new().flag(Flag::from(*text)),
-                format!("Unknown flag encountered: '{}'", hyphenated(text)),
+                format!("Unknown flag encountered: '{}'", as_logged(v, text)),
             ));
         }
     }
-    // Newer values of keys 10.5 has.
-    let newer = |all: &'static [(&'static str, Since)]| {
-        all.iter()
-            .filter(|(_, v)| !v.met_by(Version::V10_5))
-            .map(|(t, _)| *t)
-            .collect::<Vec<_>>()
-    };
-    for t in newer(Replace::ALL) {
-        cases.push((
-            OfferOptions::new().replace(Replace::from(t)),
-            format!("Unknown 'replace' flag encountered: '{}'", hyphenated(t)),
-        ));
-    }
-    for t in newer(Ice::ALL) {
-        cases.push((
-            OfferOptions::new().ice(Ice::from(t)),
-            format!("Unknown 'ICE' flag encountered: '{t}'"),
-        ));
-    }
-    for t in newer(Osrtp::ALL) {
-        cases.push((
-            OfferOptions::new().osrtp(Osrtp::from(t)),
-            format!("Unknown 'OSRTP' flag encountered: '{t}'"),
-        ));
-    }
-    let mut sdes_values: Vec<String> = newer(Sdes::ALL).into_iter().map(str::to_owned).collect();
-    for (prefix, since) in Sdes::PREFIXES {
-        if !since.met_by(Version::V10_5) {
-            sdes_values.push(format!("{prefix}AES_CM_128_HMAC_SHA1_80"));
+    // Values of keys, and entries of nested dictionaries.
+    for (key, all) in value_tables() {
+        for (text, since) in all {
+            if lacks(since) {
+                let mut opts = with_value(key, text);
+                if key == "SDES" {
+                    opts = opts.transport_protocol(TransportProtocol::RtpSavp);
+                }
+                cases.push((opts, line_for(key, text)));
+            }
         }
     }
-    for t in &sdes_values {
-        cases.push((
-            OfferOptions::new()
-                .transport_protocol(TransportProtocol::RtpSavp)
-                .sdes(Sdes::from(t.as_str())),
-            format!("Unknown 'SDES' flag encountered: '{}'", hyphenated(t)),
-        ));
+    for (prefix, since) in Sdes::PREFIXES {
+        if lacks(since) {
+            let text = format!("{prefix}AES_CM_128_HMAC_SHA1_80");
+            cases.push((
+                OfferOptions::new()
+                    .transport_protocol(TransportProtocol::RtpSavp)
+                    .sdes(Sdes::from(text.as_str())),
+                line_for("SDES", &text),
+            ));
+        }
     }
     for (op, _, since) in CodecOptions::KEYS {
-        if !since.met_by(Version::V10_5) {
-            let mut codec = CodecOptions::new();
-            codec.ignore = vec!["PCMA".into()];
-            assert_eq!(*op, "ignore", "a new codec operation needs a case here");
+        if lacks(since) {
             cases.push((
-                OfferOptions::new().codec(codec),
-                format!("Unknown 'codec' operation encountered: '{op}'"),
+                typed("codec", dict(op, Value::str_list(["PCMA"]))),
+                line_for("codec", op),
             ));
         }
     }
-    assert!(cases.len() > 70, "only {} newer entries", cases.len());
-    for (i, (opts, _)) in cases.iter().enumerate() {
+    for (section, _, since) in SdpAttr::KEYS {
+        if lacks(since) {
+            cases.push((
+                typed(
+                    "sdp-attr",
+                    dict(section, dict("add", Value::str_list(["x-a:1"]))),
+                ),
+                line_for("sdp-attr", section),
+            ));
+        }
+    }
+    for (mode, since) in MohMode::ALL {
+        if lacks(since) {
+            let moh = dict("mode", Value::str(mode));
+            cases.push((typed("moh", moh), line_for("moh", mode)));
+        }
+    }
+    // 26.2 is newer than every release tested, so each one lacks something.
+    assert!(!cases.is_empty(), "rtpengine {v} lacks nothing");
+    let mut want: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, (opts, line)) in cases.iter().enumerate() {
         let call = format!("newer-{i}");
-        // The gate refuses each one for 10.5 …
+        // The gate refuses each one for this release …
         let err = gated
             .offer(&sdp, &call, "tagA", opts)
             .await
-            .expect_err("sent to 10.5");
+            .expect_err("sent to a release that lacks it");
         assert!(
             matches!(err, Error::Unsupported { .. }),
             "{opts:?}: {err:?}"
         );
-        // … and 10.5 indeed does not know it.
+        // … and the release indeed does not know it.
         offer_sdp(&client, &call, &sdp, opts).await;
         delete(&client, &call).await;
+        *want.entry(line.as_str()).or_default() += 1;
     }
     assert!(rtpe.wait_for_log("Replying to 'offer'", cases.len(), WAIT));
-    let log = rtpe.log();
-    let missing: Vec<&String> = cases
+    let wrong: Vec<String> = want
         .iter()
-        .map(|(_, line)| line)
-        .filter(|line| !log.contains(line.as_str()))
+        .filter(|(line, n)| rtpe.log_count(line) != **n)
+        .map(|(line, n)| format!("{line}: {n} expected, {} logged", rtpe.log_count(line)))
         .collect();
-    assert!(missing.is_empty(), "10.5 understood these: {missing:#?}");
+    assert!(
+        wrong.is_empty(),
+        "rtpengine {v} understood these: {wrong:#?}"
+    );
+}
+
+/// A request of any command with string entries, to show what the daemon does with a key.
+struct Raw<'a> {
+    command: &'a str,
+    entries: Vec<(&'a str, &'a str)>,
+}
+
+impl Request for Raw<'_> {
+    fn command(&self) -> &str {
+        self.command
+    }
+    fn encode_keys(&self, enc: &mut Encoder<'_>, _target: Option<Version>) {
+        for (k, v) in &self.entries {
+            enc.entry_str(k, v);
+        }
+    }
+    fn requirements(&self) -> Requirements {
+        Requirements::default()
+    }
+}
+
+#[tokio::test]
+async fn to_label_sets_the_label_before_11_1_and_looks_it_up_since() {
+    let rtpe = start();
+    let v = daemon_version(&rtpe);
+    let c = connect(&rtpe).await;
+    offer_sdp(
+        &c,
+        "tl",
+        &audio(40_000),
+        &OfferOptions::new().label("caller"),
+    )
+    .await;
+    answer_sdp(
+        &c,
+        "tl",
+        &audio(40_002),
+        &OfferOptions::new().label("callee"),
+    )
+    .await;
+    let silence = Raw {
+        command: "silence media",
+        entries: vec![
+            ("call-id", "tl"),
+            ("from-tag", "tagB"),
+            ("to-label", "relabelled"),
+        ],
+    };
+    let result = c.send(&silence).await;
+    let labels = || async {
+        let stats = query(&c, "tl").await;
+        let label = |tag: &str| stats.tag(tag).and_then(|t| t.label.clone());
+        (label("tagA"), label("tagB"))
+    };
+    if v < TO_LABEL_OWN_KEY {
+        // 10.5 reads `to-label` as `set-label`: the party the command selects (tagB) is
+        // relabelled, and no `Unknown dictionary key encountered: 'to-label'` is logged.
+        result.expect("10.5: silence media with to-label");
+        assert_eq!(
+            labels().await,
+            (Some("caller".into()), Some("relabelled".into()))
+        );
+        assert!(rtpe.wait_for_log("Replying to 'silence media'", 1, WAIT));
+        assert_eq!(rtpe.log_count("'to-label'"), 0);
+    } else {
+        // 12.5.1.31 and 26.0.1.26 look the label up: none is `relabelled`, so the daemon says
+        // `Media flow not found (to-label not found)` and the labels stay.
+        let err = result.expect_err("no party is labelled 'relabelled'");
+        assert_eq!(
+            rtpengine_reason(err),
+            "Media flow not found (to-label not found)"
+        );
+        assert_eq!(
+            labels().await,
+            (Some("caller".into()), Some("callee".into()))
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -841,23 +1249,83 @@ async fn sdp_shaping_effects() {
     labels.sort_by(|a, b| a.1.cmp(&b.1));
     let names: Vec<&str> = labels.iter().map(|(_, l)| l.as_str()).collect();
     assert_eq!(names, ["callee", "caller", "listener"], "{labels:?}");
-    // xmlrpc-callback: a typed address is parsed; a bad raw one is reported by the daemon
-    // (which shows the key is read).
-    let cb = OfferOptions::new().xmlrpc_callback("127.0.0.1".parse::<std::net::IpAddr>().unwrap());
-    offer_sdp(&c, "s-cb", &sdp, &cb).await;
-    offer_sdp(
-        &c,
-        "s-cb-bad",
-        &sdp,
-        &OfferOptions::new().raw_key("xmlrpc-callback", "not-an-address"),
-    )
-    .await;
-    assert!(rtpe.wait_for_log(
-        "Failed to parse 'xmlrpc-callback' address 'not-an-address'",
-        1,
-        WAIT
-    ));
-    assert_eq!(rtpe.log_count("Failed to parse 'xmlrpc-callback'"), 1);
+}
+
+#[tokio::test]
+async fn xmlrpc_callback_is_the_host_the_timeout_callback_goes_to() {
+    // Calls without media time out after a second; the daemon then calls its `b2b-url`, with
+    // `%%` replaced by the call's `xmlrpc-callback` (else by the address the offer came from).
+    // Nothing listens on the port: the log line naming the URL is the effect.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let rtpe = rtpengine_testkit::Rtpengine::builder()
+        .arg("--timeout=1")
+        .arg(format!("--b2b-url=http://%%:{port}/"))
+        .arg("--xmlrpc-format=0")
+        .start()
+        .expect("start rtpengine with a timeout callback");
+    let v = daemon_version(&rtpe);
+    let c = connect(&rtpe).await;
+    let typed =
+        OfferOptions::new().xmlrpc_callback("127.0.0.2".parse::<std::net::IpAddr>().unwrap());
+    let bad = OfferOptions::new().raw_key("xmlrpc-callback", "not-an-address");
+    for (tag, opts) in [
+        ("cb-typed", &typed),
+        ("cb-bad", &bad),
+        ("cb-none", &OfferOptions::new()),
+    ] {
+        c.offer(&audio(40_000), tag, tag, opts)
+            .await
+            .unwrap_or_else(|e| panic!("offer {tag}: {e}"));
+        c.answer(
+            &audio(40_002),
+            tag,
+            tag,
+            &format!("{tag}-b"),
+            &OfferOptions::new(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("answer {tag}: {e}"));
+    }
+    // 10.5 and 12.5.1.31 log `Forking child to close call with tag cb-typed via XMLRPC call to
+    // http://127.0.0.2:<port>/`; 26.0.1.26 logs `Initiating XMLRPC for call (ID cb-typed, tag
+    // cb-typed) to http://127.0.0.2:<port>/`.
+    let url_line = |tag: &str, host: &str| {
+        if v < Version::new(26, 0) {
+            format!("Forking child to close call with tag {tag} via XMLRPC call to http://{host}:{port}/")
+        } else {
+            format!("Initiating XMLRPC for call (ID {tag}, tag {tag}) to http://{host}:{port}/")
+        }
+    };
+    // A bad address: 10.5 and 12.5.1.31 log `Failed to parse 'xmlrpc-callback' address
+    // 'not-an-address'` and fall back to the offer's source address; 26.0.1.26 takes the
+    // string as it is (no log line) and puts it into the URL.
+    let bad_host = if v < Version::new(26, 0) {
+        "127.0.0.1"
+    } else {
+        "not-an-address"
+    };
+    let wait = Duration::from_secs(10);
+    for (tag, host) in [
+        ("cb-typed", "127.0.0.2"),
+        ("cb-bad", bad_host),
+        ("cb-none", "127.0.0.1"),
+    ] {
+        let line = url_line(tag, host);
+        assert!(
+            rtpe.wait_for_log(&line, 1, wait),
+            "rtpengine {v}: no '{line}' in:\n{}",
+            rtpe.log_tail(40)
+        );
+    }
+    let parse_failures = usize::from(v < Version::new(26, 0));
+    assert_eq!(
+        rtpe.log_count("Failed to parse 'xmlrpc-callback' address 'not-an-address'"),
+        parse_failures,
+        "rtpengine {v}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
