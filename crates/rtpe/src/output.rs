@@ -84,7 +84,7 @@ fn tree_value(out: &mut String, value: &Value, indent: usize) {
 /// stderr).
 pub(crate) fn call_summary(call_id: &str, stats: &CallStats) -> String {
     let mut out = String::new();
-    if !stats.has_call() {
+    if !stats.has_data() {
         return out;
     }
     let _ = writeln!(out, "call {call_id}");

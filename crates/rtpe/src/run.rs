@@ -556,7 +556,7 @@ async fn execute(cli: &Cli, op: Op<'_>) -> Result<Output, Failure> {
                 .await
                 .map_err(fail)?;
             // An immediate delete is answered with a bare `ok`: say what happened.
-            let bare = !stats.has_call() && stats.warning.is_none();
+            let bare = !stats.has_data() && stats.warning.is_none();
             render_stats(cli.json, call_id, stats, &mut out);
             if bare && !cli.json {
                 out.stdout = format!("call {call_id} deleted\n").into_bytes();

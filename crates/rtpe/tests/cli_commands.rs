@@ -889,8 +889,14 @@ fn version_and_newer_commands_against_10_5() {
     let url = rtpe.udp_url();
     let out = run(&url, &["version"]);
     assert_exit(&out, 0);
-    assert_eq!(stdout(&out), "10.5\n");
-    assert_eq!(stderr(&out), "");
+    // The whole version (10.5.3.5 for Debian 12's package), and how it was found.
+    let (a, b, c, d) = rtpe.version_numbers().expect("the daemon's version");
+    assert_eq!(stdout(&out), format!("{a}.{b}.{c}.{d}\n"));
+    assert!(
+        stderr(&out).contains("found from the SDP session name 's=rtpengine-10-5"),
+        "{}",
+        stderr(&out)
+    );
 
     let sdp = sdp_audio("127.0.0.1", 40_000, 1);
     for (command, since, args) in newer_commands(&sdp) {

@@ -333,7 +333,13 @@ impl CallStats {
             .warning
             .as_deref()
             .is_some_and(|w| w.to_ascii_lowercase().contains("not found"));
-        self.created.is_some() || !self.tags.is_empty() || !not_found
+        self.has_data() || !not_found
+    }
+
+    /// True when the reply carries call data (a creation time or parties). A `delete` with
+    /// `fast`, or 10.5's `delete` without a from-tag, answers a found call without any.
+    pub fn has_data(&self) -> bool {
+        self.created.is_some() || !self.tags.is_empty()
     }
 
     /// The party with this tag.
