@@ -1,9 +1,11 @@
-//! Every typed offer/answer option of the client against the real rtpengine daemon (10.5).
+//! Every typed offer/answer option of the client against the real rtpengine daemon: 10.5 (the
+//! host's), 12.5 or 26.0 (`RTPENGINE_RELEASE`).
 //!
 //! rtpengine silently ignores keys, flags and values it does not understand, so a request that
 //! succeeds proves nothing. Each test here shows the option's effect: in the rewritten SDP, in
 //! `query` (flags, endpoints, local addresses), in files the daemon writes, on the daemon's
-//! sockets, or in its log. Where 10.5 has no observable effect the test says so.
+//! sockets, or in its log. Where a release has no observable effect, or a different one, the
+//! test says so and asserts what that release does (see [`Line`]).
 
 mod common;
 
@@ -13,9 +15,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{
-    answer_sdp, assert_log, connect, first_line, ip, lines, media_port, offer, offer_sdp, query,
-    start, start_recording, start_with_ipv6, TempDir,
+    answer_sdp, assert_log, connect, daemon_version, first_line, ip, lines, media_port, offer,
+    offer_sdp, query, start, start_recording, start_with_ipv6, TempDir,
 };
+use rtpengine_client::message::Version;
 use rtpengine_client::{
     AddressFamily, AnswerOptions, CallStats, DeleteOptions, Direction, Dtls, Flag, Ice, MediaStats,
     OfferOptions, ReceivedFrom, Replace, RtcpMux, Sdes, SdpReply, StreamStats, TransportProtocol,
@@ -23,6 +26,28 @@ use rtpengine_client::{
 };
 use rtpengine_testkit::rtp::{sdp_audio, sdp_audio_v6, sdp_connection_addr};
 use rtpengine_testkit::Rtpengine;
+
+/// The release line under test, for the behaviours seen to differ between the three tested
+/// releases (10.5.3.5, 12.5.1.31 and 26.0.1.26; each difference is written down where it is
+/// asserted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Line {
+    V10_5,
+    V12_5,
+    V26_0,
+}
+
+/// The line of the started daemon; any other release has no recorded behaviour (probe it and
+/// add it here rather than guess).
+fn line(rtpe: &Rtpengine) -> Line {
+    let v = daemon_version(rtpe);
+    match (v.major, v.minor) {
+        (10, 5) => Line::V10_5,
+        (12, 5) => Line::V12_5,
+        (26, 0) => Line::V26_0,
+        _ => panic!("rtpengine {v}: no behaviour recorded for this release; add it to `Line`"),
+    }
+}
 
 /// A daemon with two named interfaces, `pub` (127.0.0.1) and `priv` (127.0.0.2).
 fn start_with_named_interfaces() -> Rtpengine {
@@ -340,8 +365,9 @@ async fn asymmetric_and_symmetric() {
     let stats = query(&client, "asym").await;
     assert!(has(&media(&stats, "tagA").flags, "asymmetric"));
 
-    // `symmetric` is rtpengine's default behaviour; 10.5 does not know the flag (it logs it and
-    // ignores it), so the call is simply not asymmetric.
+    // `symmetric` is rtpengine's default behaviour; no release has the flag (10.5, 12.5.1.31 and
+    // 26.0.1.26 log `Unknown flag encountered: 'symmetric'` and ignore it), so the call is
+    // simply not asymmetric.
     offer(
         &client,
         "sym",
@@ -558,9 +584,14 @@ async fn metadata_goes_into_the_recording() {
             .metadata("customer:42|queue:sales"),
     )
     .await;
-    // 10.5 does not report metadata in `query` (newer versions do).
+    // `query` reports the metadata on 26.0.1.26 only; 10.5 and 12.5.1.31 leave it out.
     let stats = query(&client, "meta-call").await;
-    assert!(!stats.raw.contains_key("metadata"));
+    let reported = stats.raw.get("metadata").and_then(Value::as_str);
+    let want = match line(&rtpe) {
+        Line::V10_5 | Line::V12_5 => None,
+        Line::V26_0 => Some("customer:42|queue:sales"),
+    };
+    assert_eq!(reported, want, "{:?}", stats.raw);
     // It is written to the recording's metadata file when the recording ends.
     client
         .delete("meta-call", "tagA", &DeleteOptions::new())
@@ -592,15 +623,24 @@ async fn replace_origin_and_session_connection() {
     assert_eq!(origin_addr(&replaced), "127.0.0.1", "{replaced}");
     assert_eq!(lines(&replaced, "o=")[0], "o=- 1 1 IN IP4 127.0.0.1");
 
-    // With a c= line in every media section, the session-level c= line is left alone…
+    // With a c= line in every media section, what becomes of the session-level c= line
+    // depends on the release, and `replace: session connection` only matters on 10.5:
+    //   10.5:      left alone, unless `session connection` is replaced too;
+    //   12.5.1.31: always rewritten to rtpengine's address; the option is accepted without
+    //              effect (`replace-session-connection flag encountered, but not supported
+    //              anymore.`, a no-op since 12.5.1.1);
+    //   26.0.1.26: dropped (only the media-level c= is written); the option is a no-op as on
+    //              12.5 and logged the same way.
     let two_level = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.5\r\nt=0 0\r\n\
                      m=audio 40000 RTP/AVP 0\r\nc=IN IP4 192.0.2.6\r\n";
+    let ours = "c=IN IP4 127.0.0.1";
+    let (want_kept, want_replaced, no_op_logged): (&[&str], &[&str], usize) = match line(&rtpe) {
+        Line::V10_5 => (&["c=IN IP4 192.0.2.5", ours], &[ours, ours], 0),
+        Line::V12_5 => (&[ours, ours], &[ours, ours], 1),
+        Line::V26_0 => (&[ours], &[ours], 1),
+    };
     let kept = offer_sdp(&client, "sc-kept", two_level, &OfferOptions::new()).await;
-    assert_eq!(
-        lines(&kept, "c="),
-        ["c=IN IP4 192.0.2.5", "c=IN IP4 127.0.0.1"]
-    );
-    // …unless `session connection` is replaced too.
+    assert_eq!(lines(&kept, "c="), want_kept, "{kept}");
     let replaced = offer_sdp(
         &client,
         "sc-replaced",
@@ -608,9 +648,11 @@ async fn replace_origin_and_session_connection() {
         &OfferOptions::new().replace(Replace::SessionConnection),
     )
     .await;
+    assert_eq!(lines(&replaced, "c="), want_replaced, "{replaced}");
+    assert_log(&rtpe, "Replying to 'offer'", 4);
     assert_eq!(
-        lines(&replaced, "c="),
-        ["c=IN IP4 127.0.0.1", "c=IN IP4 127.0.0.1"]
+        rtpe.log_count("replace-session-connection flag encountered, but not supported anymore."),
+        no_op_logged
     );
     assert_eq!(origin_addr(&replaced), "192.0.2.1");
 }
@@ -659,24 +701,53 @@ async fn ice_remove_force_and_force_relay() {
     let stats = query(&client, "ice-force").await;
     assert!(has(&media(&stats, "<untagged 1>").flags, "ICE"));
 
-    // force-relay: only relay candidates (rtpengine as the relay); m=/c= keep the original
-    // address and port.
+    // force-relay: m=/c= keep the original address and port (rtpengine only relays).
+    // For an offerer without ICE:
+    //   10.5, 12.5.1.31: rtpengine adds its own ICE credentials and only relay candidates,
+    //                    itself as the relay;
+    //   26.0.1.26:       no ICE is added at all (no credentials, no candidates).
+    let relay_only = |c: &&str| {
+        let port: u16 = c.split(' ').nth(5).unwrap().parse().unwrap();
+        c.contains(" typ relay ") && range.contains(&port)
+    };
+    let force_relay = OfferOptions::new().ice(Ice::ForceRelay);
     let relay = offer_sdp(
         &client,
         "ice-relay",
         &sdp_audio("192.0.2.1", 40_000, 1),
-        &OfferOptions::new().ice(Ice::ForceRelay),
+        &force_relay,
     )
     .await;
-    let candidates = lines(&relay, "a=candidate:");
-    assert!(!candidates.is_empty(), "{relay}");
-    for c in &candidates {
-        assert!(c.contains(" typ relay "), "{c}");
-        let port: u16 = c.split(' ').nth(5).unwrap().parse().unwrap();
-        assert!(range.contains(&port), "{c}");
-    }
     assert_eq!(media_port(&relay), 40_000);
     assert_eq!(sdp_connection_addr(&relay).as_deref(), Some("192.0.2.1"));
+    let candidates = lines(&relay, "a=candidate:");
+    match line(&rtpe) {
+        Line::V10_5 | Line::V12_5 => {
+            assert_eq!(lines(&relay, "a=ice-ufrag:").len(), 1, "{relay}");
+            assert_eq!(candidates.len(), 2, "{relay}");
+            assert!(candidates.iter().all(relay_only), "{relay}");
+        }
+        Line::V26_0 => {
+            assert!(lines(&relay, "a=ice-").is_empty(), "{relay}");
+            assert!(candidates.is_empty(), "{relay}");
+        }
+    }
+    // For an ICE offerer, every release: the offerer's credentials and host candidates are
+    // passed on, and rtpengine's relay candidates (RTP and RTCP) are added.
+    let relay = offer_sdp(&client, "ice-relay-ice", ICE_SDP, &force_relay).await;
+    assert_eq!(media_port(&relay), 40_000);
+    assert_eq!(lines(&relay, "a=ice-ufrag:"), ["a=ice-ufrag:Ufrag123"]);
+    let candidates = lines(&relay, "a=candidate:");
+    let (relayed, passed): (Vec<&str>, Vec<&str>) = candidates.into_iter().partition(relay_only);
+    assert_eq!(relayed.len(), 2, "{relay}");
+    assert_eq!(
+        passed,
+        [
+            "a=candidate:1 1 UDP 2130706431 192.0.2.1 40000 typ host",
+            "a=candidate:1 2 UDP 2130706430 192.0.2.1 40001 typ host"
+        ],
+        "{relay}"
+    );
 }
 
 #[tokio::test]
@@ -869,17 +940,37 @@ async fn dtls_off_and_passive() {
     let stats = query(&client, "dtls-off").await;
     assert!(!has(&media(&stats, "<untagged 1>").flags, "DTLS-SRTP"));
 
-    // The DTLS role matters when rtpengine answers a DTLS offer: active by default, passive
-    // when asked.
-    for (call, dtls, role) in [
-        ("dtls-role-default", None, "a=setup:active"),
-        ("dtls-role-active", Some(Dtls::Active), "a=setup:active"),
-        ("dtls-role-passive", Some(Dtls::Passive), "a=setup:passive"),
+    // The DTLS role rtpengine takes towards a DTLS offerer (which offered actpass): active by
+    // default. `DTLS: passive` asks for the passive role, read at a different time:
+    //   10.5, 12.5.1.31: in the answer (`a=setup:passive`); in the offer it does nothing;
+    //   26.0.1.26:       in the offer (26.2's semantics); in the answer it is ignored, logged as
+    //                    `Ignoring DTLS=passive flag in answer as it is too late`.
+    let role_at_offer = line(&rtpe) == Line::V26_0;
+    let (active, passive) = ("a=setup:active", "a=setup:passive");
+    for (call, in_offer, in_answer, role) in [
+        ("dtls-role-default", None, None, active),
+        ("dtls-role-active", None, Some(Dtls::Active), active),
+        (
+            "dtls-role-passive",
+            None,
+            Some(Dtls::Passive),
+            if role_at_offer { active } else { passive },
+        ),
+        (
+            "dtls-role-passive-offer",
+            Some(Dtls::Passive),
+            None,
+            if role_at_offer { passive } else { active },
+        ),
     ] {
         let plain = OfferOptions::new().transport_protocol(TransportProtocol::RtpAvp);
+        let plain = match in_offer {
+            Some(d) => plain.dtls(d),
+            None => plain,
+        };
         let to_callee = offer_sdp(&client, call, DTLS_SDP, &plain).await;
         assert!(m_line(&to_callee).contains(" RTP/AVP "), "{to_callee}");
-        let opts = match dtls {
+        let opts = match in_answer {
             Some(d) => AnswerOptions::new().dtls(d),
             None => AnswerOptions::new(),
         };
@@ -887,23 +978,44 @@ async fn dtls_off_and_passive() {
         assert!(m_line(&to_caller).contains(" UDP/TLS/RTP/SAVPF "));
         assert_eq!(lines(&to_caller, "a=setup:"), [role], "{call}");
     }
+    assert_log(&rtpe, "Replying to 'answer'", 4);
+    let too_late = if role_at_offer { 2 } else { 0 };
+    assert_eq!(rtpe.log_count("flag in answer as it is too late"), too_late);
+    assert_eq!(
+        rtpe.log_count("Ignoring DTLS=passive flag in answer as it is too late"),
+        too_late / 2
+    );
 }
 
 #[tokio::test]
 async fn dtls_active_overrides_a_passive_daemon_default() {
-    // `--dtls-passive` makes the daemon prefer the passive role both when answering (`DTLS`) and
-    // towards the offerer (`DTLS-reverse`, decided at offer time). With the reverse default
-    // lifted in the offer (raw key), the answer's role follows `DTLS`: the daemon default
-    // (passive) without it, active with `DTLS: active`.
+    // `--dtls-passive` makes the daemon prefer the passive role towards a DTLS offerer. What
+    // overrides it depends on the release:
+    //   10.5, 12.5.1.31: `DTLS: active` in the answer, once `DTLS-reverse` (decided at offer
+    //                    time, passive by default too) is lifted in the offer (raw key): either
+    //                    alone leaves the role passive;
+    //   26.0.1.26:       `DTLS-reverse: active` or `DTLS: active` in the offer (the role is
+    //                    decided at offer time; `DTLS` in the answer is ignored, "too late").
     let rtpe = Rtpengine::builder()
         .arg("--dtls-passive")
         .start()
         .expect("start rtpengine --dtls-passive");
     let client = connect(&rtpe).await;
-    for (call, reverse_active, dtls, role) in [
-        ("dtls-daemon-default", false, None, "a=setup:passive"),
-        ("dtls-reverse-only", true, None, "a=setup:passive"),
-        ("dtls-active", true, Some(Dtls::Active), "a=setup:active"),
+    let at_offer = line(&rtpe) == Line::V26_0;
+    let (active, passive) = ("a=setup:active", "a=setup:passive");
+    let either = |on_26: &'static str| if at_offer { on_26 } else { passive };
+    for (call, reverse_active, in_offer, in_answer, role) in [
+        ("dtls-daemon-default", false, None, None, passive),
+        ("dtls-reverse-only", true, None, None, either(active)),
+        ("dtls-active", true, None, Some(Dtls::Active), active),
+        ("dtls-answer-only", false, None, Some(Dtls::Active), passive),
+        (
+            "dtls-offer-active",
+            false,
+            Some(Dtls::Active),
+            None,
+            either(active),
+        ),
     ] {
         let plain = OfferOptions::new().transport_protocol(TransportProtocol::RtpAvp);
         let plain = if reverse_active {
@@ -911,8 +1023,12 @@ async fn dtls_active_overrides_a_passive_daemon_default() {
         } else {
             plain
         };
+        let plain = match in_offer {
+            Some(d) => plain.dtls(d),
+            None => plain,
+        };
         offer(&client, call, DTLS_SDP, &plain).await;
-        let opts = match dtls {
+        let opts = match in_answer {
             Some(d) => AnswerOptions::new().dtls(d),
             None => AnswerOptions::new(),
         };
@@ -1041,12 +1157,15 @@ async fn raw_key_and_raw_flag_reach_the_daemon() {
 // ---------------------------------------------------------------------------------------------
 // Spellings
 
-/// Every typed key, flag and value, sent to 10.5: the daemon logs `Unknown … encountered` for
-/// anything it does not understand (and otherwise ignores it), so a clean log proves the
-/// spellings. The only expected entry is the `symmetric` flag, which 10.5 does not have.
+/// Every typed key, flag and value of this file's tests: the daemon logs `Unknown …
+/// encountered` for anything it does not understand (and otherwise ignores it), so a clean log
+/// proves the spellings. The expected entries: the `symmetric` flag, which no release has, and
+/// from 12.5.1.1 on `replace: session connection`, accepted without effect (12.5.1.31 and
+/// 26.0.1.26 log `replace-session-connection flag encountered, but not supported anymore.`).
 #[tokio::test]
 async fn every_typed_spelling_is_understood() {
     let rtpe = start_with_ipv6();
+    let v = daemon_version(&rtpe);
     let client = connect(&rtpe).await;
     let sdp = sdp_audio("127.0.0.1", 40_000, 1);
     // `SIP source address` contradicts `trust address` (the client refuses both at once), so it
@@ -1147,12 +1266,15 @@ async fn every_typed_spelling_is_understood() {
         .filter(|l| l.contains("encountered"))
         .map(str::to_owned)
         .collect();
-    // `symmetric`, twice (offer and answer).
-    assert_eq!(unknown.len(), 2, "{unknown:#?}");
-    assert!(
-        unknown
-            .iter()
-            .all(|l| l.contains("Unknown flag encountered: 'symmetric'")),
-        "{unknown:#?}"
-    );
+    // Each twice (offer and answer).
+    let mut expected = vec!["Unknown flag encountered: 'symmetric'"; 2];
+    if v >= Version::full(12, 5, 1, 1) {
+        expected
+            .extend(["replace-session-connection flag encountered, but not supported anymore."; 2]);
+    }
+    assert_eq!(unknown.len(), expected.len(), "rtpengine {v}: {unknown:#?}");
+    for want in expected {
+        let n = unknown.iter().filter(|l| l.contains(want)).count();
+        assert_eq!(n, 2, "rtpengine {v}: '{want}' in {unknown:#?}");
+    }
 }
