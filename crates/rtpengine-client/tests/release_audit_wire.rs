@@ -478,7 +478,19 @@ async fn dtls_passive_in_an_answer_is_refused_for_26_2() {
     assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
     assert!(err.to_string().contains("DTLS-reverse"), "{err}");
     assert_eq!(fake.received_count(), sent);
-    for v in [Some(Version::full(26, 1, 1, 3)), None] {
+    // Debian's 26.0.1.26 already has the 26.2 meaning (measured: daemon_options).
+    let err = client(&fake, Some(Version::full(26, 0, 1, 26)))
+        .await
+        .answer(SDP, "c", "A", "B", &passive)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
+    for v in [
+        Some(Version::full(26, 1, 1, 3)),
+        Some(Version::full(26, 0, 1, 22)),
+        Some(Version::new(26, 0)),
+        None,
+    ] {
         client(&fake, v)
             .await
             .answer(SDP, "c", "A", "B", &passive)

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 
 use super::commands::command_since;
-use super::options::{DeleteOptions, Dtls, Flag, OfferOptions, OneOrList, QueryOptions};
+use super::options::{DeleteOptions, Dtls, Flag, OfferOptions, QueryOptions};
 use super::version::{Requirements, Version};
 use crate::bencode::{Dict, Encoder};
 use crate::error::{Error, Result};
@@ -200,10 +200,11 @@ impl Request for Answer<'_> {
         self.options.validate()
     }
     fn check_target(&self, target: Version) -> Result<()> {
-        if target >= OneOrList::<Dtls>::LIST_SINCE && self.options.dtls.contains(&Dtls::Passive) {
+        if Dtls::PASSIVE_IN_OFFER.met_by(target) && self.options.dtls.contains(&Dtls::Passive) {
             return Err(Error::invalid(format!(
-                "rtpengine {target} ignores 'DTLS' passive in an answer (since 26.2 it counts in \
-                 the offer); send 'DTLS-reverse' passive with the offer instead"
+                "rtpengine {target} ignores 'DTLS' passive in an answer (it counts in the offer \
+                 since {}); send 'DTLS-reverse' passive with the offer instead",
+                Dtls::PASSIVE_IN_OFFER
             )));
         }
         Ok(())

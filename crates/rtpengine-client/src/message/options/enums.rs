@@ -137,12 +137,13 @@ text_enum! {
     /// The `DTLS` option (a list of several since 26.2, see
     /// [`OneOrList`](super::OneOrList)).
     ///
-    /// 26.2 changed what `passive` means. Up to 26.1 it counts in an `answer`: rtpengine
+    /// 26.2 (and 26.0.1.26, see [`Dtls::PASSIVE_IN_OFFER`]) changed what `passive` means.
+    /// Before, it counts in an `answer`: rtpengine
     /// answers the offerer with `a=setup:passive`. From 26.2 it counts in an `offer` or
     /// `publish`, where it decides the role towards the offerer at once (what `DTLS-reverse:
     /// passive` did, which 26.2 reads as an alias of `DTLS`), and an `answer` ignores it ("too
     /// late"). `DTLS-reverse: passive` in the offer therefore means the same on every release;
-    /// a client that knows its target is 26.2 or newer refuses `DTLS: passive` in an answer.
+    /// a client that knows its target has the new meaning refuses `DTLS: passive` in an answer.
     pub enum Dtls {
         /// No DTLS.
         Off => "off" | "no" | "disable" | "disabled",
@@ -151,6 +152,13 @@ text_enum! {
         /// Active DTLS role.
         Active => "active",
     }
+}
+
+impl Dtls {
+    /// The releases where `passive` counts in the offer and an answer ignores it: 26.2, and
+    /// 26.0.1.26 (measured on Debian's package; upstream's 26.0.1.22 still has the old
+    /// meaning, so the patch that brought it lies in 26.0.1.23–26).
+    pub const PASSIVE_IN_OFFER: Since = since!(26, 2; (26, 0, 1, 26));
 }
 
 text_enum! {
