@@ -229,7 +229,9 @@ pub struct StreamStats {
     pub flags: Vec<String>,
     /// Counters of what this party sent to rtpengine.
     pub stats: Counters,
-    /// Every field, unknown ones included.
+    /// Every field, unknown ones included. The sender's SSRC is `SSRC` on 10.5 and 26.0;
+    /// 12.5 has `ingress SSRCs` and `egress SSRCs` lists instead; 12.5 and 26.0 add
+    /// `stats_out` (what rtpengine sent to this party).
     pub raw: Dict,
 }
 
@@ -270,6 +272,11 @@ pub struct TagStats {
 }
 
 /// Call statistics, as returned by `query` and `delete`.
+///
+/// The `delete` reply differs between releases: 12.5.1.31 answers a delete with a from-tag
+/// with `tags: {}` and zero totals (10.5 and 26.0 give the parties and real totals; query
+/// before deleting for final figures on every release); 10.5 answers a delete without a
+/// from-tag with a bare `ok`; a delete with `fast` carries no call data anywhere.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct CallStats {

@@ -129,7 +129,7 @@ pub struct PortUsage {
     pub free: Option<u64>,
     /// Ports in the range.
     pub totals: Option<u64>,
-    /// The last port handed out.
+    /// The last port handed out (10.5 only: 12.5 and 26.0 do not report it).
     pub last: Option<u64>,
 }
 
@@ -442,7 +442,8 @@ impl Statistics {
     /// The average processing delay of `command` over the last statistics interval, in seconds
     /// (`intervalstatistics.avg<command>delay`, e.g. `avgsubscribe requestdelay`). `command` is
     /// an NG name or a short name. Only meaningful when the daemon computes interval statistics
-    /// (`--graphite-interval`); 0 otherwise.
+    /// (`--graphite-interval`): 10.5 always reports the section (0 without graphite), 12.5 and
+    /// 26.0 only with graphite configured (`None` otherwise).
     pub fn command_delay(&self, command: &str) -> Option<f64> {
         let long = command_long_name(command);
         self.float(&["intervalstatistics", &format!("avg{long}delay")])
