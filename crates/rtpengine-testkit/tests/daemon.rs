@@ -1,34 +1,14 @@
 //! Tests against the real rtpengine daemon.
 
+mod common;
+
 use std::collections::HashSet;
-use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::net::TcpStream;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::{ping, wait_gone};
 use rtpengine_testkit::{Rtpengine, TestkitError};
-
-fn ping(addr: SocketAddr, cookie: &str) -> Vec<u8> {
-    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-    sock.send_to(format!("{cookie} d7:command4:pinge").as_bytes(), addr)
-        .unwrap();
-    let mut buf = [0u8; 1024];
-    let (len, from) = sock.recv_from(&mut buf).unwrap();
-    assert_eq!(from, addr);
-    buf[..len].to_vec()
-}
-
-fn wait_gone(pid: u32) -> bool {
-    let proc_dir = format!("/proc/{pid}");
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while Path::new(&proc_dir).exists() {
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    true
-}
 
 #[test]
 fn starts_and_answers_ping() {

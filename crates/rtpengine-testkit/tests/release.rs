@@ -2,33 +2,13 @@
 //! that release's version and answers an NG ping. Run it per release, e.g.
 //! `RTPENGINE_RELEASE=12.5 cargo test -p rtpengine-testkit --test release`.
 
-use std::net::{SocketAddr, UdpSocket};
+mod common;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::{ping, wait_gone};
 use rtpengine_testkit::{Release, Rtpengine, TestkitError};
-
-fn ping(addr: SocketAddr, cookie: &str) -> Vec<u8> {
-    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-    sock.send_to(format!("{cookie} d7:command4:pinge").as_bytes(), addr)
-        .unwrap();
-    let mut buf = [0u8; 1024];
-    let (len, from) = sock.recv_from(&mut buf).unwrap();
-    assert_eq!(from, addr);
-    buf[..len].to_vec()
-}
-
-fn wait_gone(pid: u32) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while Path::new(&format!("/proc/{pid}")).exists() {
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    true
-}
 
 #[test]
 fn selected_release_starts_reports_its_version_and_answers_ping() {
