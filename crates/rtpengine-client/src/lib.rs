@@ -19,7 +19,9 @@
 //!   refused before sending ([`ClientBuilder::rtpengine_version`], [`Client::discover_version`];
 //!   see [Releases](#releases));
 //! * typed replies that keep every field ([`SdpReply::raw`], [`CallStats::raw`], [`Statistics`]);
-//! * one error type, [`Error`], with predicates such as [`Error::is_timeout`].
+//! * one error type, [`Error`], with predicates such as [`Error::is_timeout`];
+//! * counters a program can read ([`Client::stats`]): requests, replies, retransmissions,
+//!   timeouts, errors by kind, reconnects and requests in flight, per command.
 //!
 //! The codec ([`bencode`]) and the message model ([`message`]) do no I/O and can be used alone.
 //!
@@ -87,8 +89,9 @@ pub mod transport;
 
 pub use bencode::{Dict, Value};
 pub use client::{
-    Client, ClientBuilder, Discovery, EventStream, VersionSource, DEFAULT_LIST_LIMIT,
-    DEFAULT_MAX_IN_FLIGHT, DEFAULT_STREAM_COMMANDS, DEFAULT_STREAM_THRESHOLD, DEFAULT_TIMEOUT,
+    Client, ClientBuilder, ClientStats, CommandStats, Discovery, ErrorCounts, EventStream,
+    VersionSource, DEFAULT_LIST_LIMIT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_STREAM_COMMANDS,
+    DEFAULT_STREAM_THRESHOLD, DEFAULT_TIMEOUT, OTHER_COMMAND,
 };
 pub use error::{Error, Result};
 pub use message::commands::media::{

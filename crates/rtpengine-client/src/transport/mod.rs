@@ -11,6 +11,7 @@ pub mod url;
 pub(crate) mod ws;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -22,6 +23,7 @@ pub use retransmit::RetransmitPolicy;
 pub use url::{Scheme, ServerUrl, DEFAULT_PORT};
 
 use crate::bencode::Dict;
+use crate::client::{CommandCells, StatsCells};
 use crate::error::{Error, Result};
 
 /// One request as a transport sees it.
@@ -38,6 +40,8 @@ pub(crate) struct Exchange<'a> {
     pub(crate) retransmit: &'a RetransmitPolicy,
     /// The server, as errors name it.
     pub(crate) server_label: &'a str,
+    /// The counters of the request's command (retransmissions).
+    pub(crate) stats: &'a CommandCells,
 }
 
 impl Exchange<'_> {
@@ -98,6 +102,8 @@ pub(crate) struct TransportConfig {
     pub(crate) tls: tls::TlsSettings,
     /// Requests are sent as JSON (refused on TCP, where rtpengine hangs the connection).
     pub(crate) json: bool,
+    /// The client's counters (reconnects).
+    pub(crate) stats: Arc<StatsCells>,
 }
 
 impl Default for TransportConfig {
@@ -108,6 +114,7 @@ impl Default for TransportConfig {
             connect_timeout: crate::DEFAULT_TIMEOUT,
             tls: tls::TlsSettings::default(),
             json: false,
+            stats: Arc::default(),
         }
     }
 }

@@ -24,6 +24,7 @@ use tracing::{debug, info, warn};
 use super::inflight::InFlight;
 use super::{resolve, tcp_connect, DriverGuard, Exchange, ServerUrl, TransportConfig};
 use crate::bencode::Dict;
+use crate::client::StatsCells;
 use crate::error::{Error, Result};
 use crate::message::event::NgEvent;
 use crate::message::framing::FrameScanner;
@@ -49,6 +50,8 @@ struct Shared {
     outbox: mpsc::UnboundedSender<Bytes>,
     events: broadcast::Sender<NgEvent>,
     state: Mutex<ConnState>,
+    /// The client's counters (reconnects).
+    stats: Arc<StatsCells>,
 }
 
 #[derive(Default)]
@@ -80,6 +83,7 @@ impl TcpTransport {
             outbox,
             events,
             state: Mutex::new(ConnState::default()),
+            stats: Arc::clone(&config.stats),
         });
         let task = tokio::spawn(drive(Arc::clone(&shared), stream, inbox, config.bind));
         Ok(Self {
@@ -195,6 +199,9 @@ async fn drive(
             let mut state = shared.state.lock().unwrap_or_else(|e| e.into_inner());
             state.local = conn.local_addr().ok();
             state.connects += 1;
+            if state.connects > 1 {
+                shared.stats.reconnected();
+            }
         }
         // Everything queued so far is in the table too: drop the queue and send the table, so
         // each waiting request goes out on this connection. (Drain first, then read the table:

@@ -117,6 +117,7 @@ impl UdpTransport {
             self.send(&ex.message).await?;
             attempts += 1;
             if attempts > 1 {
+                ex.stats.retransmitted();
                 debug!(attempts, "retransmitted");
             }
             let since_start = start.elapsed();
