@@ -26,8 +26,8 @@
 //! is not given. The report goes to stdout: requests, ok, errors by kind (timeout, rtpengine's
 //! error replies, other), throughput, latency percentiles (HDR histogram, µs, over the requests
 //! that got a reply; per command and, for `call`, per call as offer + answer + delete time),
-//! UDP retransmissions (the library's "retransmitted" events, i.e. datagrams sent − requests
-//! sent; see `bench::retransmit`), and seconds. `--json` prints one object with `requests`,
+//! UDP retransmissions (datagrams sent − requests sent, from the clients' counters,
+//! `Client::stats`), and seconds. `--json` prints one object with `requests`,
 //! `ok`, `errors`, `error_kinds`, `retransmissions`, `seconds`, `per_second`, `latency_us`
 //! (`p50`, `p90`, `p99`, `p999`, `max`, `min`, `mean`, `count`), `commands`, `calls` (call),
 //! `media` (--media) and `error_samples`.
@@ -42,7 +42,6 @@
 //! usual codes (1, 3, 4) when the `query` scenario's calls cannot be created.
 
 mod report;
-pub(crate) mod retransmit;
 mod scenario;
 
 use std::io::IsTerminal as _;
@@ -366,7 +365,7 @@ async fn bench(cli: &Cli, cmd: &BenchCmd) -> Result<Output, Failure> {
     });
 
     let progress = progress_bar(cli.json, count, cmd.duration);
-    let retransmissions_before = retransmit::retransmissions();
+    let retransmissions_before = retransmissions(&shared.servers);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut workers = JoinSet::new();
     for _ in 0..cmd.concurrency {
@@ -378,7 +377,7 @@ async fn bench(cli: &Cli, cmd: &BenchCmd) -> Result<Output, Failure> {
 
     let interrupted = wait_for_workers(&mut workers, &stop_tx).await;
     let elapsed = start.elapsed();
-    let retransmissions = retransmit::retransmissions() - retransmissions_before;
+    let retransmissions = retransmissions(&shared.servers) - retransmissions_before;
     if let Some(ticker) = ticker {
         ticker.abort();
     }
@@ -433,6 +432,14 @@ async fn bench(cli: &Cli, cmd: &BenchCmd) -> Result<Output, Failure> {
         report.text().into_bytes()
     };
     Ok(out)
+}
+
+/// UDP retransmissions so far by the clients of every server (their counters).
+fn retransmissions(servers: &[Server]) -> u64 {
+    servers
+        .iter()
+        .map(|server| server.client.stats().retransmissions)
+        .sum()
 }
 
 /// Creates calls `0..count` (the query scenario's), one after the other. `Err` names the call

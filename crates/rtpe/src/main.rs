@@ -113,11 +113,11 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer as _};
 
-use crate::args::{Cli, Command};
+use crate::args::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose, matches!(cli.command, Command::Bench(_)));
+    init_logging(cli.verbose);
     match run::run(&cli) {
         Ok(output) => {
             for warning in &output.warnings {
@@ -157,28 +157,18 @@ fn main() -> ExitCode {
 }
 
 /// Logs to stderr when `-v` is given (debug; `-vv`: trace) or, failing that, when `RUST_LOG`
-/// is set; logs nothing otherwise. `bench` also counts the library's retransmissions (see
-/// `bench::retransmit`).
-fn init_logging(verbose: u8, count_retransmissions: bool) {
+/// is set; logs nothing otherwise.
+fn init_logging(verbose: u8) {
     let filter = match verbose {
         0 => match std::env::var("RUST_LOG") {
-            Ok(spec) if !spec.trim().is_empty() => Some(EnvFilter::new(spec)),
-            _ => None,
+            Ok(spec) if !spec.trim().is_empty() => EnvFilter::new(spec),
+            _ => return,
         },
-        1 => Some(EnvFilter::new("rtpengine_client=debug,rtpe=debug")),
-        _ => Some(EnvFilter::new("trace")),
+        1 => EnvFilter::new("rtpengine_client=debug,rtpe=debug"),
+        _ => EnvFilter::new("trace"),
     };
-    if filter.is_none() && !count_retransmissions {
-        return;
-    }
-    let log = filter.map(|filter| {
-        tracing_subscriber::fmt::layer()
-            .with_writer(io::stderr)
-            .with_filter(filter)
-    });
-    let counter = count_retransmissions.then(bench::retransmit::counter);
-    tracing_subscriber::registry()
-        .with(log)
-        .with(counter)
-        .init();
+    let log = tracing_subscriber::fmt::layer()
+        .with_writer(io::stderr)
+        .with_filter(filter);
+    tracing_subscriber::registry().with(log).init();
 }
