@@ -140,11 +140,7 @@ impl<T: Scalar> OptionValue for Option<T> {
         T::decode(v).map(Some)
     }
     fn need(&self, key: &str, r: &mut Requirements) {
-        if let Some(v) = self {
-            r.need(v.since(), || {
-                format!("value {} of option '{key}'", v.describe())
-            });
-        }
+        need_each(self, key, r);
     }
 }
 
@@ -173,11 +169,20 @@ impl<T: Scalar> OptionValue for Vec<T> {
         }
     }
     fn need(&self, key: &str, r: &mut Requirements) {
-        for v in self {
-            r.need(v.since(), || {
-                format!("value {} of option '{key}'", v.describe())
-            });
-        }
+        need_each(self, key, r);
+    }
+}
+
+/// Notes what each value of an option under `key` needs.
+fn need_each<'a, T: Scalar + 'a>(
+    values: impl IntoIterator<Item = &'a T>,
+    key: &str,
+    r: &mut Requirements,
+) {
+    for v in values {
+        r.need(v.since(), || {
+            format!("value {} of option '{key}'", v.describe())
+        });
     }
 }
 
@@ -271,22 +276,14 @@ impl<T: Scalar> OptionValue for OneOrList<T> {
     fn encode(&self, enc: &mut Encoder<'_>) {
         match self.0.as_slice() {
             [one] => one.encode(enc),
-            many => {
-                enc.list();
-                for v in many {
-                    v.encode(enc);
-                }
-                enc.end();
-            }
+            _ => self.0.encode(enc),
         }
     }
     /// A string is one value; a list of several is several. A list of one or none is not what
     /// this type writes, so it stays raw (re-encoded as it came).
     fn decode(v: &Value) -> Option<Self> {
         match v.as_list() {
-            Some(items) if items.len() > 1 => {
-                items.iter().map(T::decode).collect::<Option<_>>().map(Self)
-            }
+            Some(items) if items.len() > 1 => Vec::decode(v).map(Self),
             Some(_) => None,
             None => T::decode(v).map(|one| Self(vec![one])),
         }
@@ -297,10 +294,6 @@ impl<T: Scalar> OptionValue for OneOrList<T> {
                 format!("several values of option '{key}'")
             });
         }
-        for v in &self.0 {
-            r.need(v.since(), || {
-                format!("value {} of option '{key}'", v.describe())
-            });
-        }
+        need_each(&self.0, key, r);
     }
 }
