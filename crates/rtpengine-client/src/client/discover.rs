@@ -93,11 +93,6 @@ pub struct Discovery {
 }
 
 impl Client {
-    /// [`Client::discover_version`], also saying how the version was found.
-    pub async fn discover_version_detail(&self) -> Result<Discovery> {
-        self.discover().await
-    }
-
     /// Asks the daemon which release it is, records it with
     /// [`Client::set_rtpengine_version`] (so later requests are checked against it) and returns
     /// it.
@@ -119,10 +114,11 @@ impl Client {
     /// version was already recorded, it stays in force (the first one wins) and the discovered
     /// one is still returned.
     pub async fn discover_version(&self) -> Result<Version> {
-        Ok(self.discover().await?.version)
+        Ok(self.discover_version_detail().await?.version)
     }
 
-    async fn discover(&self) -> Result<Discovery> {
+    /// [`Client::discover_version`], also saying how the version was found.
+    pub async fn discover_version_detail(&self) -> Result<Discovery> {
         let floor = match self.send(&Ungated(&Cli { body: "version" })).await {
             Ok(reply) => {
                 let named = CliReply::from_dict(reply)

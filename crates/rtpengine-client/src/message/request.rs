@@ -31,7 +31,7 @@ pub trait Request {
     /// meaning (e.g. `delete`'s `to-tag` flag on 13.0+).
     fn encode_keys(&self, enc: &mut Encoder<'_>, target: Option<Version>);
 
-    /// The newest rtpengine release the request needs, naming what needs it.
+    /// What the request needs of the daemon's release, each part naming what needs it.
     fn requirements(&self) -> Requirements {
         command_requirement(self.command())
     }
