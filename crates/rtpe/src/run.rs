@@ -705,7 +705,7 @@ mod tests {
                 server: "127.0.0.1:9".into(),
                 command: "ping".into(),
                 attempts: 2,
-                elapsed: Duration::from_millis(300),
+                deadline: Duration::from_millis(300),
             },
             300,
         );

@@ -10,7 +10,7 @@ use std::{io, sync::Arc, time::Duration};
 #[non_exhaustive]
 pub enum Error {
     /// No reply within the deadline, after every retransmission.
-    #[error("no reply from rtpengine at {server} to '{command}' within {elapsed:?} ({attempts} attempts)")]
+    #[error("no reply from rtpengine at {server} to '{command}' within {deadline:?} ({attempts} attempts)")]
     Timeout {
         /// The server address the request was sent to.
         server: String,
@@ -18,8 +18,9 @@ pub enum Error {
         command: String,
         /// How many times the request was sent (the first send plus retransmissions).
         attempts: u32,
-        /// The deadline that ran out.
-        elapsed: Duration,
+        /// The deadline that ran out (the whole budget of the request, retransmissions
+        /// included; the request ended when it passed).
+        deadline: Duration,
     },
     /// A socket operation failed.
     #[error("I/O error ({context}): {source}")]
@@ -160,7 +161,7 @@ mod tests {
             server: "127.0.0.1:2223".into(),
             command: "offer".into(),
             attempts: 5,
-            elapsed: Duration::from_secs(10),
+            deadline: Duration::from_secs(10),
         };
         assert!(t.is_timeout() && t.is_retryable_elsewhere());
         assert!(t.to_string().contains("127.0.0.1:2223"));

@@ -147,12 +147,12 @@ fn assert_timeout(err: &Error, command: &str, attempts: usize, deadline: Duratio
         Error::Timeout {
             command: c,
             attempts: a,
-            elapsed,
+            deadline: d,
             ..
         } => {
             assert_eq!(c, command);
             assert_eq!(*a as usize, attempts, "{err}");
-            assert_eq!(*elapsed, deadline);
+            assert_eq!(*d, deadline);
         }
         other => panic!("expected Timeout, got {other:?}"),
     }

@@ -469,7 +469,7 @@ mod tests {
             server: "x".into(),
             command: "delete".into(),
             attempts: 1,
-            elapsed: Duration::from_millis(200),
+            deadline: Duration::from_millis(200),
         };
         s.request("delete", Duration::from_millis(200), Err(&timeout));
         s.request(

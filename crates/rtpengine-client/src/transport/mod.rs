@@ -59,7 +59,7 @@ impl Exchange<'_> {
             server: self.server_label.to_owned(),
             command: self.command.to_owned(),
             attempts,
-            elapsed: self.timeout,
+            deadline: self.timeout,
         }
     }
 
