@@ -201,13 +201,76 @@ async fn drive(shared: Arc<Shared>) {
     }
 }
 
+/// `EMSGSIZE` (a datagram over the size limit), which has no [`std::io::ErrorKind`] of its own
+/// (std files it as uncategorized). Named here per platform rather than taken from `libc`, which
+/// is no dependency of this crate.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const EMSGSIZE: Option<i32> = Some(90);
+#[cfg(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly"
+))]
+const EMSGSIZE: Option<i32> = Some(40);
+/// `WSAEMSGSIZE`.
+#[cfg(windows)]
+const EMSGSIZE: Option<i32> = Some(10040);
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly",
+    windows
+)))]
+const EMSGSIZE: Option<i32> = None;
+
+/// Errors a UDP socket reports for one datagram (mostly ICMP errors of an earlier send), after
+/// which the socket still works.
 fn is_transient(e: &std::io::Error) -> bool {
     use std::io::ErrorKind::*;
     matches!(
         e.kind(),
-        ConnectionRefused | ConnectionReset | Interrupted | WouldBlock | TimedOut
-    ) || e.raw_os_error().is_some_and(|c| {
-        // EHOSTUNREACH / ENETUNREACH from ICMP errors, and EMSGSIZE for an oversized datagram.
-        [113, 101, 90].contains(&c)
-    })
+        ConnectionRefused
+            | ConnectionReset
+            | Interrupted
+            | WouldBlock
+            | TimedOut
+            // EHOSTUNREACH / ENETUNREACH from ICMP errors.
+            | HostUnreachable
+            | NetworkUnreachable
+    ) || (EMSGSIZE.is_some() && e.raw_os_error() == EMSGSIZE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transient_errors_by_kind_and_by_code() {
+        use std::io::{Error, ErrorKind};
+        for kind in [
+            ErrorKind::ConnectionRefused,
+            ErrorKind::HostUnreachable,
+            ErrorKind::NetworkUnreachable,
+        ] {
+            assert!(is_transient(&Error::from(kind)), "{kind:?}");
+        }
+        assert!(!is_transient(&Error::from(ErrorKind::PermissionDenied)));
+        if let Some(code) = EMSGSIZE {
+            assert!(is_transient(&Error::from_raw_os_error(code)));
+        }
+        #[cfg(target_os = "linux")]
+        {
+            // The codes the old table named, through std's own decoding.
+            assert!(is_transient(&Error::from_raw_os_error(113)));
+            assert!(is_transient(&Error::from_raw_os_error(101)));
+        }
+    }
 }
