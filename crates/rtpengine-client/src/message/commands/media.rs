@@ -16,7 +16,7 @@ use bytes::Bytes;
 use super::Selector;
 use crate::bencode::{Dict, Encoder, Value};
 use crate::error::{Error, Result};
-use crate::message::options::{CodecOptions, Flag, Raw, Scalar};
+use crate::message::options::{CodecOptions, Flag, Kind, Raw, Scalar};
 use crate::message::request::{command_requirement, Request};
 use crate::message::version::{Requirements, Version};
 
@@ -178,6 +178,14 @@ impl std::fmt::Display for DtmfDigit {
 }
 
 impl Scalar for DtmfDigit {
+    const KIND: Kind = Kind::Form("a DTMF digit: 0-9, *, #, A-D");
+    /// A digit as typed (`5`, `*`, `A`), or its event code 0–15.
+    fn from_text(text: &str) -> std::result::Result<Self, String> {
+        text.parse().map_err(|e: Error| match e {
+            Error::InvalidRequest { reason } => reason,
+            other => other.to_string(),
+        })
+    }
     fn encode(&self, enc: &mut Encoder<'_>) {
         let mut buf = [0u8; 4];
         enc.str(self.as_char().encode_utf8(&mut buf));

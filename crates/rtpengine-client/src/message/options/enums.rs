@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use super::Scalar;
+use super::{Kind, Scalar};
 use crate::bencode::{Encoder, Value};
 use crate::message::version::Since;
 
@@ -77,7 +77,7 @@ text_enum! {
 
 text_enum! {
     /// The `transport protocol` option.
-    pub enum TransportProtocol {
+    pub enum TransportProtocol (open) {
         /// Plain RTP.
         RtpAvp => "RTP/AVP",
         /// RTP with feedback.
@@ -389,6 +389,8 @@ impl std::fmt::Display for Sdes {
 }
 
 impl Scalar for Sdes {
+    const KIND: Kind =
+        Kind::Form("an SDES option, no-SUITE, only-SUITE, order:A;B or offerer_pref:A;B");
     fn encode(&self, enc: &mut Encoder<'_>) {
         enc.str(self.as_str());
     }
@@ -397,6 +399,13 @@ impl Scalar for Sdes {
     }
     fn since(&self) -> Since {
         Sdes::since(self)
+    }
+    /// Any non-empty text: the suite-specific forms are open-ended.
+    fn from_text(text: &str) -> std::result::Result<Self, String> {
+        if text.is_empty() {
+            return Err("an empty SDES option".to_owned());
+        }
+        Ok(Self::from(text))
     }
     fn describe(&self) -> String {
         format!("'{}'", self.as_str())
@@ -593,6 +602,19 @@ impl Direction {
 }
 
 impl Scalar for Direction {
+    const KIND: Kind = Kind::Form("FROM,TO (two interface names) or round-robin-calls");
+    /// `FROM,TO`, or `round-robin-calls` alone.
+    fn from_text(text: &str) -> std::result::Result<Self, String> {
+        match text.split_once(',') {
+            _ if text == "round-robin-calls" => Ok(Self::RoundRobinCalls),
+            Some((a, b)) if !a.is_empty() && !b.is_empty() && !b.contains(',') => {
+                Ok(Self::new(a, b))
+            }
+            _ => Err(format!(
+                "'{text}' is not two interface names FROM,TO (or round-robin-calls)"
+            )),
+        }
+    }
     fn encode(&self, enc: &mut Encoder<'_>) {
         let [a, b] = self.pair();
         enc.list().str(a).str(b).end();
@@ -639,6 +661,31 @@ impl From<IpAddr> for ReceivedFrom {
 }
 
 impl Scalar for ReceivedFrom {
+    const KIND: Kind = Kind::Form("ADDR, IP4:ADDR or IP6:ADDR");
+    /// An address (the family follows from it), or `IP4:ADDR` / `IP6:ADDR` (the family must
+    /// match the address).
+    fn from_text(text: &str) -> std::result::Result<Self, String> {
+        if let Ok(addr) = text.parse::<IpAddr>() {
+            return Ok(Self::from(addr));
+        }
+        let Some((family, addr)) = text.split_once(':') else {
+            return Err(format!(
+                "'{text}' is not an IP address (or IP4:ADDR / IP6:ADDR)"
+            ));
+        };
+        let addr: IpAddr = addr
+            .parse()
+            .map_err(|_| format!("'{addr}' is not an IP address"))?;
+        let family = match family {
+            "IP4" => AddressFamily::Ip4,
+            "IP6" => AddressFamily::Ip6,
+            other => return Err(format!("unknown address family '{other}' (IP4 or IP6)")),
+        };
+        if family != AddressFamily::of(&addr) {
+            return Err(format!("'{addr}' is not an {family} address"));
+        }
+        Ok(Self::new(family, addr.to_string()))
+    }
     fn encode(&self, enc: &mut Encoder<'_>) {
         enc.list()
             .str(self.family.as_str())

@@ -44,9 +44,9 @@ macro_rules! since {
 macro_rules! text_enum {
     (
         $(#[$meta:meta])*
-        pub enum $name:ident {
+        pub enum $name:ident $(($open:ident))? {
             $(
-                $(#[$vmeta:meta])*
+                $(#[doc = $vdoc:literal])*
                 $variant:ident => $text:literal $(| $alias:literal)* $(@ ($($since:tt)*))?,
             )*
         }
@@ -55,7 +55,7 @@ macro_rules! text_enum {
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum $name {
-            $( $(#[$vmeta])* $variant, )*
+            $( $(#[doc = $vdoc])* $variant, )*
             /// Any other value, sent as written.
             Other(String),
         }
@@ -64,6 +64,17 @@ macro_rules! text_enum {
             /// Every known value with its text.
             pub const ALL: &'static [(&'static str, $crate::message::version::Since)] =
                 &[ $( ($text, since!($($($since)*)?)) ),* ];
+
+            /// Every known value with its text, other accepted spellings, releases and
+            /// documentation.
+            pub const VALUES: &'static [$crate::message::options::ValueSpec] = &[ $(
+                $crate::message::options::ValueSpec {
+                    text: $text,
+                    aliases: &[$($alias),*],
+                    since: since!($($($since)*)?),
+                    doc: concat!($($vdoc, "\n",)* ""),
+                }
+            ),* ];
 
             /// The text sent to rtpengine.
             pub fn as_str(&self) -> &str {
@@ -120,8 +131,22 @@ macro_rules! text_enum {
         }
 
         impl $crate::message::options::Scalar for $name {
+            const KIND: $crate::message::options::Kind =
+                $crate::message::options::Kind::Choice(Self::VALUES);
             fn encode(&self, enc: &mut $crate::bencode::Encoder<'_>) {
                 enc.str(self.as_str());
+            }
+            /// A known value; any other text too when the enum is open (`(open)`).
+            fn from_text(text: &str) -> Result<Self, String> {
+                let open = false $(|| stringify!($open) == "open")?;
+                match Self::from(text) {
+                    _ if text.is_empty() => Err("an empty value".to_owned()),
+                    Self::Other(_) if !open => Err(format!(
+                        "unknown value '{text}' (one of: {})",
+                        Self::ALL.iter().map(|(t, _)| *t).collect::<Vec<_>>().join(", ")
+                    )),
+                    value => Ok(value),
+                }
             }
             fn decode(v: &$crate::bencode::Value) -> Option<Self> {
                 v.as_str().map(Self::from)
@@ -148,15 +173,16 @@ macro_rules! text_enum {
 ///     }
 /// }
 /// ```
-/// Generates the struct (`#[non_exhaustive]`, `Default`), a setter per field (lists append),
-/// `raw_key`/`raw_flag`, `encode_keys`, `from_dict`, `requirement` (version gate) and an
+/// Generates the struct (`#[non_exhaustive]`, `Default`), the `OPTIONS` table (the catalogue as
+/// data), a setter per field (lists append), `set_text`, `raw_key`/`raw_flag`, `encode_keys`,
+/// `from_dict`, `requirements` (version gate) and an
 /// [`OptionValue`](crate::message::options::OptionValue) impl so it can nest as a dictionary.
 macro_rules! ng_options {
     (
         $(#[$meta:meta])*
         pub struct $name:ident {
             $(
-                $(#[$fmeta:meta])*
+                $(#[doc = $fdoc:literal])*
                 $field:ident : $ty:ty = $key:literal $(| $alias:literal)* $(@ ($($since:tt)*))?;
             )*
         }
@@ -165,16 +191,28 @@ macro_rules! ng_options {
         #[derive(Debug, Clone, Default, PartialEq)]
         #[non_exhaustive]
         pub struct $name {
-            $( $(#[$fmeta])* pub $field: $ty, )*
+            $( $(#[doc = $fdoc])* pub $field: $ty, )*
             /// Raw keys and flags, for what is not typed (raw keys replace typed ones).
             pub raw: $crate::message::options::Raw,
         }
 
         impl $name {
-            /// Every key this type sends, its accepted aliases, and the release that introduced
-            /// it.
+            /// Every key this type sends, its accepted aliases, and the releases that have it
+            /// (TEMPORARY: the `OPTIONS` table replaces it).
             pub const KEYS: &'static [(&'static str, &'static [&'static str], $crate::message::version::Since)] =
                 &[ $( ($key, &[$($alias),*], since!($($($since)*)?)) ),* ];
+
+            /// Every key this type sends: its accepted aliases, the releases that have it, its
+            /// documentation and the shape of its value.
+            pub const OPTIONS: &'static [$crate::message::options::OptionSpec] = &[ $(
+                $crate::message::options::OptionSpec {
+                    key: $key,
+                    aliases: &[$($alias),*],
+                    since: since!($($($since)*)?),
+                    doc: concat!($($fdoc, "\n",)* ""),
+                    shape: <$ty as $crate::message::options::OptionValue>::SHAPE,
+                }
+            ),* ];
 
             /// No options.
             pub fn new() -> Self {
@@ -198,6 +236,30 @@ macro_rules! ng_options {
                     self
                 }
             )*
+
+            /// Sets the option at `path` (a key of [`Self::OPTIONS`], then keys of nested
+            /// dictionaries) from text as a person types it: a value, or one more item of a
+            /// list. Aliases are not accepted here; an unknown key or a value that does not
+            /// fit is an [`Error::InvalidRequest`](crate::Error::InvalidRequest) naming it.
+            pub fn set_text(&mut self, path: &[&str], text: &str) -> $crate::error::Result<()> {
+                self.set_path(path, text).map_err(|reason| {
+                    $crate::error::Error::InvalidRequest {
+                        reason: format!("option '{}': {reason}", path.join(".")),
+                    }
+                })
+            }
+
+            fn set_path(&mut self, path: &[&str], text: &str) -> Result<(), String> {
+                // Qualified: a nested options type has an inherent `set_text` too.
+                use $crate::message::options::OptionValue as V;
+                match path {
+                    $(
+                        [$key] => V::set_text(&mut self.$field, text),
+                        [$key, rest @ ..] => V::set_nested(&mut self.$field, rest, text),
+                    )*
+                    _ => Err(format!("{} has no such option", stringify!($name))),
+                }
+            }
 
             /// Adds a raw dictionary entry; it replaces a typed key of the same name.
             pub fn raw_key(
@@ -270,6 +332,14 @@ macro_rules! ng_options {
 
         impl $crate::message::options::OptionValue for $name {
             type Item = Self;
+            const SHAPE: $crate::message::options::Shape =
+                $crate::message::options::Shape::Dict(Self::OPTIONS);
+            fn set_text(&mut self, _text: &str) -> Result<(), String> {
+                Err("is a dictionary: set one of its options".to_owned())
+            }
+            fn set_nested(&mut self, path: &[&str], text: &str) -> Result<(), String> {
+                self.set_path(path, text)
+            }
             fn is_set(&self) -> bool {
                 !self.is_empty()
             }

@@ -9,12 +9,14 @@
 #[macro_use]
 mod macros;
 mod call;
+mod catalogue;
 mod enums;
 mod flags;
 mod sdp;
 mod value;
 
 pub use call::{DeleteOptions, QueryOptions};
+pub use catalogue::{Kind, OptionSpec, Shape, ValueSpec};
 pub use enums::{
     AddressFamily, AliasKey, AudioPlayer, Bundle, Direction, DropTraffic, Dtls, DtlsFingerprint,
     DtlsReverse, EndpointLearning, Ice, IceLite, MediaEcho, MediaType, OnOff, Osrtp, ReceivedFrom,

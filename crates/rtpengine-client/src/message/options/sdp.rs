@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use super::enums::*;
 use super::flags::Flag;
-use super::{OneOrList, Scalar};
+use super::{Kind, OneOrList, Scalar};
 use crate::bencode::{Encoder, Value};
 use crate::error::{Error, Result};
 use crate::message::version::Version;
@@ -60,6 +60,14 @@ impl Substitution {
 }
 
 impl Scalar for Substitution {
+    const KIND: Kind = Kind::Form("FROM,TO");
+    /// `FROM,TO`, split at the first comma (so `TO` may contain commas).
+    fn from_text(text: &str) -> Result<Self, String> {
+        match text.split_once(',') {
+            Some((from, to)) if !from.is_empty() && !to.is_empty() => Ok(Self::new(from, to)),
+            _ => Err(format!("'{text}' is not FROM,TO (two attributes)")),
+        }
+    }
     fn encode(&self, enc: &mut Encoder<'_>) {
         enc.list().str(&self.from).str(&self.to).end();
     }
@@ -154,27 +162,27 @@ ng_options! {
     pub struct OfferOptions {
         /// `via-branch`: tells SIP branches of one call apart.
         via_branch: Option<String> = "via-branch";
-        /// The `replace` list.
+        /// The `replace` list: parts of the SDP rtpengine rewrites.
         replace: Vec<Replace> = "replace";
-        /// `direction`: the logical interfaces (from, to).
+        /// `direction`: the logical interfaces media flows between (from, to).
         direction: Option<Direction> = "direction";
-        /// `received from`: where the SIP message came from.
+        /// `received from`: where the SIP message came from (with its address family).
         received_from: Option<ReceivedFrom> = "received from" | "received-from";
-        /// `ICE`.
+        /// `ICE`: what to do with ICE candidates.
         ice: OneOrList<Ice> = "ICE" | "ice";
-        /// `transport protocol`.
+        /// `transport protocol` of the rewritten SDP (RTP/AVP, RTP/SAVP, RTP/AVPF, RTP/SAVPF, …).
         transport_protocol: Option<TransportProtocol> = "transport protocol" | "transport-protocol";
         /// `media address`: the address rtpengine writes into the rewritten SDP.
         media_address: Option<IpAddr> = "media address" | "media-address";
         /// `address family` of the rewritten SDP.
         address_family: Option<AddressFamily> = "address family" | "address-family";
-        /// The `rtcp-mux` list.
+        /// The `rtcp-mux` list: how to handle RTCP multiplexing.
         rtcp_mux: Vec<RtcpMux> = "rtcp-mux" | "RTCP-mux" | "rtcp mux" | "RTCP mux";
-        /// `TOS` of the media packets rtpengine sends.
+        /// `TOS` of the media packets rtpengine sends (0–255).
         tos: Option<u8> = "TOS" | "tos";
-        /// `DTLS`.
+        /// `DTLS`: the DTLS-SRTP handling.
         dtls: OneOrList<Dtls> = "DTLS" | "dtls";
-        /// The `SDES` list.
+        /// The `SDES` list: SDES-SRTP options (e.g. `off`, `unencrypted_srtp`, `no-SUITE`).
         sdes: Vec<Sdes> = "SDES" | "sdes";
         /// `record call`: `yes` / `no` (a `bool` sets these) or `discard` (11.4).
         record_call: Option<RecordCall> = "record call" | "record-call";
@@ -195,48 +203,48 @@ ng_options! {
         /// `answer` and the subscribe commands take their to-tag as an argument and refuse
         /// this option.
         to_tag: Option<String> = "to-tag";
-        /// `interface` (publish, subscribe).
+        /// `interface`: the logical interface (publish, subscribe).
         interface: Option<String> = "interface";
-        /// `from-interface` (split form of `direction`).
+        /// `from-interface`: the offerer's logical interface (split form of `direction`).
         from_interface: Option<String> = "from-interface" | "from interface" @ (12, 5);
-        /// `to-interface` (split form of `direction`).
+        /// `to-interface`: the answerer's logical interface (split form of `direction`).
         to_interface: Option<String> = "to-interface" | "to interface" @ (12, 5);
-        /// `xmlrpc-callback`: where to send the timeout callback.
+        /// `xmlrpc-callback`: where to send the call-timeout callback.
         xmlrpc_callback: Option<IpAddr> = "xmlrpc-callback" | "XMLRPC-callback";
-        /// `ICE-lite` (offer only).
+        /// `ICE-lite` (offer only): which side is ICE-lite.
         ice_lite: Option<IceLite> = "ICE-lite" | "ice-lite" | "ICE lite" | "ice lite";
-        /// `DTLS-reverse`.
+        /// `DTLS-reverse`: the DTLS role towards the offerer.
         dtls_reverse: Option<DtlsReverse> = "DTLS-reverse" | "dtls-reverse" | "DTLS reverse"
             | "dtls reverse";
-        /// `DTLS-fingerprint`.
+        /// `DTLS-fingerprint`: the hash of the DTLS fingerprint.
         dtls_fingerprint: Option<DtlsFingerprint> = "DTLS-fingerprint" | "DTLS fingerprint"
             | "dtls-fingerprint" | "dtls fingerprint";
-        /// The `OSRTP` list.
+        /// The `OSRTP` list: opportunistic SRTP.
         osrtp: Vec<Osrtp> = "OSRTP" | "osrtp";
-        /// `generate RTCP`.
+        /// `generate RTCP` (key form; the flag `generate RTCP` is the other form).
         generate_rtcp: Option<OnOff> = "generate RTCP" | "generate-RTCP" | "generate rtcp"
             | "generate-rtcp";
-        /// The `endpoint-learning` list.
+        /// The `endpoint-learning` list: when rtpengine learns the media endpoint.
         endpoint_learning: Vec<EndpointLearning> = "endpoint-learning" | "endpoint learning";
-        /// `passthrough`.
+        /// `passthrough` (key form): pass media through unchanged.
         passthrough: Option<OnOff> = "passthrough" | "passthru";
-        /// The `codec` dictionary.
+        /// The `codec` dictionary: codecs to strip, offer, transcode, mask…
         codec: CodecOptions = "codec" | "codecs";
-        /// The `T.38` list (offer only).
+        /// The `T.38` list (offer only): T.38 gateway options.
         t38: Vec<T38> = "T.38" | "T38" | "t.38" | "t38";
-        /// `T.38 version`.
+        /// `T.38 version`: the T.38 version to offer.
         t38_version: Option<i64> = "T.38 version" | "T.38-version" | "T38-version" | "T38 version"
             @ (13, 3; (12, 5, 1, 26), (13, 1, 1, 12), (13, 2, 1, 8));
-        /// `ptime` in ms (offer only).
+        /// `ptime`: packetization time in ms (offer only).
         ptime: Option<u32> = "ptime";
-        /// `ptime-reverse` in ms (offer only).
+        /// `ptime-reverse`: packetization time towards the offerer in ms (offer only).
         ptime_reverse: Option<u32> = "ptime-reverse" | "ptime reverse" | "reverse ptime"
             | "reverse-ptime";
-        /// `media echo`.
+        /// `media echo`: echo media back (testing).
         media_echo: Option<MediaEcho> = "media echo" | "media-echo";
-        /// `drop-traffic`.
+        /// `drop-traffic`: start or stop dropping media.
         drop_traffic: Option<DropTraffic> = "drop-traffic" | "drop traffic";
-        /// The `supports` list (`load limit`).
+        /// The `supports` list: what the client handles (`load limit`).
         supports: Vec<Supports> = "supports";
         /// `DTMF-delay` in ms: DTMF events are replaced by silence and replayed this much later
         /// (transcoding builds).
@@ -252,15 +260,15 @@ ng_options! {
         /// `recording-file`: another name of `output-destination` (12.2).
         recording_file: Option<String> = "recording-file" | "recording file"
             | "recording-destination" @ (12, 2);
-        /// `recording-dir`.
+        /// `recording-dir`: the recording's directory.
         recording_dir: Option<String> = "recording-dir" | "recording-path"
             | "recording-directory" | "output-dir" @ (12, 2);
-        /// `recording-pattern`.
+        /// `recording-pattern`: the pattern for the recording's file name.
         recording_pattern: Option<String> = "recording-pattern" | "recording pattern"
             | "output-pattern" @ (12, 2);
         /// `recording-media-slot-offer`: the recording media slot of the offer side (13.0).
         recording_media_slot_offer: Option<u32> = "recording-media-slot-offer" @ (13, 0);
-        /// `recording-media-slot-answer` (13.0).
+        /// `recording-media-slot-answer`: the recording media slot of the answer side (13.0).
         recording_media_slot_answer: Option<u32> = "recording-media-slot-answer" @ (13, 0);
         /// `recording-media-slots`: how many media slots the recording has (13.0).
         recording_media_slots: Option<u32> = "recording-media-slots" @ (13, 0);
@@ -268,46 +276,48 @@ ng_options! {
         /// `recording VSC`).
         vsc_start_rec: Option<String> = "vsc-start-rec" | "VSC-start-rec" | "vsc-start-recording"
             @ (12, 3);
-        /// `vsc-stop-rec` (12.3).
+        /// `vsc-stop-rec`: the DTMF code that stops recording (12.3).
         vsc_stop_rec: Option<String> = "vsc-stop-rec" | "VSC-stop-rec" | "vsc-stop-recording"
             @ (12, 3);
-        /// `vsc-start-stop-rec` (12.3).
+        /// `vsc-start-stop-rec`: the DTMF code that starts or stops recording (12.3).
         vsc_start_stop_rec: Option<String> = "vsc-start-stop-rec" | "VSC-start-stop-rec"
             | "vsc-start-stop-recording" @ (12, 3);
-        /// `vsc-pause-rec` (12.3).
+        /// `vsc-pause-rec`: the DTMF code that pauses recording (12.3).
         vsc_pause_rec: Option<String> = "vsc-pause-rec" | "VSC-pause-rec" | "vsc-pause-recording"
             @ (12, 3);
-        /// `vsc-pause-resume-rec` (12.3).
+        /// `vsc-pause-resume-rec`: the DTMF code that pauses or resumes recording (12.3).
         vsc_pause_resume_rec: Option<String> = "vsc-pause-resume-rec" | "VSC-pause-resume-rec"
             | "vsc-pause-resume-recording" @ (12, 3);
-        /// `vsc-start-pause-resume-rec` (12.3).
+        /// `vsc-start-pause-resume-rec`: the DTMF code that starts, pauses or resumes recording
+        /// (12.3).
         vsc_start_pause_resume_rec: Option<String> = "vsc-start-pause-resume-rec"
             | "VSC-start-pause-resume-rec" | "vsc-start-pause-resume-recording" @ (12, 3);
-        /// `audio-player` (11.3; also spelled `audio player` since 13.2).
+        /// `audio-player`: when to use the audio player (11.3; also spelled `audio player` since
+        /// 13.2).
         audio_player: Option<AudioPlayer> = "audio-player" | "audio player" | "player" @ (11, 3);
         /// `DTMF-log-dest`: where DTMF events go.
         dtmf_log_dest: Option<String> = "DTMF-log-dest" | "DTMF-log-destination" | "dtmf-log-dest"
             @ (11, 3);
-        /// The `sdp-attr` dictionary.
+        /// The `sdp-attr` dictionary: SDP attributes to add, remove or substitute, per section.
         sdp_attr: SdpAttr = "sdp-attr" | "SDP-attr" | "sdp attr" @ (11, 3);
         /// `rtpp-flags`: a flags string rtpengine parses itself.
         rtpp_flags: Option<String> = "rtpp-flags" | "rtpp_flags" | "rtpp flags" @ (12, 4);
-        /// `sdp-media-remove`: media types to remove.
+        /// `sdp-media-remove`: media sections of this type to remove.
         sdp_media_remove: Vec<MediaType> = "sdp-media-remove" | "SDP-media-remove"
             | "sdp media remove" @ (13, 1);
         /// `template`: a named set of options in rtpengine's configuration.
         template: Option<String> = "template" @ (13, 1);
-        /// The `moh` dictionary.
+        /// The `moh` dictionary: music on hold.
         moh: Moh = "moh" | "MoH" | "MOH" @ (13, 2);
-        /// The `bundle` list.
+        /// The `bundle` list: BUNDLE handling.
         bundle: Vec<Bundle> = "bundle" | "BUNDLE" @ (14, 0);
-        /// The `extmap` dictionary.
+        /// The `extmap` dictionary: RTP header extensions to strip or mask.
         extmap: Extmap = "extmap" @ (14, 0);
         /// `peer`: pick the interface by route to this address.
         peer: Option<IpAddr> = "peer" @ (14, 1);
-        /// `inbound-peer`.
+        /// `inbound-peer`: pick the inbound interface by route to this address.
         inbound_peer: Option<IpAddr> = "inbound-peer" | "inbound peer" @ (14, 1);
-        /// `outbound-peer`.
+        /// `outbound-peer`: pick the outbound interface by route to this address.
         outbound_peer: Option<IpAddr> = "outbound-peer" | "outbound peer" @ (14, 1);
         /// `alias-key` (26.0; rtpengine knows only the hyphenated spelling).
         alias_key: Option<AliasKey> = "alias-key" @ (26, 0);

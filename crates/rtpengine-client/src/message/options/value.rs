@@ -5,11 +5,14 @@ use std::net::IpAddr;
 
 use bytes::Bytes;
 
+use super::catalogue::{Kind, Shape};
 use crate::bencode::{Encoder, Value};
 use crate::message::version::{Requirements, Since, Version};
 
 /// A single option value: a string, an integer, an enum, an address…
 pub trait Scalar: Clone + PartialEq + Debug {
+    /// What the value is, for the catalogue's tables.
+    const KIND: Kind = Kind::Text;
     /// Writes the value.
     fn encode(&self, enc: &mut Encoder<'_>);
     /// Reads the value; `None` when the wire value has another type or an unknown form.
@@ -21,6 +24,17 @@ pub trait Scalar: Clone + PartialEq + Debug {
     /// The value as text, for error messages.
     fn describe(&self) -> String {
         format!("{self:?}")
+    }
+    /// Reads the value as a person types it (a command-line argument). `Err` says what was
+    /// wrong, without naming the option.
+    fn from_text(text: &str) -> Result<Self, String> {
+        Self::decode(&Value::from(text)).ok_or_else(|| match Self::KIND {
+            Kind::Integer => format!("'{text}' is not an integer in range"),
+            Kind::YesNo => format!("'{text}' is not yes or no"),
+            Kind::Address => format!("'{text}' is not an IP address"),
+            Kind::Form(form) => format!("'{text}' is not of the form {form}"),
+            _ => format!("'{text}' is not a valid value"),
+        })
     }
 }
 
@@ -38,6 +52,7 @@ impl Scalar for String {
 }
 
 impl Scalar for Bytes {
+    const KIND: Kind = Kind::Bytes;
     fn encode(&self, enc: &mut Encoder<'_>) {
         enc.bytes(self);
     }
@@ -61,6 +76,7 @@ impl Scalar for Value {
 macro_rules! int_scalar {
     ($($t:ty),*) => {$(
         impl Scalar for $t {
+            const KIND: Kind = Kind::Integer;
             fn encode(&self, enc: &mut Encoder<'_>) {
                 enc.int(i64::from(*self));
             }
@@ -78,6 +94,7 @@ int_scalar!(i64, i32, u8, u16, u32);
 
 /// `yes` / `no` (decodes `on`/`off`, `true`/`false`, `1`/`0` too).
 impl Scalar for bool {
+    const KIND: Kind = Kind::YesNo;
     fn encode(&self, enc: &mut Encoder<'_>) {
         enc.str(if *self { "yes" } else { "no" });
     }
@@ -91,6 +108,7 @@ impl Scalar for bool {
 }
 
 impl Scalar for IpAddr {
+    const KIND: Kind = Kind::Address;
     fn encode(&self, enc: &mut Encoder<'_>) {
         enc.str(&self.to_string());
     }
@@ -106,6 +124,8 @@ impl Scalar for IpAddr {
 pub trait OptionValue: Default + Clone + PartialEq + Debug {
     /// What a setter takes: the value itself, or one item of a list.
     type Item;
+    /// What the value looks like, for the catalogue's tables.
+    const SHAPE: Shape;
     /// Whether the field is sent.
     fn is_set(&self) -> bool;
     /// Sets the value, or appends an item to a list.
@@ -121,10 +141,19 @@ pub trait OptionValue: Default + Clone + PartialEq + Debug {
     fn encode_items(&self, enc: &mut Encoder<'_>) {
         self.encode(enc);
     }
+    /// Sets the value (or appends an item) from text, as [`Scalar::from_text`] reads it.
+    fn set_text(&mut self, text: &str) -> Result<(), String>;
+    /// Sets an option nested under this one (`path` names it below this key); only
+    /// dictionaries have any.
+    fn set_nested(&mut self, path: &[&str], text: &str) -> Result<(), String> {
+        let _ = text;
+        Err(format!("has no option '{}'", path.join(".")))
+    }
 }
 
 impl<T: Scalar> OptionValue for Option<T> {
     type Item = T;
+    const SHAPE: Shape = Shape::One(T::KIND);
     fn is_set(&self) -> bool {
         self.is_some()
     }
@@ -139,6 +168,10 @@ impl<T: Scalar> OptionValue for Option<T> {
     fn decode(v: &Value) -> Option<Self> {
         T::decode(v).map(Some)
     }
+    fn set_text(&mut self, text: &str) -> Result<(), String> {
+        *self = Some(T::from_text(text)?);
+        Ok(())
+    }
     fn need(&self, key: &str, r: &mut Requirements) {
         need_each(self, key, r);
     }
@@ -147,6 +180,7 @@ impl<T: Scalar> OptionValue for Option<T> {
 /// Lists: the setter appends.
 impl<T: Scalar> OptionValue for Vec<T> {
     type Item = T;
+    const SHAPE: Shape = Shape::List(T::KIND);
     fn is_set(&self) -> bool {
         !self.is_empty()
     }
@@ -162,6 +196,10 @@ impl<T: Scalar> OptionValue for Vec<T> {
     }
     fn decode(v: &Value) -> Option<Self> {
         v.as_list()?.iter().map(T::decode).collect()
+    }
+    fn set_text(&mut self, text: &str) -> Result<(), String> {
+        self.push(T::from_text(text)?);
+        Ok(())
     }
     fn encode_items(&self, enc: &mut Encoder<'_>) {
         for v in self {
@@ -267,6 +305,7 @@ impl<T: PartialEq> OneOrList<T> {
 
 impl<T: Scalar> OptionValue for OneOrList<T> {
     type Item = T;
+    const SHAPE: Shape = Shape::List(T::KIND);
     fn is_set(&self) -> bool {
         !self.0.is_empty()
     }
@@ -287,6 +326,9 @@ impl<T: Scalar> OptionValue for OneOrList<T> {
             Some(_) => None,
             None => T::decode(v).map(|one| Self(vec![one])),
         }
+    }
+    fn set_text(&mut self, text: &str) -> Result<(), String> {
+        self.0.set_text(text)
     }
     fn need(&self, key: &str, r: &mut Requirements) {
         if self.0.len() > 1 {
