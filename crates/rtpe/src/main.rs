@@ -94,16 +94,12 @@
 //! $ rtpe delete --call-id c1 --from-tag a
 //! ```
 
-mod args;
-mod bench;
-mod control;
-mod events;
-mod json;
-mod media;
-mod output;
-mod run;
-mod session;
-mod stats;
+// Layers, each importing only those below it (checked by `tests/import_graph.rs`):
+// main → cli → commands → sdp_options → common.
+mod cli;
+mod commands;
+mod common;
+mod sdp_options;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -113,12 +109,13 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer as _};
 
-use crate::args::Cli;
+use crate::cli::Cli;
+use crate::common::outcome::EXIT_OTHER;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
-    match run::run(&cli) {
+    init_logging(cli.global.verbose);
+    match cli.run() {
         Ok(output) => {
             for warning in &output.warnings {
                 eprintln!("warning: {warning}");
@@ -136,7 +133,7 @@ fn main() -> ExitCode {
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: cannot write to stdout: {e}");
-                    ExitCode::from(run::EXIT_OTHER)
+                    ExitCode::from(EXIT_OTHER)
                 }
             }
         }

@@ -3,22 +3,24 @@
 //!
 //! Boolean switches (`--trust-address`, `--loop-protect`, `--replace-origin`, …) come from two
 //! tables, [`FLAG_SWITCHES`] and [`REPLACE_SWITCHES`]; everything with a value is a clap derive
-//! field of [`MediaArgs`].
+//! field of [`MediaArgs`]; the parsers of those values follow it. [`media_options`] adds the
+//! music-on-hold blob read from its file. Used by every command that sends an SDP (call,
+//! publish/subscribe, create).
 
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use bytes::Bytes;
 use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches};
 use rtpengine_client::message::options::Scalar;
 use rtpengine_client::{
-    AddressFamily, Dtls, Flag, Ice, OfferOptions, ReceivedFrom, Replace, RtcpMux, Sdes,
+    AddressFamily, Direction, Dtls, Flag, Ice, OfferOptions, ReceivedFrom, Replace, RtcpMux, Sdes,
     TransportProtocol, Value,
 };
 
-use crate::args::{
-    direction, parse_dtls, parse_family, parse_ice, parse_protocol, parse_received_from,
-    parse_rtcp_mux, parse_sdes, RawArgs,
-};
+use crate::common::input::{describe, read_input, SdpSource};
+use crate::common::values::known;
+use crate::common::{Failure, RawArgs, EXIT_OTHER, EXIT_USAGE};
 
 /// A boolean switch adding one entry to the `flags` list: `Flag::from(long)`.
 #[derive(Debug)]
@@ -921,21 +923,147 @@ impl MediaArgs {
         }
 
         // Escape hatches last: raw keys replace typed ones.
-        for flag in &self.raw.flags {
-            opts = opts.raw_flag(flag.clone());
-        }
-        for (key, value) in &self.raw.keys {
-            opts = opts.raw_key(key.clone(), value.clone());
-        }
+        self.raw.apply(&mut opts.raw);
         Ok(opts)
+    }
+}
+
+/// The options of offer/answer (and the other SDP commands), with the music-on-hold blob read
+/// from its file; `sdp` is where the command's SDP comes from, if it has one.
+pub(crate) fn media_options(
+    media: &MediaArgs,
+    sdp: Option<&SdpSource>,
+    via_branch: Option<&str>,
+) -> Result<OfferOptions, Failure> {
+    let stdin = Path::new("-");
+    let sdp_from_stdin = sdp.is_some_and(|s| s.sdp_file.as_deref() == Some(stdin));
+    if media.moh_blob_file.as_deref() == Some(stdin) && sdp_from_stdin {
+        return Err(Failure::new(
+            EXIT_USAGE,
+            "--sdp-file and --moh-blob-file cannot both read standard input",
+        ));
+    }
+    let mut options = media
+        .to_options(via_branch)
+        .map_err(|msg| Failure::new(EXIT_USAGE, msg))?;
+    if let Some(path) = &media.moh_blob_file {
+        let blob = read_input(path).map_err(|e| {
+            Failure::new(
+                EXIT_OTHER,
+                format!(
+                    "cannot read the music-on-hold blob from {}: {e}",
+                    describe(path)
+                ),
+            )
+        })?;
+        options.moh.blob = Some(Bytes::from(blob));
+    }
+    Ok(options)
+}
+
+/// The interface name that asks for round-robin selection per call.
+const ROUND_ROBIN_CALLS: &str = "round-robin-calls";
+
+/// Turns the values of `--direction` (split at commas, every occurrence) into a direction.
+pub(crate) fn direction(values: &[String]) -> Result<Option<Direction>, String> {
+    match values {
+        [] => Ok(None),
+        [one] if one == ROUND_ROBIN_CALLS => Ok(Some(Direction::RoundRobinCalls)),
+        [a, b] if a == ROUND_ROBIN_CALLS && b == ROUND_ROBIN_CALLS => {
+            Ok(Some(Direction::RoundRobinCalls))
+        }
+        [a, b] if !a.is_empty() && !b.is_empty() => Ok(Some(Direction::new(a, b))),
+        _ => Err(format!(
+            "--direction needs two interface names, as A,B or given twice (or \
+             '{ROUND_ROBIN_CALLS}'); got {values:?}"
+        )),
+    }
+}
+
+/// Parses `--received-from`: `ADDR`, `IP4:ADDR`, `IP6:ADDR` (or with a space instead of `:`).
+pub(crate) fn parse_received_from(s: &str) -> Result<ReceivedFrom, String> {
+    let s = s.trim();
+    if let Ok(addr) = s.parse::<IpAddr>() {
+        return Ok(ReceivedFrom::from(addr));
+    }
+    let family = s.get(..3).map(str::to_ascii_uppercase);
+    let rest = s
+        .get(4..)
+        .filter(|_| matches!(s.as_bytes().get(3), Some(b':' | b' ')));
+    let (Some(family), Some(rest)) = (family, rest) else {
+        return Err("expected an IP address, IP4:ADDR or IP6:ADDR".to_owned());
+    };
+    let rest = rest.trim();
+    let text = rest
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(rest);
+    let addr: IpAddr = text
+        .parse()
+        .map_err(|_| format!("'{text}' is not an IP address"))?;
+    let family = match family.as_str() {
+        "IP4" => AddressFamily::Ip4,
+        "IP6" => AddressFamily::Ip6,
+        other => return Err(format!("unknown address family '{other}' (IP4 or IP6)")),
+    };
+    if family != AddressFamily::of(&addr) {
+        return Err(format!("'{addr}' is not an {family} address"));
+    }
+    Ok(ReceivedFrom::new(family, addr.to_string()))
+}
+
+/// Parses `--ICE`.
+pub(crate) fn parse_ice(s: &str) -> Result<Ice, String> {
+    known(s, "remove, force, force-relay", |v| {
+        matches!(v, Ice::Other(_))
+    })
+}
+
+/// Parses `--DTLS`.
+pub(crate) fn parse_dtls(s: &str) -> Result<Dtls, String> {
+    known(s, "off, passive, active", |v| matches!(v, Dtls::Other(_)))
+}
+
+/// Parses `--address-family`.
+pub(crate) fn parse_family(s: &str) -> Result<AddressFamily, String> {
+    known(s, "IP4, IP6", |v| matches!(v, AddressFamily::Other(_)))
+}
+
+/// Parses `--rtcp-mux`.
+pub(crate) fn parse_rtcp_mux(s: &str) -> Result<RtcpMux, String> {
+    known(s, "offer, demux, accept, reject, require", |v| {
+        matches!(v, RtcpMux::Other(_))
+    })
+}
+
+/// Parses `--protocol`: the known profiles in their canonical spelling, anything else as written.
+pub(crate) fn parse_protocol(s: &str) -> Result<TransportProtocol, String> {
+    if s.is_empty() {
+        return Err("empty transport protocol".to_owned());
+    }
+    match s.parse::<TransportProtocol>() {
+        Ok(v) => Ok(v),
+        Err(never) => match never {},
+    }
+}
+
+/// Parses `--SDES`: the known options, anything else (e.g. suite names) as written.
+pub(crate) fn parse_sdes(s: &str) -> Result<Sdes, String> {
+    if s.is_empty() {
+        return Err("empty SDES option".to_owned());
+    }
+    match s.parse::<Sdes>() {
+        Ok(v) => Ok(v),
+        Err(never) => match never {},
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::args::{Cli, Command};
-    use crate::json::dict_to_json;
+    use crate::cli::{Cli, Command};
+    use crate::common::global::DEFAULT_TIMEOUT_MS;
+    use crate::common::json::dict_to_json;
     use clap::Parser;
     use rtpengine_client::bencode::{decode, Encoder};
     use rtpengine_client::message::Version;
@@ -1248,5 +1376,133 @@ mod tests {
         assert!(offer_options(&["--xmlrpc-callback=not-an-ip"]).is_err());
         assert!(offer_options(&["--ptime=x"]).is_err());
         assert!(offer_options(&["--label=a", "--from-label=b"]).is_err());
+    }
+
+    #[test]
+    fn directions() {
+        let s = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(direction(&[]).unwrap(), None);
+        assert_eq!(
+            direction(&s(&["pub", "priv"])).unwrap(),
+            Some(Direction::new("pub", "priv"))
+        );
+        assert_eq!(
+            direction(&s(&["round-robin-calls"])).unwrap(),
+            Some(Direction::RoundRobinCalls)
+        );
+        assert!(direction(&s(&["a"])).is_err());
+        assert!(direction(&s(&["a", "b", "c"])).is_err());
+        assert!(direction(&s(&["a", ""])).is_err());
+    }
+
+    #[test]
+    fn received_from() {
+        let rf = parse_received_from("192.0.2.1").unwrap();
+        assert_eq!(
+            (rf.family, rf.address.as_str()),
+            (AddressFamily::Ip4, "192.0.2.1")
+        );
+        let rf = parse_received_from("IP6:2001:db8::1").unwrap();
+        assert_eq!(
+            (rf.family, rf.address.as_str()),
+            (AddressFamily::Ip6, "2001:db8::1")
+        );
+        let rf = parse_received_from("ip4 10.0.0.1").unwrap();
+        assert_eq!(rf.family, AddressFamily::Ip4);
+        let rf = parse_received_from("IP6:[::1]").unwrap();
+        assert_eq!(rf.address, "::1");
+        assert!(parse_received_from("IP4:::1").is_err());
+        assert!(parse_received_from("IP5:1.2.3.4").is_err());
+        assert!(parse_received_from("example.com").is_err());
+    }
+
+    #[test]
+    fn enums_and_keys() {
+        assert_eq!(parse_ice("force-relay").unwrap(), Ice::ForceRelay);
+        assert_eq!(parse_ice("REMOVE").unwrap(), Ice::Remove);
+        assert!(parse_ice("sometimes").is_err());
+        assert_eq!(parse_family("ip6").unwrap(), AddressFamily::Ip6);
+        assert_eq!(
+            parse_protocol("rtp/savp").unwrap(),
+            TransportProtocol::RtpSavp
+        );
+        assert_eq!(
+            parse_protocol("UDP/TLS/RTP/SAVPF").unwrap(),
+            TransportProtocol::UdpTlsRtpSavpf
+        );
+    }
+
+    #[test]
+    fn parses_ng_client_spellings() {
+        let cli = Cli::try_parse_from([
+            "rtpe",
+            "offer",
+            "--call-id=c",
+            "--from-tag=f",
+            "--sdp=v=0",
+            "--ICE=remove",
+            "--TOS",
+            "184",
+            "--SDES",
+            "off",
+            "--sdes",
+            "unencrypted_srtcp",
+            "--direction",
+            "a,b",
+            "--rtcp-mux",
+            "demux",
+            "--record-call",
+            "--flag",
+            "loop protect",
+            "--key",
+            "label=x",
+        ])
+        .unwrap();
+        let Command::Offer(offer) = cli.command else {
+            panic!("not an offer")
+        };
+        let opts = offer.media.to_options(None).unwrap();
+        assert_eq!(
+            opts.ice,
+            rtpengine_client::message::options::OneOrList(vec![Ice::Remove])
+        );
+        assert_eq!(opts.tos, Some(184));
+        assert_eq!(opts.sdes, [Sdes::Off, Sdes::UnencryptedSrtcp]);
+        assert_eq!(opts.direction, Some(Direction::new("a", "b")));
+        assert_eq!(opts.flags, [Flag::RecordCall]);
+        assert_eq!(opts.record_call, Some(rtpengine_client::RecordCall::Yes));
+        assert_eq!(opts.raw.flags, ["loop protect"]);
+        assert_eq!(cli.global.timeout, DEFAULT_TIMEOUT_MS);
+
+        let cli = Cli::try_parse_from([
+            "rtpe",
+            "answer",
+            "--call-id=c",
+            "--from-tag=f",
+            "--to-tag=t",
+            "--sdp-file=-",
+            "--direction",
+            "pub",
+            "--direction",
+            "priv",
+            "--received-from",
+            "IP4:192.0.2.1",
+            "--json",
+            "--timeout",
+            "250",
+        ])
+        .unwrap();
+        let Command::Answer(answer) = cli.command else {
+            panic!("not an answer")
+        };
+        let opts = answer.media.to_options(Some("z9hG4bK1")).unwrap();
+        assert_eq!(opts.direction, Some(Direction::new("pub", "priv")));
+        assert_eq!(opts.via_branch.as_deref(), Some("z9hG4bK1"));
+        assert_eq!(
+            opts.received_from,
+            Some(ReceivedFrom::new(AddressFamily::Ip4, "192.0.2.1"))
+        );
+        assert!(cli.global.json);
+        assert_eq!(cli.global.timeout, 250);
     }
 }

@@ -56,8 +56,9 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::args::Cli;
-use crate::run::{usage, Failure, Output, EXIT_OTHER};
+use crate::common::global::client_builder;
+use crate::common::outcome::EXIT_TIMEOUT;
+use crate::common::{usage, Failure, GlobalArgs, Output, EXIT_OTHER};
 use report::{Report, Stats};
 use scenario::{lock, LiveCalls, Naming, Server};
 
@@ -284,7 +285,7 @@ fn check(cmd: &BenchCmd) -> Result<(), Failure> {
 }
 
 /// Runs `rtpe bench` on its own runtime.
-pub(crate) fn run(cli: &Cli, cmd: &BenchCmd) -> Result<Output, Failure> {
+pub(crate) fn run(global: &GlobalArgs, cmd: &BenchCmd) -> Result<Output, Failure> {
     check(cmd)?;
     let mut builder = if cmd.threads <= 1 {
         tokio::runtime::Builder::new_current_thread()
@@ -297,31 +298,26 @@ pub(crate) fn run(cli: &Cli, cmd: &BenchCmd) -> Result<Output, Failure> {
         .enable_all()
         .build()
         .map_err(|e| Failure::new(EXIT_OTHER, format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(bench(cli, cmd))
+    runtime.block_on(bench(global, cmd))
 }
 
 /// Connects to every server (nothing is sent).
-async fn connect(cli: &Cli) -> Result<Vec<Server>, Failure> {
-    let timeout = Duration::from_millis(cli.timeout);
+async fn connect(global: &GlobalArgs) -> Result<Vec<Server>, Failure> {
+    let timeout = Duration::from_millis(global.timeout);
     let mut servers = Vec::new();
-    for url in &cli.servers {
-        let builder = crate::run::client_builder(cli, url)?.timeout(timeout);
+    for url in &global.servers {
+        let builder = client_builder(global, url)?.timeout(timeout);
         let client = tokio::time::timeout(timeout, builder.connect())
             .await
-            .map_err(|_| {
-                Failure::new(
-                    crate::run::EXIT_TIMEOUT,
-                    format!("timed out connecting to {url}"),
-                )
-            })?
-            .map_err(|e| Failure::from_client(e, cli.timeout))?;
+            .map_err(|_| Failure::new(EXIT_TIMEOUT, format!("timed out connecting to {url}")))?
+            .map_err(|e| Failure::from_client(e, global.timeout))?;
         servers.push(Server::new(client));
     }
     Ok(servers)
 }
 
-async fn bench(cli: &Cli, cmd: &BenchCmd) -> Result<Output, Failure> {
-    let servers = connect(cli).await?;
+async fn bench(global: &GlobalArgs, cmd: &BenchCmd) -> Result<Output, Failure> {
+    let servers = connect(global).await?;
     let naming = Naming::new();
     let query_calls = u64::from(cmd.calls.unwrap_or(DEFAULT_QUERY_CALLS));
     let mut out = Output::default();
@@ -364,7 +360,7 @@ async fn bench(cli: &Cli, cmd: &BenchCmd) -> Result<Output, Failure> {
         stats: Mutex::new(Stats::default()),
     });
 
-    let progress = progress_bar(cli.json, count, cmd.duration);
+    let progress = progress_bar(global.json, count, cmd.duration);
     let retransmissions_before = retransmissions(&shared.servers);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut workers = JoinSet::new();
@@ -414,7 +410,7 @@ async fn bench(cli: &Cli, cmd: &BenchCmd) -> Result<Output, Failure> {
     }
     let report = Report {
         scenario: cmd.scenario.name(),
-        servers: cli.servers.iter().map(ToString::to_string).collect(),
+        servers: global.servers.iter().map(ToString::to_string).collect(),
         concurrency: cmd.concurrency as usize,
         rate: cmd.rate,
         media: cmd.media,
@@ -424,7 +420,7 @@ async fn bench(cli: &Cli, cmd: &BenchCmd) -> Result<Output, Failure> {
         interrupted,
         stats,
     };
-    out.stdout = if cli.json {
+    out.stdout = if global.json {
         let mut line = report.json().to_string();
         line.push('\n');
         line.into_bytes()
@@ -591,6 +587,7 @@ async fn tick(shared: Arc<Shared>, bar: ProgressBar, duration: Option<Duration>)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::Cli;
     use clap::Parser;
 
     #[test]
@@ -613,10 +610,10 @@ mod tests {
             "--json",
         ])
         .unwrap();
-        assert_eq!(cli.servers.len(), 2);
-        assert_eq!(cli.server().to_string(), "udp://127.0.0.1:1");
-        assert!(cli.json);
-        let crate::args::Command::Bench(b) = cli.command else {
+        assert_eq!(cli.global.servers.len(), 2);
+        assert_eq!(cli.global.server().to_string(), "udp://127.0.0.1:1");
+        assert!(cli.global.json);
+        let crate::cli::Command::Bench(b) = cli.command else {
             panic!("not bench")
         };
         assert_eq!(b.scenario, Scenario::Call);
@@ -638,10 +635,10 @@ mod tests {
         assert!(bad(&["dance"]));
 
         let cli = Cli::try_parse_from(["rtpe", "bench", "ping", "--media"]).unwrap();
-        let crate::args::Command::Bench(b) = cli.command else {
+        let crate::cli::Command::Bench(b) = cli.command else {
             panic!("not bench")
         };
-        assert_eq!(check(&b).unwrap_err().code, crate::run::EXIT_USAGE);
+        assert_eq!(check(&b).unwrap_err().code, crate::common::EXIT_USAGE);
     }
 
     #[test]

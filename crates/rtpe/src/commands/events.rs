@@ -2,28 +2,33 @@
 
 use std::io::Write;
 
+use clap::Args;
 use rtpengine_client::NgEvent;
 
-use crate::args::{Cli, EventsCmd};
-use crate::json::dict_to_json;
-use crate::run::{connect_client, Failure, Output, EXIT_OTHER, EXIT_USAGE};
+use crate::common::global::{block_on, connect_client};
+use crate::common::json::dict_to_json;
+use crate::common::{Failure, GlobalArgs, Output, EXIT_OTHER, EXIT_USAGE};
+
+/// Arguments of `events`.
+#[derive(Debug, Args)]
+pub(crate) struct EventsCmd {
+    /// Stop after this many events.
+    #[arg(long, value_name = "N")]
+    pub(crate) count: Option<u64>,
+}
 
 /// Connects over the stream transport and prints each event on its own line (JSON with
 /// `--json`) until `--count` events or Ctrl-C.
-pub(crate) fn run(cli: &Cli, cmd: &EventsCmd) -> Result<Output, Failure> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::new(EXIT_OTHER, format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(async {
-        let client = connect_client(cli, cli.server()).await?;
+pub(crate) fn run(global: &GlobalArgs, cmd: &EventsCmd) -> Result<Output, Failure> {
+    block_on(async {
+        let client = connect_client(global, global.server()).await?;
         let mut events = client.events().ok_or_else(|| {
             Failure::new(
                 EXIT_USAGE,
                 format!(
                     "{} carries no events: use a tcp:// server (rtpengine's --listen-tcp-ng, \
                      started with --dtmf-log-ng-tcp)",
-                    cli.server()
+                    global.server()
                 ),
             )
         })?;
@@ -39,7 +44,7 @@ pub(crate) fn run(cli: &Cli, cmd: &EventsCmd) -> Result<Output, Failure> {
             let Some(event) = event else {
                 return Err(Failure::new(EXIT_OTHER, "the connection task ended"));
             };
-            let line = if cli.json {
+            let line = if global.json {
                 dict_to_json(&event.raw)
             } else {
                 describe(&event)

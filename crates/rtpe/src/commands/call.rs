@@ -1,0 +1,265 @@
+//! The call commands: `offer` and `answer` (print the rewritten SDP), `delete` and `query`
+//! (print a summary of the call), `list` (prints call-ids).
+
+use clap::Args;
+use rtpengine_client::message::list_calls;
+use rtpengine_client::{CallStats, DeleteOptions, Dict, QueryOptions, SdpReply};
+
+use crate::common::global::block_on;
+use crate::common::input::{read_sdp, SdpSource};
+use crate::common::render::json_line;
+use crate::common::summary::call_summary;
+use crate::common::{Failure, GlobalArgs, Output, RawArgs};
+use crate::sdp_options::{media_options, MediaArgs};
+
+/// Arguments of `offer`.
+#[derive(Debug, Args)]
+pub(crate) struct OfferCmd {
+    /// The SIP Call-ID.
+    #[arg(long, value_name = "ID")]
+    pub(crate) call_id: String,
+    /// The caller's tag.
+    #[arg(long, value_name = "TAG")]
+    pub(crate) from_tag: String,
+    /// The callee's tag (re-offers within a dialogue).
+    #[arg(long, value_name = "TAG")]
+    pub(crate) to_tag: Option<String>,
+    /// The branch of the SIP Via header (tells forked branches apart).
+    #[arg(long, value_name = "BRANCH")]
+    pub(crate) via_branch: Option<String>,
+    /// Where the SDP comes from.
+    #[command(flatten)]
+    pub(crate) sdp: SdpSource,
+    /// Offer/answer options.
+    #[command(flatten)]
+    pub(crate) media: MediaArgs,
+}
+
+/// Arguments of `answer`.
+#[derive(Debug, Args)]
+pub(crate) struct AnswerCmd {
+    /// The SIP Call-ID.
+    #[arg(long, value_name = "ID")]
+    pub(crate) call_id: String,
+    /// The caller's tag (the From tag of the dialogue).
+    #[arg(long, value_name = "TAG")]
+    pub(crate) from_tag: String,
+    /// The callee's tag.
+    #[arg(long, value_name = "TAG")]
+    pub(crate) to_tag: String,
+    /// The branch of the SIP Via header (tells forked branches apart).
+    #[arg(long, value_name = "BRANCH")]
+    pub(crate) via_branch: Option<String>,
+    /// Where the SDP comes from.
+    #[command(flatten)]
+    pub(crate) sdp: SdpSource,
+    /// Offer/answer options.
+    #[command(flatten)]
+    pub(crate) media: MediaArgs,
+}
+
+/// Arguments of `delete`.
+#[derive(Debug, Args)]
+pub(crate) struct DeleteCmd {
+    /// The SIP Call-ID.
+    #[arg(long, value_name = "ID")]
+    pub(crate) call_id: String,
+    /// The caller's tag (optional: without it the whole call is deleted).
+    #[arg(long, value_name = "TAG")]
+    pub(crate) from_tag: Option<String>,
+    /// Delete only the dialogue branch with this callee tag.
+    #[arg(long, value_name = "TAG")]
+    pub(crate) to_tag: Option<String>,
+    /// The branch of the SIP Via header.
+    #[arg(long, value_name = "BRANCH")]
+    pub(crate) via_branch: Option<String>,
+    /// An unknown call is an error (exit 1) instead of a warning.
+    #[arg(long)]
+    pub(crate) fatal: bool,
+    /// Seconds before the call is removed (0: at once; default: the daemon's setting).
+    #[arg(long, value_name = "N")]
+    pub(crate) delete_delay: Option<u32>,
+    /// Raw flags and keys.
+    #[command(flatten)]
+    pub(crate) raw: RawArgs,
+}
+
+/// Arguments of `list`.
+#[derive(Debug, Args)]
+pub(crate) struct ListCmd {
+    /// List at most N calls (rtpengine's default: 32).
+    #[arg(long, value_name = "N")]
+    pub(crate) limit: Option<u32>,
+}
+
+/// Arguments of `query`.
+#[derive(Debug, Args)]
+pub(crate) struct QueryCmd {
+    /// The SIP Call-ID.
+    #[arg(long, value_name = "ID")]
+    pub(crate) call_id: String,
+    /// The caller's tag.
+    #[arg(long, value_name = "TAG")]
+    pub(crate) from_tag: Option<String>,
+    /// The callee's tag.
+    #[arg(long, value_name = "TAG")]
+    pub(crate) to_tag: Option<String>,
+    /// The branch of the SIP Via header.
+    #[arg(long, value_name = "BRANCH")]
+    pub(crate) via_branch: Option<String>,
+    /// Raw flags and keys.
+    #[command(flatten)]
+    pub(crate) raw: RawArgs,
+}
+
+impl DeleteCmd {
+    /// Builds the library's options.
+    pub(crate) fn to_options(&self) -> DeleteOptions {
+        let mut opts = DeleteOptions::new().fatal(self.fatal);
+        if let Some(tag) = &self.to_tag {
+            opts = opts.to_tag(tag.clone());
+        }
+        if let Some(branch) = &self.via_branch {
+            opts = opts.via_branch(branch.clone());
+        }
+        if let Some(delay) = self.delete_delay {
+            opts = opts.delete_delay(delay);
+        }
+        self.raw.apply(&mut opts.raw);
+        opts
+    }
+}
+
+impl QueryCmd {
+    /// Builds the library's options.
+    pub(crate) fn to_options(&self) -> QueryOptions {
+        let mut opts = QueryOptions::new();
+        if let Some(tag) = &self.from_tag {
+            opts = opts.from_tag(tag.clone());
+        }
+        if let Some(tag) = &self.to_tag {
+            opts = opts.to_tag(tag.clone());
+        }
+        if let Some(branch) = &self.via_branch {
+            opts = opts.raw_key("via-branch", branch.clone());
+        }
+        self.raw.apply(&mut opts.raw);
+        opts
+    }
+}
+
+/// `offer`: the rewritten SDP.
+pub(crate) fn offer(g: &GlobalArgs, c: &OfferCmd) -> Result<Output, Failure> {
+    let mut options = media_options(&c.media, Some(&c.sdp), c.via_branch.as_deref())?;
+    if let Some(to_tag) = &c.to_tag {
+        options = options.raw_key("to-tag", to_tag.clone());
+    }
+    let sdp = read_sdp(&c.sdp)?;
+    block_on(async {
+        let client = g.connect().await?;
+        let reply = client
+            .offer(sdp, &c.call_id, &c.from_tag, &options)
+            .await
+            .map_err(|e| g.failure(e))?;
+        Ok(render_sdp(g.json, reply))
+    })
+}
+
+/// `answer`: the rewritten SDP.
+pub(crate) fn answer(g: &GlobalArgs, c: &AnswerCmd) -> Result<Output, Failure> {
+    let options = media_options(&c.media, Some(&c.sdp), c.via_branch.as_deref())?;
+    let sdp = read_sdp(&c.sdp)?;
+    block_on(async {
+        let client = g.connect().await?;
+        let reply = client
+            .answer(sdp, &c.call_id, &c.from_tag, &c.to_tag, &options)
+            .await
+            .map_err(|e| g.failure(e))?;
+        Ok(render_sdp(g.json, reply))
+    })
+}
+
+/// `delete`: the call's last statistics, or `call ID deleted` when rtpengine only says `ok`.
+pub(crate) fn delete(g: &GlobalArgs, c: &DeleteCmd) -> Result<Output, Failure> {
+    let options = c.to_options();
+    let from_tag = c.from_tag.as_deref().unwrap_or("");
+    block_on(async {
+        let client = g.connect().await?;
+        let stats = client
+            .delete(&c.call_id, from_tag, &options)
+            .await
+            .map_err(|e| g.failure(e))?;
+        // An immediate delete is answered with a bare `ok`: say what happened.
+        let bare = !stats.has_data() && stats.warning.is_none();
+        let mut out = render_stats(g.json, &c.call_id, stats);
+        if bare && !g.json {
+            out.stdout = format!("call {} deleted\n", c.call_id).into_bytes();
+        }
+        Ok(out)
+    })
+}
+
+/// `list`: one call-id per line.
+pub(crate) fn list(g: &GlobalArgs, c: &ListCmd) -> Result<Output, Failure> {
+    let mut dict = Dict::new();
+    if let Some(limit) = c.limit {
+        dict.push("limit", i64::from(limit));
+    }
+    block_on(async {
+        let client = g.connect().await?;
+        let reply = client
+            .request("list", &dict)
+            .await
+            .map_err(|e| g.failure(e))?;
+        let mut out = Output::default();
+        if let Some(w) = reply.get_string("warning") {
+            out.warnings.push(w);
+        }
+        if g.json {
+            out.stdout = json_line(&reply);
+        } else {
+            for call in list_calls(&reply).map_err(|e| g.failure(e))? {
+                out.stdout.extend_from_slice(call.as_bytes());
+                out.stdout.push(b'\n');
+            }
+        }
+        Ok(out)
+    })
+}
+
+/// `query`: a summary of the call.
+pub(crate) fn query(g: &GlobalArgs, c: &QueryCmd) -> Result<Output, Failure> {
+    let options = c.to_options();
+    block_on(async {
+        let client = g.connect().await?;
+        let stats = client
+            .query(&c.call_id, &options)
+            .await
+            .map_err(|e| g.failure(e))?;
+        Ok(render_stats(g.json, &c.call_id, stats))
+    })
+}
+
+/// Offer/answer: only the SDP (as received), or the whole reply as JSON.
+fn render_sdp(json: bool, reply: SdpReply) -> Output {
+    let mut out = Output::default();
+    out.warnings.extend(reply.warning.clone());
+    out.stdout = if json {
+        json_line(&reply.raw)
+    } else {
+        reply.sdp.to_vec()
+    };
+    out
+}
+
+/// Query/delete: the readable summary, or the whole reply as JSON.
+fn render_stats(json: bool, call_id: &str, stats: CallStats) -> Output {
+    let mut out = Output::default();
+    out.warnings.extend(stats.warning.clone());
+    out.stdout = if json {
+        json_line(&stats.raw)
+    } else {
+        call_summary(call_id, &stats).into_bytes()
+    };
+    out
+}

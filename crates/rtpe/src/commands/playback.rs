@@ -1,0 +1,291 @@
+//! Playback into a call: `play-media` (prints the duration when known), `stop-media` (prints
+//! the last frame position when given), `play-dtmf`. Each needs one party or `--all`.
+
+use std::path::PathBuf;
+
+use bytes::Bytes;
+use clap::Args;
+use rtpengine_client::{DtmfDigit, MediaSource, PlayDtmfOptions, PlayMediaOptions, Selector};
+
+use crate::common::global::block_on;
+use crate::common::input::{describe, read_input};
+use crate::common::render::{json_line, render_ack};
+use crate::common::select::{need_party, SelectArgs};
+use crate::common::values::parse_digit;
+use crate::common::{usage, Failure, GlobalArgs, Output, RawArgs, EXIT_OTHER};
+
+/// What `play-media` plays (exactly one).
+#[derive(Debug, Args)]
+#[group(id = "source", required = true, multiple = false)]
+pub(crate) struct PlaySource {
+    /// A media file on the daemon's file system (anything ffmpeg reads, e.g. WAV).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) file: Option<String>,
+    /// A local media file, sent in the request (key 'blob'; `-`: standard input).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) blob_file: Option<PathBuf>,
+    /// A media file in the daemon's database.
+    #[arg(long, value_name = "ID")]
+    pub(crate) db_id: Option<i64>,
+}
+
+/// Arguments of `play-media`.
+#[derive(Debug, Args)]
+pub(crate) struct PlayMediaCmd {
+    /// The SIP Call-ID.
+    #[arg(long, value_name = "ID")]
+    pub(crate) call_id: String,
+    /// Who hears the media (one party, or --all).
+    #[command(flatten)]
+    pub(crate) select: SelectArgs,
+    /// What to play.
+    #[command(flatten)]
+    pub(crate) source: PlaySource,
+    /// Play this many times (default 1).
+    #[arg(long, value_name = "N")]
+    pub(crate) repeat_times: Option<u32>,
+    /// Repeat for at least this many milliseconds (13.2).
+    #[arg(long, value_name = "MS")]
+    pub(crate) repeat_duration: Option<u32>,
+    /// The frame position to start from (11.2).
+    #[arg(long, value_name = "FRAME")]
+    pub(crate) start_pos: Option<i64>,
+    /// Mute the party's own media while playing (flag 'block egress'; 12.3).
+    #[arg(long)]
+    pub(crate) block_egress: bool,
+    /// Encoder settings for the played media (repeatable; codec: set; 13.0).
+    #[arg(long, value_name = "CODEC")]
+    pub(crate) codec_set: Vec<String>,
+    /// Raw flags and keys.
+    #[command(flatten)]
+    pub(crate) raw: RawArgs,
+}
+
+impl PlayMediaCmd {
+    /// Builds the library's options.
+    fn to_options(&self) -> PlayMediaOptions {
+        let mut o = PlayMediaOptions::new().block_egress(self.block_egress);
+        o.repeat_times = self.repeat_times;
+        o.repeat_duration = self.repeat_duration;
+        o.start_pos = self.start_pos;
+        o.codec.set.extend(self.codec_set.iter().cloned());
+        self.raw.apply(&mut o.raw);
+        o
+    }
+}
+
+/// Arguments of `stop-media`.
+#[derive(Debug, Args)]
+pub(crate) struct StopMediaCmd {
+    /// The SIP Call-ID.
+    #[arg(long, value_name = "ID")]
+    pub(crate) call_id: String,
+    /// The party media is played to (one party, or --all).
+    #[command(flatten)]
+    pub(crate) select: SelectArgs,
+}
+
+/// Arguments of `play-dtmf`.
+#[derive(Debug, Args)]
+pub(crate) struct PlayDtmfCmd {
+    /// The SIP Call-ID.
+    #[arg(long, value_name = "ID")]
+    pub(crate) call_id: String,
+    /// The party that "sends" the event (its peers hear it), or --all.
+    #[command(flatten)]
+    pub(crate) select: SelectArgs,
+    /// The event: 0-9, *, #, A-D, or a code 0-15.
+    #[arg(long, visible_alias = "digit", value_name = "DIGIT", value_parser = parse_digit)]
+    pub(crate) code: DtmfDigit,
+    /// The event's length in milliseconds (100-5000; default 250).
+    #[arg(long, value_name = "MS")]
+    pub(crate) duration: Option<u32>,
+    /// The volume in dB below full scale (without it rtpengine injects at -63 dB).
+    #[arg(long, value_name = "DB", allow_negative_numbers = true)]
+    pub(crate) volume: Option<i32>,
+    /// Milliseconds between consecutive events (100-5000; default 100).
+    #[arg(long, value_name = "MS")]
+    pub(crate) pause: Option<u32>,
+    /// Raw flags and keys.
+    #[command(flatten)]
+    pub(crate) raw: RawArgs,
+}
+
+impl PlayDtmfCmd {
+    /// Builds the library's options.
+    fn to_options(&self) -> PlayDtmfOptions {
+        let mut o = PlayDtmfOptions::new();
+        o.duration = self.duration;
+        o.volume = self.volume;
+        o.pause = self.pause;
+        self.raw.apply(&mut o.raw);
+        o
+    }
+}
+
+/// What `play-media` plays, read before anything is sent (`--blob-file`).
+fn play_source(c: &PlayMediaCmd) -> Result<MediaSource, Failure> {
+    Ok(
+        match (&c.source.file, &c.source.blob_file, c.source.db_id) {
+            (Some(path), _, _) => MediaSource::File(path.clone()),
+            (None, Some(path), _) => {
+                let bytes = read_input(path).map_err(|e| {
+                    Failure::new(
+                        EXIT_OTHER,
+                        format!("cannot read the media file from {}: {e}", describe(path)),
+                    )
+                })?;
+                MediaSource::Blob(Bytes::from(bytes))
+            }
+            (None, None, Some(id)) => MediaSource::DbId(id),
+            // clap's argument group requires one of the three.
+            (None, None, None) => {
+                return Err(usage(
+                    "play-media needs --file PATH, --blob-file PATH or --db-id ID",
+                ))
+            }
+        },
+    )
+}
+
+/// The selector of `play-media`, refused when it selects nobody.
+fn play_media_selector(c: &PlayMediaCmd) -> Result<Selector, Failure> {
+    let selector = c.select.selector();
+    need_party("play-media", &selector, &c.raw)?;
+    Ok(selector)
+}
+
+/// `play-media`: prints `duration: N ms` when rtpengine knows it.
+pub(crate) fn play_media(g: &GlobalArgs, c: &PlayMediaCmd) -> Result<Output, Failure> {
+    let options = c.to_options();
+    let selector = play_media_selector(c)?;
+    let source = play_source(c)?;
+    block_on(async {
+        let client = g.connect().await?;
+        let reply = client
+            .play_media(&c.call_id, &selector, source, &options)
+            .await
+            .map_err(|e| g.failure(e))?;
+        let mut out = Output::default();
+        out.warnings.extend(reply.warning.clone());
+        if g.json {
+            out.stdout = json_line(&reply.raw);
+        } else if let Some(d) = reply.duration {
+            out.stdout = format!("duration: {} ms\n", d.as_millis()).into_bytes();
+        }
+        Ok(out)
+    })
+}
+
+/// `stop-media`: prints `last-frame-pos: N` when given.
+pub(crate) fn stop_media(g: &GlobalArgs, c: &StopMediaCmd) -> Result<Output, Failure> {
+    let selector = c.select.selector();
+    need_party("stop-media", &selector, &RawArgs::default())?;
+    block_on(async {
+        let client = g.connect().await?;
+        let reply = client
+            .stop_media(&c.call_id, &selector)
+            .await
+            .map_err(|e| g.failure(e))?;
+        let mut out = Output::default();
+        out.warnings.extend(reply.warning.clone());
+        if g.json {
+            out.stdout = json_line(&reply.raw);
+        } else if let Some(pos) = reply.last_frame_pos {
+            out.stdout = format!("last-frame-pos: {pos}\n").into_bytes();
+        }
+        Ok(out)
+    })
+}
+
+/// `play-dtmf`.
+pub(crate) fn play_dtmf(g: &GlobalArgs, c: &PlayDtmfCmd) -> Result<Output, Failure> {
+    let selector = c.select.selector();
+    need_party("play-dtmf", &selector, &c.raw)?;
+    let options = c.to_options();
+    block_on(async {
+        let client = g.connect().await?;
+        let ack = client
+            .play_dtmf(&c.call_id, &selector, c.code, &options)
+            .await
+            .map_err(|e| g.failure(e))?;
+        let mut out = Output::default();
+        render_ack(g.json, ack, &mut out);
+        Ok(out)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+    use rtpengine_client::Flag;
+
+    fn parse(args: &[&str]) -> Result<Command, String> {
+        let mut argv = vec!["rtpe"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv)
+            .map(|c| c.command)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn play_dtmf_options() {
+        let Command::PlayDtmf(c) = parse(&[
+            "play DTMF",
+            "--call-id=c",
+            "--from-tag=a",
+            "--digit",
+            "*",
+            "--volume",
+            "-8",
+        ])
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(c.code.code(), 10);
+        assert_eq!(c.to_options().volume, Some(-8));
+        let err = parse(&["play-dtmf", "--call-id=c", "--all", "--code=16"]).unwrap_err();
+        assert!(err.contains("'code'"), "{err}");
+        assert!(parse(&["play-dtmf", "--call-id=c", "--all"]).is_err());
+    }
+
+    #[test]
+    fn play_media_sources() {
+        assert!(parse(&["play-media", "--call-id=c", "--all"]).is_err());
+        assert!(parse(&[
+            "play-media",
+            "--call-id=c",
+            "--all",
+            "--file=/a",
+            "--db-id=1"
+        ])
+        .is_err());
+        let Command::PlayMedia(c) = parse(&[
+            "play media",
+            "--call-id=c",
+            "--from-tag=b",
+            "--db-id=4",
+            "--repeat-times=3",
+            "--block-egress",
+        ])
+        .unwrap() else {
+            panic!()
+        };
+        let source = play_source(&c).unwrap();
+        let options = c.to_options();
+        assert_eq!(source, MediaSource::DbId(4));
+        assert_eq!(options.repeat_times, Some(3));
+        assert_eq!(options.flags, [Flag::BlockEgress]);
+
+        // Nobody selected: refused before sending.
+        let Command::PlayMedia(c) = parse(&["play-media", "--call-id=c", "--file=/a"]).unwrap()
+        else {
+            panic!()
+        };
+        let err = play_media_selector(&c).unwrap_err();
+        assert_eq!(err.code, crate::common::EXIT_USAGE);
+        assert!(err.message.contains("--from-tag"), "{}", err.message);
+    }
+}
