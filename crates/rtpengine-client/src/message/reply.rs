@@ -24,6 +24,16 @@ pub enum MessageError {
     Json(String),
 }
 
+impl From<super::json::JsonError> for MessageError {
+    fn from(e: super::json::JsonError) -> Self {
+        match e {
+            super::json::JsonError::Syntax(message) => Self::Json(message),
+            // A reply is read leniently: nothing is refused, only a body that is no object.
+            _ => Self::NotADict,
+        }
+    }
+}
+
 /// Splits a whole NG message into its cookie and its decoded dictionary.
 ///
 /// The dictionary shares `message`'s memory. Bytes after the dictionary are an error (a UDP
