@@ -295,6 +295,7 @@ impl StatsCells {
     }
 
     /// A stream connection was re-established.
+    #[cfg_attr(not(feature = "tcp"), allow(dead_code))]
     pub(crate) fn reconnected(&self) {
         self.reconnects.fetch_add(1, Ordering::Relaxed);
     }

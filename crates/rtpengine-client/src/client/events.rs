@@ -5,6 +5,7 @@ use tracing::warn;
 
 use super::Client;
 use crate::message::event::NgEvent;
+#[cfg(feature = "tcp")]
 use crate::transport::Transport;
 
 /// A stream of the unsolicited messages rtpengine pushes to this client, e.g. DTMF events
@@ -38,6 +39,7 @@ impl Client {
     /// from now on.
     pub fn events(&self) -> Option<EventStream> {
         match &self.transport {
+            #[cfg(feature = "tcp")]
             Transport::Tcp(t) => Some(EventStream { rx: t.events() }),
             _ => None,
         }
@@ -47,6 +49,7 @@ impl Client {
     /// UDP.
     pub fn connection_count(&self) -> Option<u64> {
         match &self.transport {
+            #[cfg(feature = "tcp")]
             Transport::Tcp(t) => Some(t.connects()),
             _ => None,
         }

@@ -27,8 +27,10 @@ use crate::message::{
     check_result, check_version, encode_request, list_calls, new_cookie, request, AnswerOptions,
     CallStats, DeleteOptions, OfferOptions, QueryOptions, Request, SdpReply, Version,
 };
-use crate::transport::tls::TlsSettings;
-use crate::transport::{Exchange, RetransmitPolicy, Scheme, ServerUrl, Transport, TransportConfig};
+use crate::transport::{
+    Exchange, RetransmitPolicy, Scheme, ServerUrl, TlsSettings, Transport, TransportConfig,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_POOL_SIZE,
+};
 
 /// The deadline of a request unless set otherwise: 10 s, as in the seed client.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -119,6 +121,9 @@ pub struct ClientBuilder {
     routing: routing::Routing,
     tls: TlsSettings,
     json: bool,
+    connect_timeout: Option<Duration>,
+    pool_size: usize,
+    max_idle_connections: usize,
 }
 
 impl ClientBuilder {
@@ -136,6 +141,9 @@ impl ClientBuilder {
             routing: routing::Routing::default(),
             tls: TlsSettings::default(),
             json: false,
+            connect_timeout: None,
+            pool_size: DEFAULT_POOL_SIZE,
+            max_idle_connections: DEFAULT_MAX_IDLE_CONNECTIONS,
         }
     }
 
@@ -169,6 +177,34 @@ impl ClientBuilder {
     /// The most requests in flight at once (default 16,384).
     pub fn max_in_flight(mut self, limit: usize) -> Self {
         self.max_in_flight = limit;
+        self
+    }
+
+    /// How long a stream transport (`tcp`, `ws(s)`, `http(s)`) waits for one connection: TCP
+    /// connect, TLS and WebSocket handshakes (default
+    /// [`DEFAULT_CONNECT_TIMEOUT`](crate::transport::DEFAULT_CONNECT_TIMEOUT), 3 s, or the
+    /// request [`timeout`](ClientBuilder::timeout) when that is shorter). Applies to the first
+    /// connection at [`ClientBuilder::connect`], to TCP reconnections and to every new pooled
+    /// HTTP or WebSocket connection; a request still ends at its own deadline.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The most `http(s)://` or `ws(s)://` connections in use at once (default
+    /// [`DEFAULT_POOL_SIZE`](crate::transport::DEFAULT_POOL_SIZE), 32; at least 1). Those
+    /// transports carry one request per connection at a time, so this is how many requests run
+    /// concurrently; later ones wait for a connection within their deadline.
+    pub fn pool_size(mut self, connections: usize) -> Self {
+        self.pool_size = connections;
+        self
+    }
+
+    /// The most idle `http(s)://` or `ws(s)://` connections kept open for later requests
+    /// (default [`DEFAULT_MAX_IDLE_CONNECTIONS`](crate::transport::DEFAULT_MAX_IDLE_CONNECTIONS),
+    /// 32). With 0 every request opens a connection of its own.
+    pub fn max_idle_connections(mut self, connections: usize) -> Self {
+        self.max_idle_connections = connections;
         self
     }
 
@@ -230,7 +266,11 @@ impl ClientBuilder {
         let config = TransportConfig {
             bind: self.bind,
             max_in_flight: self.max_in_flight,
-            connect_timeout: self.timeout,
+            connect_timeout: self
+                .connect_timeout
+                .unwrap_or_else(|| DEFAULT_CONNECT_TIMEOUT.min(self.timeout)),
+            pool_size: self.pool_size,
+            max_idle_connections: self.max_idle_connections,
             tls: self.tls,
             json: self.json,
             stats: Arc::clone(&stats),

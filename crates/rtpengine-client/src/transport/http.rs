@@ -15,16 +15,12 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::Semaphore;
-use tokio::time::Instant;
-use tracing::debug;
 
-use super::inflight::InFlight;
-use super::tls::{Connector, MaybeTls};
+use super::pool::{is_closed, Failure, Pool, Protocol};
+use super::stream::{Connector, MaybeTls};
 use super::{resolve, Exchange, ServerUrl, TransportConfig};
 use crate::bencode::Dict;
 use crate::error::{Error, Result};
@@ -32,42 +28,42 @@ use crate::message::parse_message;
 
 /// The content type rtpengine requires, exactly (no parameters).
 pub(crate) const CONTENT_TYPE: &str = "application/x-rtpengine-ng";
-/// Connections open at once; more concurrent requests wait for one (within their deadline).
-const MAX_CONNECTIONS: usize = 32;
-/// Idle keep-alive connections kept for reuse.
-const MAX_IDLE: usize = 32;
 /// The longest response head accepted.
 const MAX_HEAD: usize = 64 * 1024;
 /// The longest response body accepted.
 const MAX_BODY: usize = 64 * 1024 * 1024;
 
 /// A cheap, cloneable handle on the connection pool of one HTTP(S) server.
-#[derive(Clone)]
-pub(crate) struct HttpTransport {
-    shared: Arc<Shared>,
+pub(crate) type HttpTransport = Pool<HttpProtocol>;
+
+/// Resolves the server and opens one connection (so a wrong address or certificate fails
+/// here, clearly), kept for the first request. Sends no request.
+pub(crate) async fn open(url: &ServerUrl, config: &TransportConfig) -> Result<HttpTransport> {
+    let server = resolve(url, config.bind).await?;
+    let protocol = HttpProtocol {
+        connector: Connector::new(url, server, config)?,
+        label: url.to_string(),
+        host: url.host_port(),
+        path: url.path.clone(),
+    };
+    Pool::open(protocol, server, url.to_string(), config).await
 }
 
-struct Shared {
+/// How HTTP connections are opened and used.
+pub(crate) struct HttpProtocol {
     connector: Connector,
     label: String,
     host: String,
     path: String,
-    idle: Mutex<Vec<Conn>>,
-    permits: Semaphore,
-    inflight: InFlight,
-    state: Mutex<State>,
-}
-
-#[derive(Default)]
-struct State {
-    local: Option<SocketAddr>,
 }
 
 /// One connection and the bytes read past the last response (none, without pipelining).
-struct Conn {
+pub(crate) struct HttpConn {
     stream: MaybeTls,
     buf: BytesMut,
     local: Option<SocketAddr>,
+    /// The last response let the connection stay open.
+    keep_alive: bool,
 }
 
 /// A response as read from the wire.
@@ -78,151 +74,45 @@ struct Response {
     keep_alive: bool,
 }
 
-/// How one attempt failed.
-enum Failure {
-    /// The connection ended (or was reset) before any byte of the response: on a reused
-    /// connection, the server closed it while it was idle.
-    ClosedBeforeReply(io::Error),
-    /// Anything else: not retried.
-    Other(Error),
-}
+impl Protocol for HttpProtocol {
+    type Conn = HttpConn;
+    const NAME: &'static str = "HTTP";
 
-impl HttpTransport {
-    /// Resolves the server and opens one connection (so a wrong address or certificate fails
-    /// here, clearly), kept for the first request. Sends no request.
-    pub(crate) async fn open(url: &ServerUrl, config: &TransportConfig) -> Result<Self> {
-        let server = resolve(url, config.bind).await?;
-        let shared = Arc::new(Shared {
-            connector: Connector::new(url, server, config)?,
-            label: url.to_string(),
-            host: url.host_port(),
-            path: url.path.clone(),
-            idle: Mutex::new(Vec::new()),
-            permits: Semaphore::new(MAX_CONNECTIONS),
-            inflight: InFlight::new(config.max_in_flight),
-            state: Mutex::new(State::default()),
-        });
-        let transport = Self { shared };
-        let first = transport.connect().await?;
-        transport.shared.idle().push(first);
-        Ok(transport)
-    }
-
-    pub(crate) fn server(&self) -> SocketAddr {
-        self.shared.connector.server
-    }
-
-    pub(crate) fn local_addr(&self) -> Result<SocketAddr> {
-        self.shared.state().local.ok_or_else(|| {
-            Error::io(
-                format!("no connection to {}", self.shared.label),
-                io::Error::from(io::ErrorKind::NotConnected),
-            )
-        })
-    }
-
-    pub(crate) fn in_flight(&self) -> usize {
-        self.shared.inflight.len()
-    }
-
-    async fn connect(&self) -> Result<Conn> {
-        let stream = self.shared.connector.connect().await?;
+    async fn dial(&self) -> Result<HttpConn> {
+        let stream = self.connector.connect().await?;
         let local = stream.local_addr().ok();
-        let mut state = self.shared.state();
-        state.local = local;
-        Ok(Conn {
+        Ok(HttpConn {
             stream,
             buf: BytesMut::with_capacity(8 * 1024),
             local,
+            keep_alive: true,
         })
     }
 
-    /// POSTs the request and reads its reply within the deadline.
-    pub(crate) async fn exchange(&self, ex: Exchange<'_>) -> Result<Dict> {
-        let start = Instant::now();
-        let deadline = ex.deadline(start);
-        let _registration = self
-            .shared
-            .inflight
-            .register(ex.cookie.clone(), Bytes::new())?;
-        let request = self.shared.request_bytes(&ex.message);
-        let mut attempts = 0;
-        let outcome =
-            tokio::time::timeout_at(deadline, self.round_trip(&request, &mut attempts)).await;
-        let response = match outcome {
-            Err(_) => {
-                debug!(attempts, "deadline passed");
-                return Err(ex.timeout(attempts.max(1)));
-            }
-            Ok(result) => result?,
-        };
-        debug!(elapsed = ?start.elapsed(), status = response.status, "reply received");
-        self.shared.reply(&ex, response)
+    /// POSTs the request and reads its response.
+    async fn round_trip(
+        &self,
+        conn: &mut HttpConn,
+        ex: &Exchange<'_>,
+    ) -> std::result::Result<Result<Dict>, Failure> {
+        let request = self.request_bytes(&ex.message);
+        let response = conn.round_trip(&request, &self.label).await?;
+        conn.keep_alive = response.keep_alive;
+        tracing::debug!(status = response.status, "HTTP response");
+        Ok(self.reply(ex, response))
     }
 
-    /// Sends the request on a pooled (or new) connection; once more on a new connection when a
-    /// pooled one turns out closed.
-    async fn round_trip(&self, request: &[u8], attempts: &mut u32) -> Result<Response> {
-        let _permit = self
-            .shared
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| Error::Closed {
-                reason: "the HTTP connection pool is closed".to_owned(),
-            })?;
-        let pooled = self.shared.idle().pop();
-        let reused = pooled.is_some();
-        let mut conn = match pooled {
-            Some(c) => c,
-            None => self.connect().await?,
-        };
-        *attempts += 1;
-        let response = match conn.round_trip(request, &self.shared.label).await {
-            Ok(r) => r,
-            Err(Failure::ClosedBeforeReply(e)) if reused => {
-                debug!(error = %e, "pooled connection was closed by the server; retrying on a new one");
-                conn = self.connect().await?;
-                *attempts += 1;
-                match conn.round_trip(request, &self.shared.label).await {
-                    Ok(r) => r,
-                    Err(Failure::ClosedBeforeReply(e)) => {
-                        return Err(Error::io(
-                            format!("waiting for the reply from {}", self.shared.label),
-                            e,
-                        ))
-                    }
-                    Err(Failure::Other(e)) => return Err(e),
-                }
-            }
-            Err(Failure::ClosedBeforeReply(e)) => {
-                return Err(Error::io(
-                    format!("waiting for the reply from {}", self.shared.label),
-                    e,
-                ))
-            }
-            Err(Failure::Other(e)) => return Err(e),
-        };
-        if response.keep_alive && conn.buf.is_empty() {
-            self.shared.state().local = conn.local;
-            let mut idle = self.shared.idle();
-            if idle.len() < MAX_IDLE {
-                idle.push(conn);
-            }
-        }
-        Ok(response)
+    fn reusable(conn: &HttpConn) -> bool {
+        // Without pipelining nothing may follow the response; anything that did is garbage.
+        conn.keep_alive && conn.buf.is_empty()
+    }
+
+    fn local_addr(conn: &HttpConn) -> Option<SocketAddr> {
+        conn.local
     }
 }
 
-impl Shared {
-    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Conn>> {
-        self.idle.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
+impl HttpProtocol {
     /// The whole request, head and body, for one write.
     fn request_bytes(&self, body: &[u8]) -> Vec<u8> {
         let head = format!(
@@ -281,14 +171,6 @@ impl Shared {
     }
 }
 
-fn is_closed(e: &io::Error) -> bool {
-    use io::ErrorKind::*;
-    matches!(
-        e.kind(),
-        UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe | NotConnected
-    )
-}
-
 fn invalid(label: &str, what: impl Into<String>) -> Failure {
     Failure::Other(Error::io(
         format!("reading the HTTP reply from {label}"),
@@ -296,7 +178,7 @@ fn invalid(label: &str, what: impl Into<String>) -> Failure {
     ))
 }
 
-impl Conn {
+impl HttpConn {
     async fn round_trip(
         &mut self,
         request: &[u8],

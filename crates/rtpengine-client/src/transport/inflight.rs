@@ -36,6 +36,8 @@ struct Pending {
     registered: u64,
 }
 
+// The request bytes are only re-sent by TCP.
+#[cfg_attr(not(feature = "tcp"), allow(dead_code))]
 struct Entry {
     waiter: Waiter,
     /// The request bytes, for transports that re-send after a reconnect.
@@ -139,6 +141,7 @@ impl InFlight {
     /// The request bytes of every waiting request whose caller is still there, in the order
     /// the requests were made (for a re-send after a reconnect: a stream server handles a
     /// connection's messages in order, so an `answer` must not overtake its `offer`).
+    #[cfg(feature = "tcp")]
     pub(crate) fn messages(&self) -> Vec<Bytes> {
         let pending = self.lock();
         let mut waiting: Vec<&Entry> = pending
@@ -164,7 +167,8 @@ impl Drop for Registration {
     }
 }
 
-#[cfg(test)]
+// The test reads `messages`, which only TCP uses.
+#[cfg(all(test, feature = "tcp"))]
 mod tests {
     use super::*;
 

@@ -1,13 +1,27 @@
 //! Transports (tokio). Each one carries `cookie SP dict` messages to one rtpengine and matches
 //! replies to requests by cookie through the shared in-flight table.
 
+//!
+//! Which stream transports exist is a matter of Cargo features (all on by default): `tcp`,
+//! `ws`, `http` and `tls` (TLS for whichever of `ws` and `http` is on). UDP is always there. A URL
+//! whose transport was left out fails at [`ClientBuilder::connect`](crate::ClientBuilder::connect)
+//! with [`Error::BadUrl`] naming the missing feature.
+
+#[cfg(feature = "http")]
 pub(crate) mod http;
 pub(crate) mod inflight;
+#[cfg(any(feature = "ws", feature = "http"))]
+pub(crate) mod pool;
 pub mod retransmit;
+#[cfg(any(feature = "ws", feature = "http"))]
+pub(crate) mod stream;
+#[cfg(feature = "tcp")]
 pub(crate) mod tcp;
+#[cfg(all(feature = "tls", any(feature = "ws", feature = "http")))]
 pub(crate) mod tls;
 pub(crate) mod udp;
 pub mod url;
+#[cfg(feature = "ws")]
 pub(crate) mod ws;
 
 use std::net::SocketAddr;
@@ -88,8 +102,70 @@ impl Drop for DriverGuard {
     }
 }
 
+/// Connections of an `http(s)://` or `ws(s)://` transport in use at once unless set otherwise
+/// ([`ClientBuilder::pool_size`](crate::ClientBuilder::pool_size)): that many requests run
+/// concurrently, later ones wait for a connection within their deadline.
+pub const DEFAULT_POOL_SIZE: usize = 32;
+
+/// Idle `http(s)://` or `ws(s)://` connections kept for reuse unless set otherwise
+/// ([`ClientBuilder::max_idle_connections`](crate::ClientBuilder::max_idle_connections)).
+pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 32;
+
+/// The longest a stream transport waits for one connection (TCP connect, TLS and WebSocket
+/// handshakes) unless set otherwise
+/// ([`ClientBuilder::connect_timeout`](crate::ClientBuilder::connect_timeout)), or the request
+/// timeout when that is shorter. A host that drops SYNs would otherwise hold a connect for the
+/// kernel's two minutes.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The error for a URL whose transport a Cargo feature left out.
+#[cfg_attr(
+    all(feature = "tcp", feature = "ws", feature = "http", feature = "tls"),
+    allow(dead_code)
+)]
+pub(crate) fn feature_off(url: &ServerUrl, feature: &str) -> Error {
+    Error::BadUrl {
+        url: url.to_string(),
+        reason: format!(
+            "the '{feature}' feature of rtpengine-client is off; {}:// URLs need it (enable it \
+             in Cargo.toml)",
+            url.scheme.as_str()
+        ),
+    }
+}
+
+/// PEM bytes, cheap to clone.
+pub(crate) type Pem = Arc<[u8]>;
+
+/// How TLS connections are set up (what the client builder collected).
+#[derive(Clone, Default)]
+pub(crate) struct TlsSettings {
+    /// PEM root certificates to trust instead of the system's.
+    pub(crate) roots_pem: Option<Pem>,
+    /// PEM certificate chain and private key to present.
+    pub(crate) client_cert_pem: Option<(Pem, Pem)>,
+    /// Accept any server certificate (no verification at all).
+    pub(crate) accept_invalid: bool,
+}
+
+impl std::fmt::Debug for TlsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print key material.
+        f.debug_struct("TlsSettings")
+            .field("custom_roots", &self.roots_pem.is_some())
+            .field("client_certificate", &self.client_cert_pem.is_some())
+            .field("accept_invalid", &self.accept_invalid)
+            .finish()
+    }
+}
+
 /// What every transport is opened with.
 #[derive(Debug, Clone)]
+// Which fields are read depends on the transports the features leave in.
+#[cfg_attr(
+    not(all(feature = "tcp", feature = "ws", feature = "http", feature = "tls")),
+    allow(dead_code)
+)]
 pub(crate) struct TransportConfig {
     /// Local address to bind (UDP) or connect from (streams).
     pub(crate) bind: Option<SocketAddr>,
@@ -98,8 +174,12 @@ pub(crate) struct TransportConfig {
     /// How long one connection attempt of a stream transport may take (TCP connect, TLS and
     /// WebSocket handshakes).
     pub(crate) connect_timeout: Duration,
+    /// Connections of a pooled transport (HTTP, WebSocket) in use at once.
+    pub(crate) pool_size: usize,
+    /// Idle connections a pooled transport keeps.
+    pub(crate) max_idle_connections: usize,
     /// TLS settings for `wss://` and `https://`.
-    pub(crate) tls: tls::TlsSettings,
+    pub(crate) tls: TlsSettings,
     /// Requests are sent as JSON (refused on TCP, where rtpengine hangs the connection).
     pub(crate) json: bool,
     /// The client's counters (reconnects).
@@ -111,8 +191,10 @@ impl Default for TransportConfig {
         Self {
             bind: None,
             max_in_flight: crate::DEFAULT_MAX_IN_FLIGHT,
-            connect_timeout: crate::DEFAULT_TIMEOUT,
-            tls: tls::TlsSettings::default(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            pool_size: DEFAULT_POOL_SIZE,
+            max_idle_connections: DEFAULT_MAX_IDLE_CONNECTIONS,
+            tls: TlsSettings::default(),
             json: false,
             stats: Arc::default(),
         }
@@ -122,6 +204,7 @@ impl Default for TransportConfig {
 /// Opens a TCP connection to `server` (from `bind`'s address when given), with no-delay and a
 /// big send buffer so each request leaves in one write. `label` names the server in errors.
 /// No timeout: callers bound it.
+#[cfg(any(feature = "tcp", feature = "ws", feature = "http"))]
 pub(crate) async fn tcp_connect(
     server: SocketAddr,
     bind: Option<SocketAddr>,
@@ -171,10 +254,13 @@ pub(crate) enum Transport {
     /// Datagrams with retransmission.
     Udp(udp::UdpTransport),
     /// One persistent TCP connection, reconnected when it breaks.
+    #[cfg(feature = "tcp")]
     Tcp(tcp::TcpTransport),
     /// A pool of WebSocket connections (plain or TLS), one request on each at a time.
+    #[cfg(feature = "ws")]
     Ws(ws::WsTransport),
     /// A pool of HTTP/1.1 keep-alive connections (plain or TLS).
+    #[cfg(feature = "http")]
     Http(http::HttpTransport),
 }
 
@@ -188,6 +274,7 @@ impl Transport {
                     udp::UdpTransport::open(server, config.bind, config.max_in_flight).await?,
                 ))
             }
+            #[cfg(feature = "tcp")]
             Scheme::Tcp if config.json => Err(Error::BadUrl {
                 url: url.to_string(),
                 reason: "JSON requests cannot go over TCP: rtpengine's TCP NG listener only \
@@ -195,11 +282,18 @@ impl Transport {
                          ws, or turn JSON off)"
                     .to_owned(),
             }),
+            #[cfg(feature = "tcp")]
             Scheme::Tcp => Ok(Self::Tcp(tcp::TcpTransport::open(url, config).await?)),
-            Scheme::Ws | Scheme::Wss => Ok(Self::Ws(ws::WsTransport::open(url, config).await?)),
-            Scheme::Http | Scheme::Https => {
-                Ok(Self::Http(http::HttpTransport::open(url, config).await?))
-            }
+            #[cfg(feature = "ws")]
+            Scheme::Ws | Scheme::Wss => Ok(Self::Ws(ws::open(url, config).await?)),
+            #[cfg(feature = "http")]
+            Scheme::Http | Scheme::Https => Ok(Self::Http(http::open(url, config).await?)),
+            #[cfg(not(feature = "tcp"))]
+            Scheme::Tcp => Err(feature_off(url, "tcp")),
+            #[cfg(not(feature = "ws"))]
+            Scheme::Ws | Scheme::Wss => Err(feature_off(url, "ws")),
+            #[cfg(not(feature = "http"))]
+            Scheme::Http | Scheme::Https => Err(feature_off(url, "http")),
         }
     }
 
@@ -209,8 +303,11 @@ impl Transport {
             Self::Udp(t) => t.exchange(ex).await,
             // Boxed: the stream transports' futures are several KB, and an inline await would
             // make every UDP request future (the hot path) that large too.
+            #[cfg(feature = "tcp")]
             Self::Tcp(t) => Box::pin(t.exchange(ex)).await,
+            #[cfg(feature = "ws")]
             Self::Ws(t) => Box::pin(t.exchange(ex)).await,
+            #[cfg(feature = "http")]
             Self::Http(t) => Box::pin(t.exchange(ex)).await,
         }
     }
@@ -219,8 +316,11 @@ impl Transport {
     pub(crate) fn server(&self) -> SocketAddr {
         match self {
             Self::Udp(t) => t.server(),
+            #[cfg(feature = "tcp")]
             Self::Tcp(t) => t.server(),
+            #[cfg(feature = "ws")]
             Self::Ws(t) => t.server(),
+            #[cfg(feature = "http")]
             Self::Http(t) => t.server(),
         }
     }
@@ -229,8 +329,11 @@ impl Transport {
     pub(crate) fn local_addr(&self) -> Result<SocketAddr> {
         match self {
             Self::Udp(t) => t.local_addr(),
+            #[cfg(feature = "tcp")]
             Self::Tcp(t) => t.local_addr(),
+            #[cfg(feature = "ws")]
             Self::Ws(t) => t.local_addr(),
+            #[cfg(feature = "http")]
             Self::Http(t) => t.local_addr(),
         }
     }
@@ -239,9 +342,70 @@ impl Transport {
     pub(crate) fn in_flight(&self) -> usize {
         match self {
             Self::Udp(t) => t.in_flight(),
+            #[cfg(feature = "tcp")]
             Self::Tcp(t) => t.in_flight(),
+            #[cfg(feature = "ws")]
             Self::Ws(t) => t.in_flight(),
+            #[cfg(feature = "http")]
             Self::Http(t) => t.in_flight(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each scheme and the feature that must be on for it, given the features built in.
+    fn missing_feature(scheme: Scheme) -> Option<&'static str> {
+        let (transport, name) = match scheme {
+            Scheme::Udp => return None,
+            Scheme::Tcp => (cfg!(feature = "tcp"), "tcp"),
+            Scheme::Ws | Scheme::Wss => (cfg!(feature = "ws"), "ws"),
+            Scheme::Http | Scheme::Https => (cfg!(feature = "http"), "http"),
+        };
+        if !transport {
+            Some(name)
+        } else if scheme.is_tls() && !cfg!(feature = "tls") {
+            Some("tls")
+        } else {
+            None
+        }
+    }
+
+    #[tokio::test]
+    async fn a_url_whose_transport_is_off_is_an_error_naming_the_feature() {
+        for url in [
+            "tcp://127.0.0.1:9",
+            "ws://127.0.0.1:9",
+            "wss://127.0.0.1:9",
+            "http://127.0.0.1:9",
+            "https://127.0.0.1:9",
+        ] {
+            let url = ServerUrl::parse(url).unwrap();
+            let Some(feature) = missing_feature(url.scheme) else {
+                continue;
+            };
+            let err = match Transport::open(&url, &TransportConfig::default()).await {
+                Ok(_) => panic!("{url}: opened without the '{feature}' feature"),
+                Err(e) => e,
+            };
+            assert!(matches!(err, Error::BadUrl { .. }), "{url}: {err:?}");
+            let text = err.to_string();
+            assert!(
+                text.contains(&format!(
+                    "the '{feature}' feature of rtpengine-client is off"
+                )),
+                "{url}: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_feature_error_names_feature_and_scheme() {
+        let url = ServerUrl::parse("wss://example.com").unwrap();
+        let text = feature_off(&url, "tls").to_string();
+        assert!(text.contains("'tls' feature"), "{text}");
+        assert!(text.contains("wss://"), "{text}");
     }
 }

@@ -37,9 +37,6 @@ const BACKOFF_MAX: Duration = Duration::from_secs(2);
 /// established counts as a failed attempt: the next one waits for the backoff (a server that
 /// accepts and hangs up at once, or answers garbage, must not be hammered in a busy loop).
 const STABLE_AFTER: Duration = Duration::from_secs(1);
-/// The longest wait for a connection to be accepted (a host that drops SYNs would otherwise
-/// hold `Client::connect`, or a reconnection, for the kernel's two minutes).
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Events kept for slow event readers.
 const EVENT_BUFFER: usize = 1024;
 
@@ -52,6 +49,9 @@ struct Shared {
     state: Mutex<ConnState>,
     /// The client's counters (reconnects).
     stats: Arc<StatsCells>,
+    /// The longest wait for a connection to be accepted (a host that drops SYNs would
+    /// otherwise hold `Client::connect`, or a reconnection, for the kernel's two minutes).
+    connect_timeout: Duration,
 }
 
 #[derive(Default)]
@@ -73,7 +73,7 @@ impl TcpTransport {
     /// the driver task.
     pub(crate) async fn open(url: &ServerUrl, config: &TransportConfig) -> Result<Self> {
         let server = resolve(url, config.bind).await?;
-        let stream = connect(server, config.bind).await?;
+        let stream = connect(server, config.bind, config.connect_timeout).await?;
         let (outbox, inbox) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let shared = Arc::new(Shared {
@@ -84,6 +84,7 @@ impl TcpTransport {
             events,
             state: Mutex::new(ConnState::default()),
             stats: Arc::clone(&config.stats),
+            connect_timeout: config.connect_timeout,
         });
         let task = tokio::spawn(drive(Arc::clone(&shared), stream, inbox, config.bind));
         Ok(Self {
@@ -152,16 +153,21 @@ impl TcpTransport {
     }
 }
 
-async fn connect(server: SocketAddr, bind: Option<SocketAddr>) -> Result<TcpStream> {
+/// One connection, accepted within `timeout`.
+async fn connect(
+    server: SocketAddr,
+    bind: Option<SocketAddr>,
+    timeout: Duration,
+) -> Result<TcpStream> {
     let label = format!("tcp://{server}");
-    tokio::time::timeout(CONNECT_TIMEOUT, tcp_connect(server, bind, &label))
+    tokio::time::timeout(timeout, tcp_connect(server, bind, &label))
         .await
         .map_err(|_| {
             Error::io(
                 format!("connecting to {label}"),
                 std::io::Error::new(
                     std::io::ErrorKind::TimedOut,
-                    format!("not accepted within {CONNECT_TIMEOUT:?}"),
+                    format!("not accepted within the connect timeout ({timeout:?})"),
                 ),
             )
         })?
@@ -178,7 +184,7 @@ async fn drive(
     loop {
         let conn = match stream.take() {
             Some(s) => s,
-            None => match connect(shared.server, bind).await {
+            None => match connect(shared.server, bind, shared.connect_timeout).await {
                 Ok(s) => {
                     info!(server = %shared.label, "reconnected");
                     s

@@ -23,12 +23,9 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::Semaphore;
-use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -36,8 +33,8 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::WebSocketStream;
 use tracing::debug;
 
-use super::inflight::InFlight;
-use super::tls::{Connector, MaybeTls};
+use super::pool::{is_closed, Failure, Pool, Protocol};
+use super::stream::{Connector, MaybeTls};
 use super::{resolve, Exchange, ServerUrl, TransportConfig};
 use crate::bencode::Dict;
 use crate::error::{Error, Result};
@@ -47,121 +44,41 @@ use crate::message::parse_message;
 pub(crate) const SUBPROTOCOL: &str = "ng.rtpengine.com";
 /// The largest message accepted from the daemon.
 const MAX_MESSAGE: usize = 64 * 1024 * 1024;
-/// Connections open at once; more concurrent requests wait for one (within their deadline).
-const MAX_CONNECTIONS: usize = 32;
-/// Idle connections kept for reuse.
-const MAX_IDLE: usize = 32;
-
-type Ws = WebSocketStream<MaybeTls>;
 
 /// A cheap, cloneable handle on the WebSocket connections to one server.
-#[derive(Clone)]
-pub(crate) struct WsTransport {
-    shared: Arc<Shared>,
+pub(crate) type WsTransport = Pool<WsProtocol>;
+
+/// Resolves the server and opens one connection, WebSocket handshake included (so a wrong
+/// address, certificate or a server that refuses the subprotocol fails here, clearly); it is
+/// kept for the first request. Sends no request.
+pub(crate) async fn open(url: &ServerUrl, config: &TransportConfig) -> Result<WsTransport> {
+    let server = resolve(url, config.bind).await?;
+    let protocol = WsProtocol {
+        connector: Connector::new(url, server, config)?,
+        url: url.clone(),
+    };
+    Pool::open(protocol, server, url.to_string(), config).await
 }
 
-struct Shared {
+/// How WebSocket connections are opened and used.
+pub(crate) struct WsProtocol {
     connector: Connector,
     url: ServerUrl,
-    idle: Mutex<Vec<Conn>>,
-    permits: Semaphore,
-    inflight: InFlight,
-    local: Mutex<Option<SocketAddr>>,
 }
 
-struct Conn {
-    ws: Ws,
+/// One WebSocket connection.
+pub(crate) struct WsConn {
+    ws: WebSocketStream<MaybeTls>,
     local: Option<SocketAddr>,
 }
 
-/// How one attempt failed.
-enum Failure {
-    /// The connection ended, broke or was closed by the server before the reply.
-    ClosedBeforeReply(io::Error),
-    /// Anything else: not retried.
-    Other(Error),
-}
+impl Protocol for WsProtocol {
+    type Conn = WsConn;
+    const NAME: &'static str = "WebSocket";
 
-impl WsTransport {
-    /// Resolves the server and opens one connection, WebSocket handshake included (so a wrong
-    /// address, certificate or a server that refuses the subprotocol fails here, clearly); it
-    /// is kept for the first request. Sends no request.
-    pub(crate) async fn open(url: &ServerUrl, config: &TransportConfig) -> Result<Self> {
-        let server = resolve(url, config.bind).await?;
-        let shared = Arc::new(Shared {
-            connector: Connector::new(url, server, config)?,
-            url: url.clone(),
-            idle: Mutex::new(Vec::new()),
-            permits: Semaphore::new(MAX_CONNECTIONS),
-            inflight: InFlight::new(config.max_in_flight),
-            local: Mutex::new(None),
-        });
-        let first = shared.dial().await?;
-        shared.idle().push(first);
-        Ok(Self { shared })
-    }
-
-    pub(crate) fn server(&self) -> SocketAddr {
-        self.shared.connector.server
-    }
-
-    pub(crate) fn local_addr(&self) -> Result<SocketAddr> {
-        self.shared.local().ok_or_else(|| {
-            Error::io(
-                format!("no connection to {}", self.shared.url),
-                io::Error::from(io::ErrorKind::NotConnected),
-            )
-        })
-    }
-
-    pub(crate) fn in_flight(&self) -> usize {
-        self.shared.inflight.len()
-    }
-
-    /// Sends the request on a connection of its own and waits for its reply.
-    pub(crate) async fn exchange(&self, ex: Exchange<'_>) -> Result<Dict> {
-        let start = Instant::now();
-        let deadline = ex.deadline(start);
-        let _registration = self
-            .shared
-            .inflight
-            .register(ex.cookie.clone(), Bytes::new())?;
-        let mut attempts = 0;
-        let outcome = tokio::time::timeout_at(
-            deadline,
-            self.shared
-                .round_trip(&ex.message, &ex.cookie, &mut attempts),
-        )
-        .await;
-        match outcome {
-            Err(_) => {
-                debug!(attempts, "deadline passed");
-                Err(ex.timeout(attempts.max(1)))
-            }
-            Ok(result) => {
-                debug!(elapsed = ?start.elapsed(), attempts, "reply received");
-                result
-            }
-        }
-    }
-}
-
-impl Shared {
-    fn idle(&self) -> MutexGuard<'_, Vec<Conn>> {
-        self.idle.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn local(&self) -> Option<SocketAddr> {
-        *self.local.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn set_local(&self, local: Option<SocketAddr>) {
-        *self.local.lock().unwrap_or_else(|e| e.into_inner()) = local;
-    }
-
-    /// One connection: TCP, TLS when `wss`, then the WebSocket handshake asking for
-    /// `ng.rtpengine.com`, which the server must accept.
-    async fn dial(&self) -> Result<Conn> {
+    /// TCP, TLS when `wss`, then the WebSocket handshake asking for `ng.rtpengine.com`, which
+    /// the server must accept.
+    async fn dial(&self) -> Result<WsConn> {
         let stream = self.connector.connect().await?;
         let local = stream.local_addr().ok();
         let label = &self.connector.label;
@@ -182,17 +99,11 @@ impl Shared {
         let config = WebSocketConfig::default()
             .max_message_size(Some(MAX_MESSAGE))
             .max_frame_size(Some(MAX_MESSAGE));
-        let handshake = tokio_tungstenite::client_async_with_config(request, stream, Some(config));
-        let (ws, response) = match tokio::time::timeout(self.connector.timeout, handshake).await {
-            Err(_) => {
-                return Err(handshake_error(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("no handshake reply within {:?}", self.connector.timeout),
-                )))
-            }
-            Ok(Err(e)) => return Err(handshake_error(describe(e))),
-            Ok(Ok(done)) => done,
-        };
+        // Bounded by the pool's connect timeout, like the TCP connect before it.
+        let (ws, response) =
+            tokio_tungstenite::client_async_with_config(request, stream, Some(config))
+                .await
+                .map_err(|e| handshake_error(describe(e)))?;
         let accepted = response
             .headers()
             .get("Sec-WebSocket-Protocol")
@@ -206,62 +117,25 @@ impl Shared {
                 ),
             )));
         }
-        debug!(server = %self.url, ?local, "WebSocket connected");
-        self.set_local(local);
-        Ok(Conn { ws, local })
+        Ok(WsConn { ws, local })
     }
 
-    /// Sends the request on a pooled (or new) connection; once more on a new connection when
-    /// the pooled one turns out closed.
-    async fn round_trip(&self, message: &Bytes, cookie: &[u8], attempts: &mut u32) -> Result<Dict> {
-        let _permit = self.permits.acquire().await.map_err(|_| Error::Closed {
-            reason: "the WebSocket connection pool is closed".to_owned(),
-        })?;
-        let pooled = self.idle().pop();
-        let reused = pooled.is_some();
-        let mut conn = match pooled {
-            Some(c) => c,
-            None => self.dial().await?,
-        };
-        *attempts += 1;
-        let first = conn.round_trip(message, cookie).await;
-        let reply = match first {
-            Ok(reply) => reply,
-            Err(Failure::ClosedBeforeReply(e)) if reused => {
-                debug!(error = %e, "pooled WebSocket connection was closed; sending again on a new one");
-                conn = self.dial().await?;
-                *attempts += 1;
-                match conn.round_trip(message, cookie).await {
-                    Ok(reply) => reply,
-                    Err(failure) => return Err(self.failed(failure)),
-                }
-            }
-            Err(failure) => return Err(self.failed(failure)),
-        };
-        self.set_local(conn.local);
-        let mut idle = self.idle();
-        if idle.len() < MAX_IDLE {
-            idle.push(conn);
-        }
-        Ok(reply)
+    async fn round_trip(
+        &self,
+        conn: &mut WsConn,
+        ex: &Exchange<'_>,
+    ) -> std::result::Result<Result<Dict>, Failure> {
+        conn.round_trip(&ex.message, &ex.cookie).await.map(Ok)
     }
 
-    fn failed(&self, failure: Failure) -> Error {
-        match failure {
-            Failure::ClosedBeforeReply(e) => {
-                Error::io(format!("waiting for the reply from {}", self.url), e)
-            }
-            Failure::Other(e) => e,
-        }
+    fn reusable(_: &WsConn) -> bool {
+        // A connection that saw its reply is in step: the next request can use it.
+        true
     }
-}
 
-fn is_closed(e: &io::Error) -> bool {
-    use io::ErrorKind::*;
-    matches!(
-        e.kind(),
-        UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe | NotConnected
-    )
+    fn local_addr(conn: &WsConn) -> Option<SocketAddr> {
+        conn.local
+    }
 }
 
 /// A WebSocket error as a failure of one attempt.
@@ -285,7 +159,7 @@ fn failure(e: tungstenite::Error) -> Failure {
     }
 }
 
-impl Conn {
+impl WsConn {
     /// Sends one request and reads until its reply (answering pings meanwhile).
     async fn round_trip(
         &mut self,
