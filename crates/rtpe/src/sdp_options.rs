@@ -1063,7 +1063,7 @@ mod tests {
     use super::*;
     use crate::cli::{Cli, Command};
     use crate::common::global::DEFAULT_TIMEOUT_MS;
-    use crate::common::json::dict_to_json;
+    use crate::common::render::json_text;
     use clap::Parser;
     use rtpengine_client::bencode::{decode, Encoder};
     use rtpengine_client::message::Version;
@@ -1147,7 +1147,7 @@ mod tests {
         opts.encode_keys(&mut enc);
         enc.end();
         match decode(&out).expect("valid bencode").to_owned_value() {
-            Value::Dict(d) => serde_json::from_str(&dict_to_json(&d)).expect("JSON"),
+            Value::Dict(d) => serde_json::from_str(&json_text(&d)).expect("JSON"),
             other => panic!("not a dictionary: {other:?}"),
         }
     }

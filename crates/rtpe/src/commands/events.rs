@@ -6,7 +6,7 @@ use clap::Args;
 use rtpengine_client::NgEvent;
 
 use crate::common::global::{block_on, connect_client};
-use crate::common::json::dict_to_json;
+use crate::common::render::json_text;
 use crate::common::{Failure, GlobalArgs, Output, EXIT_OTHER, EXIT_USAGE};
 
 /// Arguments of `events`.
@@ -45,7 +45,7 @@ pub(crate) fn run(global: &GlobalArgs, cmd: &EventsCmd) -> Result<Output, Failur
                 return Err(Failure::new(EXIT_OTHER, "the connection task ended"));
             };
             let line = if global.json {
-                dict_to_json(&event.raw)
+                json_text(&event.raw)
             } else {
                 describe(&event)
             };
@@ -72,6 +72,6 @@ fn describe(event: &NgEvent) -> String {
             d.volume.map_or_else(|| "?".into(), |v| v.to_string()),
             d.source_ip.as_deref().unwrap_or("?"),
         ),
-        None => format!("{} {}", event.kind, dict_to_json(&event.data)),
+        None => format!("{} {}", event.kind, json_text(&event.data)),
     }
 }

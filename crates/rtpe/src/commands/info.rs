@@ -3,10 +3,10 @@
 
 use clap::Args;
 use clap_complete::Shell;
+use rtpengine_client::message::json::write_json_string;
 use rtpengine_client::VersionSource;
 
 use crate::common::global::block_on;
-use crate::common::json::write_string;
 use crate::common::render::json_line;
 use crate::common::statistics::statistics_summary;
 use crate::common::{Failure, GlobalArgs, Output};
@@ -78,7 +78,7 @@ pub(crate) fn version(g: &GlobalArgs) -> Result<Output, Failure> {
                 other => other.to_string(),
             };
             let mut quoted = String::new();
-            write_string(&mut quoted, &source);
+            write_json_string(&mut quoted, &source);
             format!("{{\"version\":\"{version}\",\"source\":{quoted}}}\n").into_bytes()
         } else {
             format!("{version}\n").into_bytes()
@@ -125,9 +125,9 @@ pub(crate) fn completions(g: &GlobalArgs, c: &CompletionsCmd, command: clap::Com
     );
     let stdout = if g.json {
         let mut text = String::from("{\"shell\":");
-        write_string(&mut text, &c.shell.to_string());
+        write_json_string(&mut text, &c.shell.to_string());
         text.push_str(",\"script\":");
-        write_string(&mut text, &String::from_utf8_lossy(&script));
+        write_json_string(&mut text, &String::from_utf8_lossy(&script));
         text.push_str("}\n");
         text.into_bytes()
     } else {

@@ -3,13 +3,13 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use rtpengine_client::message::json::{json_to_dict, JsonError};
 use rtpengine_client::message::request::RawRequest;
 use rtpengine_client::message::{result_kind, ResultKind};
 use rtpengine_client::Dict;
 
 use crate::common::global::block_on;
 use crate::common::input::{describe, read_input};
-use crate::common::json::json_to_dict;
 use crate::common::render::json_line;
 use crate::common::summary::tree;
 use crate::common::{Failure, GlobalArgs, Output, EXIT_OTHER, EXIT_RTPENGINE, EXIT_USAGE};
@@ -102,7 +102,12 @@ fn raw_request(c: &RequestCmd) -> Result<(String, Dict), Failure> {
 /// The command and dictionary of a JSON request; `flag` is `--command`. `Err` is a usage
 /// error.
 fn raw_dict(text: &str, flag: Option<&str>) -> Result<(String, Dict), String> {
-    let mut dict = json_to_dict(text)?;
+    let mut dict = json_to_dict(text).map_err(|e| match e {
+        JsonError::Syntax(e) => format!("the request is not valid JSON: {e}"),
+        JsonError::NotAnObject(kind) => format!("the request must be a JSON object, not {kind}"),
+        // A value without a bencode form: the message names where it is.
+        other => other.to_string(),
+    })?;
     let in_dict = match dict.remove("command") {
         None => None,
         Some(v) => Some(

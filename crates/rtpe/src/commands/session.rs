@@ -7,14 +7,14 @@ use std::path::PathBuf;
 
 use clap::Args;
 use rtpengine_client::message::commands::newer::{CreateAnswer, Inject, Mesh};
+use rtpengine_client::message::json::{json_to_value, JsonError};
 use rtpengine_client::message::options::Scalar;
 use rtpengine_client::{
-    CreateMedia, Flag, InjectOptions, MeshOptions, MeshTag, TransformMedia, TransformOptions,
+    CreateMedia, Flag, InjectOptions, MeshOptions, MeshTag, TransformMedia, TransformOptions, Value,
 };
 
 use crate::common::global::block_on;
 use crate::common::input::{describe, read_input, read_sdp, SdpSource};
-use crate::common::json::json_to_value;
 use crate::common::render::{json_line, note};
 use crate::common::{usage, Failure, GlobalArgs, Output, RawArgs, EXIT_OTHER};
 use crate::sdp_options::{media_options, MediaArgs};
@@ -164,12 +164,22 @@ fn parse_mesh_tag(s: &str) -> Result<MeshTag, String> {
 
 /// Parses the `transform` media list: a JSON array of media objects, or one object.
 fn transform_media(text: &str) -> Result<Vec<TransformMedia>, String> {
-    let json: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| format!("--media-json is not valid JSON: {e}"))?;
-    let items = match json {
-        serde_json::Value::Array(items) => items,
-        one @ serde_json::Value::Object(_) => vec![one],
-        _ => return Err("--media-json must be an array of media objects (or one)".to_owned()),
+    const NOT_A_LIST: &str = "--media-json must be an array of media objects (or one)";
+    let first = text.trim_start().chars().next();
+    // One object is a list of one: its path is `media[0]` all the same.
+    let root = if first == Some('{') {
+        "media[0]"
+    } else {
+        "media"
+    };
+    let items = match json_to_value(text, root) {
+        Ok(Value::List(items)) => items,
+        Ok(one @ Value::Dict(_)) => vec![one],
+        Ok(_) => return Err(NOT_A_LIST.to_owned()),
+        Err(JsonError::Syntax(e)) => return Err(format!("--media-json is not valid JSON: {e}")),
+        // A float or null instead of the list is not a list, whatever else it is.
+        Err(_) if !matches!(first, Some('[' | '{')) => return Err(NOT_A_LIST.to_owned()),
+        Err(e) => return Err(e.to_string()),
     };
     if items.is_empty() {
         return Err("--media-json is an empty list: transform needs at least one media".to_owned());
@@ -177,9 +187,8 @@ fn transform_media(text: &str) -> Result<Vec<TransformMedia>, String> {
     items
         .iter()
         .enumerate()
-        .map(|(i, item)| {
-            let value = json_to_value(item, &format!("media[{i}]"))?;
-            TransformMedia::decode(&value).ok_or_else(|| {
+        .map(|(i, value)| {
+            TransformMedia::decode(value).ok_or_else(|| {
                 format!(
                     "media[{i}] is not a transform media: it needs \"type\", \"codec\" (a list \
                      of {{\"input\", \"output\"}}, each with \"codec\", \"payload type\", \

@@ -3,12 +3,25 @@
 
 use rtpengine_client::{Ack, Dict};
 
-use super::json::dict_to_json;
+use rtpengine_client::message::json::{dict_to_json, NonUtf8};
+
 use super::outcome::Output;
+
+/// The dictionary as one line of JSON, keys in reply order; bytes that are not UTF-8 are
+/// replaced (this is for reading, not for sending).
+pub(crate) fn json_text(dict: &Dict) -> String {
+    dict_to_json(dict, NonUtf8::Replace)
+        // Cannot fail when replacing; an error still shows as a JSON string rather than a panic.
+        .unwrap_or_else(|e| {
+            let mut text = String::new();
+            rtpengine_client::message::json::write_json_string(&mut text, &e.to_string());
+            text
+        })
+}
 
 /// The dictionary as JSON plus a newline.
 pub(crate) fn json_line(dict: &Dict) -> Vec<u8> {
-    let mut text = dict_to_json(dict);
+    let mut text = json_text(dict);
     text.push('\n');
     text.into_bytes()
 }
