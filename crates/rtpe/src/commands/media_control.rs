@@ -175,9 +175,7 @@ pub(crate) fn dtmf(g: &GlobalArgs, block: bool, c: &BlockDtmfCmd) -> Result<Outp
             client.unblock_dtmf(call_id, &selector, &options).await
         }
         .map_err(|e| g.failure(e))?;
-        let mut out = Output::default();
-        render_ack(g.json, ack, &mut out);
-        Ok(out)
+        Ok(render_ack(g.json, ack))
     })
 }
 
@@ -197,9 +195,7 @@ pub(crate) fn media(g: &GlobalArgs, kind: MediaKind, c: &MediaCmd) -> Result<Out
             MediaKind::StopForwarding => client.stop_forwarding(c, s, o).await,
         }
         .map_err(|e| g.failure(e))?;
-        let mut out = Output::default();
-        render_ack(g.json, ack, &mut out);
-        Ok(out)
+        Ok(render_ack(g.json, ack))
     })
 }
 

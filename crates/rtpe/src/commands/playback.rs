@@ -209,9 +209,7 @@ pub(crate) fn play_dtmf(g: &GlobalArgs, c: &PlayDtmfCmd) -> Result<Output, Failu
             .play_dtmf(&c.call_id, &selector, c.code, &options)
             .await
             .map_err(|e| g.failure(e))?;
-        let mut out = Output::default();
-        render_ack(g.json, ack, &mut out);
-        Ok(out)
+        Ok(render_ack(g.json, ack))
     })
 }
 

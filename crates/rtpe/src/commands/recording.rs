@@ -90,9 +90,7 @@ pub(crate) fn run(
             RecordingKind::Pause => client.pause_recording(call_id, &options).await,
         }
         .map_err(|e| g.failure(e))?;
-        let mut out = Output::default();
-        render_ack(g.json, ack, &mut out);
-        Ok(out)
+        Ok(render_ack(g.json, ack))
     })
 }
 

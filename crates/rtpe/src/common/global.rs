@@ -144,9 +144,7 @@ impl GlobalArgs {
         }
         Ok(client.with_timeout(remaining))
     }
-}
 
-impl GlobalArgs {
     /// Connects and sends a request that rtpengine answers with a bare acknowledgement; prints
     /// nothing but its warning (the reply with `--json`).
     pub(crate) async fn send_ack<R: Request + ?Sized>(
@@ -155,9 +153,7 @@ impl GlobalArgs {
     ) -> Result<Output, Failure> {
         let client = self.connect().await?;
         let reply = client.send(request).await.map_err(|e| self.failure(e))?;
-        let mut out = Output::default();
-        render_ack(self.json, Ack::from_dict(reply), &mut out);
-        Ok(out)
+        Ok(render_ack(self.json, Ack::from_dict(reply)))
     }
 }
 

@@ -27,11 +27,13 @@ pub(crate) fn json_line(dict: &Dict) -> Vec<u8> {
 }
 
 /// A plain acknowledgement: nothing (its warning goes to stderr), or the reply as JSON.
-pub(crate) fn render_ack(json: bool, ack: Ack, out: &mut Output) {
+pub(crate) fn render_ack(json: bool, ack: Ack) -> Output {
+    let mut out = Output::default();
     out.warnings.extend(ack.warning.clone());
     if json {
         out.stdout = json_line(&ack.raw);
     }
+    out
 }
 
 /// A `name: value` line for stderr, when there is a value.

@@ -318,7 +318,9 @@ enum Seg<'a> {
 
 /// Where a value is, built on the stack as the reader descends; rendered only for an error.
 struct Path<'a> {
+    /// The last step.
     seg: Seg<'a>,
+    /// The path up to it (`None` at the root).
     parent: Option<&'a Path<'a>>,
 }
 
@@ -344,7 +346,9 @@ impl Path<'_> {
 
 /// Reads one JSON value as the library's [`Value`] (`None` for a dropped `null`).
 struct Seed<'a> {
+    /// Reply or request.
     mode: Mode,
+    /// Where the value is.
     path: &'a Path<'a>,
     /// The message of a refused value (request mode).
     refused: &'a RefCell<Option<String>>,
