@@ -81,15 +81,24 @@ fn named_paths(module: &[String], code: &str) -> Vec<Vec<String>> {
                     .map(|item| vec![ident(item.trim()).to_owned()])
                     .collect()
             } else {
-                let mut segs = vec![ident(rest).to_owned()];
-                let after = &rest[segs[0].len()..];
-                if let Some(next) = after.strip_prefix("::") {
-                    let second = ident(next);
-                    if !second.is_empty() {
-                        segs.push(second.to_owned());
+                let first = ident(rest).to_owned();
+                let after = &rest[first.len()..];
+                match after.strip_prefix("::") {
+                    // `crate::commands::{call, info}`: one path per item.
+                    Some(next) if next.starts_with('{') => {
+                        let group = &next[1..next.find('}').unwrap_or(next.len())];
+                        group
+                            .split(',')
+                            .map(|item| ident(item.trim()))
+                            .filter(|item| !item.is_empty())
+                            .map(|item| vec![first.clone(), item.to_owned()])
+                            .collect()
                     }
+                    Some(next) if !ident(next).is_empty() => {
+                        vec![vec![first.clone(), ident(next).to_owned()]]
+                    }
+                    _ => vec![vec![first]],
                 }
-                vec![segs]
             };
             for head in heads {
                 if head[0].is_empty() {
