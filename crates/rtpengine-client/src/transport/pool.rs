@@ -257,3 +257,175 @@ impl<P: Protocol> Shared<P> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::client::CommandCells;
+    use crate::transport::RetransmitPolicy;
+
+    /// A scripted protocol: connections dialed before the current epoch were closed by the
+    /// server while idle; `fail` makes every round trip fail for another reason.
+    #[derive(Default)]
+    struct Script {
+        dials: AtomicUsize,
+        epoch: AtomicU32,
+        /// Every new connection is closed before the reply too.
+        always_closed: bool,
+        fail: bool,
+        /// Round trips running right now, and the most at once.
+        busy: AtomicUsize,
+        peak: AtomicUsize,
+    }
+
+    struct Conn {
+        epoch: u32,
+    }
+
+    impl Protocol for Arc<Script> {
+        type Conn = Conn;
+        const NAME: &'static str = "scripted";
+
+        async fn dial(&self) -> Result<Conn> {
+            self.dials.fetch_add(1, Ordering::SeqCst);
+            Ok(Conn {
+                epoch: self.epoch.load(Ordering::SeqCst),
+            })
+        }
+
+        async fn round_trip(
+            &self,
+            conn: &mut Conn,
+            _ex: &Exchange<'_>,
+        ) -> std::result::Result<Result<Dict>, Failure> {
+            let now = self.busy.fetch_add(1, Ordering::SeqCst) + 1;
+            self.peak.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            self.busy.fetch_sub(1, Ordering::SeqCst);
+            if self.fail {
+                return Err(Failure::Other(Error::malformed("scripted failure")));
+            }
+            if self.always_closed || conn.epoch != self.epoch.load(Ordering::SeqCst) {
+                return Err(Failure::ClosedBeforeReply(io::Error::from(
+                    io::ErrorKind::UnexpectedEof,
+                )));
+            }
+            Ok(Ok(Dict::new()))
+        }
+
+        fn reusable(_: &Conn) -> bool {
+            true
+        }
+
+        fn local_addr(_: &Conn) -> Option<SocketAddr> {
+            None
+        }
+    }
+
+    async fn pool(script: &Arc<Script>, pool_size: usize) -> Pool<Arc<Script>> {
+        let config = TransportConfig {
+            pool_size,
+            ..TransportConfig::default()
+        };
+        let server = SocketAddr::from(([127, 0, 0, 1], 9));
+        Pool::open(Arc::clone(script), server, "scripted://".into(), &config)
+            .await
+            .unwrap()
+    }
+
+    async fn ping(pool: &Pool<Arc<Script>>, cookie: &str) -> Result<Dict> {
+        let (policy, cells) = (RetransmitPolicy::default(), CommandCells::default());
+        pool.exchange(Exchange {
+            command: "ping",
+            cookie: Bytes::from(cookie.to_owned()),
+            message: Bytes::from(format!("{cookie} d7:command4:pinge")),
+            timeout: Duration::from_secs(5),
+            retransmit: &policy,
+            server_label: "scripted://",
+            stats: &cells,
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_stale_pooled_connection_is_replaced_once() {
+        let script = Arc::new(Script::default());
+        let pool = pool(&script, 4).await;
+        ping(&pool, "a").await.unwrap();
+        assert_eq!(
+            script.dials.load(Ordering::SeqCst),
+            1,
+            "the opened one, reused"
+        );
+        // The server closes the idle connection: the request goes again on a new one.
+        script.epoch.fetch_add(1, Ordering::SeqCst);
+        ping(&pool, "b").await.unwrap();
+        assert_eq!(script.dials.load(Ordering::SeqCst), 2);
+        assert_eq!(pool.in_flight(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_new_connection_closed_before_the_reply_is_not_retried_again() {
+        let script = Arc::new(Script {
+            always_closed: true,
+            ..Script::default()
+        });
+        let pool = pool(&script, 4).await;
+        let err = ping(&pool, "a").await.unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("waiting for the reply from scripted://"),
+            "{err}"
+        );
+        // The opened connection, then one new one: two attempts, no more.
+        assert_eq!(script.dials.load(Ordering::SeqCst), 2);
+        assert_eq!(pool.in_flight(), 0);
+    }
+
+    #[tokio::test]
+    async fn other_failures_are_not_retried() {
+        let script = Arc::new(Script {
+            fail: true,
+            ..Script::default()
+        });
+        let pool = pool(&script, 4).await;
+        let err = ping(&pool, "a").await.unwrap_err();
+        assert!(matches!(err, Error::MalformedReply { .. }), "{err:?}");
+        assert_eq!(script.dials.load(Ordering::SeqCst), 1);
+        assert_eq!(pool.in_flight(), 0);
+    }
+
+    #[tokio::test]
+    async fn the_pool_size_bounds_concurrent_round_trips() {
+        for size in [1, 3] {
+            let script = Arc::new(Script::default());
+            let pool = pool(&script, size).await;
+            let requests = (0..20).map(|i| {
+                let pool = pool.clone();
+                async move { ping(&pool, &format!("c{i}")).await }
+            });
+            for reply in futures_join(requests).await {
+                reply.unwrap();
+            }
+            assert_eq!(script.peak.load(Ordering::SeqCst), size);
+            assert_eq!(script.dials.load(Ordering::SeqCst), size);
+            assert_eq!(pool.in_flight(), 0);
+        }
+    }
+
+    /// Spawns the futures at once and collects their outputs in order.
+    async fn futures_join<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let tasks: Vec<_> = futures.map(tokio::spawn).collect();
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.expect("task"));
+        }
+        out
+    }
+}
