@@ -955,7 +955,7 @@ fn body_json(req: &FakeRequest) -> serde_json::Value {
 
 /// A bencoded reply dictionary from JSON-like entries.
 fn reply(entries: &[(&str, Value)]) -> FakeAction {
-    let mut d = rtpengine_client::Dict::new();
+    let mut d = rtpengine_client::bencode::Dict::new();
     for (k, v) in entries {
         d.push(k.to_string(), v.clone());
     }
@@ -969,7 +969,7 @@ fn newer_daemon(req: &FakeRequest) -> Vec<FakeAction> {
     let action = if req.is_command("cli") {
         reply(&[("response", Value::str("sessions: 3"))])
     } else if req.is_command("transform") {
-        let mut m = rtpengine_client::Dict::new();
+        let mut m = rtpengine_client::bencode::Dict::new();
         m.push("id", "a1");
         m.push("family", "IP4");
         m.push("address", "127.0.0.1");

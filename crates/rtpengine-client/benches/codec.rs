@@ -10,7 +10,7 @@
 //!   checks included). The other codecs encode the same logical dictionary, built once outside
 //!   the timed loop, from a serde struct and from their generic `Value`.
 //! * `decode_offer_reply`: `cookie d3:sdp600:…6:result2:oke`. Ours through [`parse_message`]
-//!   (owned [`Dict`](rtpengine_client::Dict) sharing the datagram), through the borrowed
+//!   (owned [`Dict`](rtpengine_client::bencode::Dict) sharing the datagram), through the borrowed
 //!   [`bencode::decode`], and through [`SdpReply::from_dict`] (typed); the others into a borrowed
 //!   serde struct, a borrowed generic value and their owned `Value`.
 //! * `decode_query_reply`: a ~15 KB `query` reply (four parties, audio and video, RTP and RTCP
@@ -23,13 +23,11 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use rtpengine_client::bencode::{self, Encoder};
-use rtpengine_client::message::options::{EndpointLearning, Sdes};
-use rtpengine_client::message::request::Offer;
+use rtpengine_client::bencode::Encoder;
 use rtpengine_client::message::{encode_request, parse_message};
 use rtpengine_client::{
-    AddressFamily, CodecOptions, Direction, Dtls, Flag, Ice, OfferOptions, Replace, RtcpMux,
-    SdpReply, TransportProtocol,
+    bencode, AddressFamily, CodecOptions, Direction, Dtls, EndpointLearning, Flag, Ice, Offer,
+    OfferOptions, Replace, RtcpMux, Sdes, SdpReply, TransportProtocol,
 };
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -161,10 +159,10 @@ struct CodecRequest {
 }
 
 /// Builds [`OfferRequest`] from what our encoder wrote, so both sides hold the same dictionary.
-fn offer_struct(dict: &rtpengine_client::Dict) -> OfferRequest {
+fn offer_struct(dict: &rtpengine_client::bencode::Dict) -> OfferRequest {
     let s = |k: &str| dict.get_string(k).unwrap_or_else(|| panic!("no {k}"));
     let i = |k: &str| dict.get_int(k).unwrap_or_else(|| panic!("no {k}"));
-    let list = |v: Option<&rtpengine_client::Value>| -> Vec<String> {
+    let list = |v: Option<&rtpengine_client::bencode::Value>| -> Vec<String> {
         v.and_then(|v| v.as_list())
             .unwrap_or_else(|| panic!("not a list"))
             .iter()

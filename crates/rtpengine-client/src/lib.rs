@@ -87,6 +87,9 @@ pub mod error;
 pub mod message;
 pub mod transport;
 
+// Every type a user names is here, at the root, and only here; `bencode` and `message` hold the
+// sans-IO codec and wire functions.
+// TODO(path switch): goes once the CLI uses `bencode::{Dict, Value}`.
 pub use bencode::{Dict, Value};
 pub use client::{
     Client, ClientBuilder, ClientStats, CommandStats, Discovery, ErrorCounts, EventStream,
@@ -94,30 +97,50 @@ pub use client::{
     DEFAULT_STREAM_THRESHOLD, DEFAULT_TIMEOUT, OTHER_COMMAND,
 };
 pub use error::{Error, Result};
-pub use message::commands::media::{
-    Ack, BlockDtmfOptions, DtmfDigit, DtmfSecurity, FlowScope, IntoDtmfDigit, MediaOptions,
-    MediaSource, PlayDtmfOptions, PlayMediaOptions, PlayMediaReply, RecordingOptions,
-    StopMediaReply,
+pub use message::commands::cli::{Cli, CliReply};
+pub use message::commands::inject::{Inject, InjectOptions};
+pub use message::commands::media_control::{
+    BlockDtmf, BlockDtmfOptions, BlockMedia, DtmfSecurity, FlowScope, MediaOptions, SilenceMedia,
+    StartForwarding, StopForwarding, UnblockDtmf, UnblockMedia, UnsilenceMedia,
 };
-pub use message::commands::newer::{
-    CliReply, ConnectOptions, CreateMedia, CreateReply, InjectOptions, MeshOptions, MeshTag,
-    PayloadFormat, TransformCodec, TransformMedia, TransformOptions, TransformReply,
-    TransformedMedia,
+pub use message::commands::playback::{
+    DtmfDigit, IntoDtmfDigit, MediaSource, PlayDtmf, PlayDtmfOptions, PlayMedia, PlayMediaOptions,
+    PlayMediaReply, StopMedia, StopMediaReply, DTMF_MS_RANGE,
 };
 pub use message::commands::pubsub::{
-    MediaLabel, PublishReply, SubscribeReply, SubscribeSources, TagMedia, TagMedias,
-    UnsubscribeOptions,
+    MediaLabel, Publish, PublishReply, SubscribeAnswer, SubscribeReply, SubscribeRequest,
+    SubscribeSources, TagMedia, TagMedias, Unsubscribe, UnsubscribeOptions,
 };
+pub use message::commands::recording::{
+    PauseRecording, RecordingOptions, StartRecording, StopRecording,
+};
+pub use message::commands::session::{
+    Connect, ConnectOptions, Create, CreateAnswer, CreateMedia, CreateReply, Mesh, MeshOptions,
+    MeshTag, PayloadFormat, Transform, TransformCodec, TransformMedia, TransformOptions,
+    TransformReply, TransformedMedia,
+};
+pub use message::commands::{Selector, COMMANDS};
 pub use message::event::{DtmfEvent, NgEvent};
-pub use message::options::{CodecOptions, SdpAttr, SdpAttrSection, Substitution};
-pub use message::statistics::{InterfaceStats, Layer, Mos, PortUsage, ProxyStats, Statistics};
-pub use message::{
-    AddressFamily, AnswerOptions, CallStats, Counters, DeleteOptions, Direction, Dtls, Endpoint,
-    Flag, Ice, MediaStats, OfferOptions, QueryOptions, ReceivedFrom, RecordCall, Replace,
-    Requirement, Requirements, RtcpMux, Sdes, SdpReply, Selector, Since, StreamStats, TagStats,
-    TransportProtocol, Version,
+pub use message::options::{
+    AddressFamily, AliasKey, AnswerOptions, AudioPlayer, Bundle, CodecOptions, DeleteOptions,
+    Direction, DropTraffic, Dtls, DtlsFingerprint, DtlsReverse, EndpointLearning, Extmap, Flag,
+    Ice, IceLite, IntoItem, Kind, MediaEcho, MediaType, Moh, MohMode, OfferOptions, OnOff,
+    OneOrList, OptionSpec, OptionValue, Osrtp, QueryOptions, Raw, ReceivedFrom, RecordCall,
+    Replace, RtcpMux, Scalar, Sdes, SdpAttr, SdpAttrSection, Shape, Substitution, Supports,
+    TransportProtocol, ValueSpec, T38,
 };
-pub use transport::{RetransmitPolicy, ServerUrl, DEFAULT_PORT};
+pub use message::reply::{
+    Ack, CallStats, Counters, Endpoint, MediaStats, SdpReply, StreamStats, TagStats,
+};
+pub use message::request::{Answer, Delete, List, Offer, Ping, Query, RawRequest, Request};
+pub use message::statistics::{
+    InterfaceStats, Layer, Mos, PortUsage, ProxyStats, Statistics, StatisticsRequest,
+};
+pub use message::version::{Requirement, Requirements, Since, Version};
+pub use transport::{
+    RetransmitPolicy, Scheme, ServerUrl, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_IDLE_CONNECTIONS,
+    DEFAULT_POOL_SIZE, DEFAULT_PORT,
+};
 
 // Compiles the README's Rust examples as doctests.
 #[cfg(doctest)]

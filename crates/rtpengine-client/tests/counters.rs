@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::{benc, eventually, fake_and_client, ms, SDP};
-use rtpengine_client::message::Version;
+use rtpengine_client::bencode::{Dict, Value};
 use rtpengine_client::{
-    Client, ClientStats, Dict, OfferOptions, QueryOptions, RetransmitPolicy, Value, OTHER_COMMAND,
+    Client, ClientStats, OfferOptions, QueryOptions, RetransmitPolicy, Version, OTHER_COMMAND,
 };
 use rtpengine_testkit::{FakeAction, FakeNg};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -181,7 +181,7 @@ async fn errors_are_counted_by_kind_and_command() {
     );
     // A reply the caller reads unchecked is not an error.
     client
-        .send_unchecked(&rtpengine_client::message::request::RawRequest {
+        .send_unchecked(&rtpengine_client::RawRequest {
             command: "query",
             dict: &Dict::new(),
         })

@@ -27,16 +27,12 @@ use common::{
     to_dict, udp, with_key,
 };
 use rtpengine_client::bencode::{Dict, Encoder, Value};
-use rtpengine_client::message::options::{
-    AliasKey, AudioPlayer, Bundle, CodecOptions, DropTraffic, DtlsFingerprint, DtlsReverse,
-    EndpointLearning, Extmap, IceLite, MediaEcho, MediaType, Moh, MohMode, OnOff, Osrtp,
-    RecordCall, SdpAttr, Supports, T38,
-};
-use rtpengine_client::message::request::{Offer, Request};
-use rtpengine_client::message::{Requirements, Since, Version};
 use rtpengine_client::{
-    AddressFamily, Client, DeleteOptions, Direction, Dtls, Error, Flag, Ice, OfferOptions, Replace,
-    RtcpMux, Sdes, TransportProtocol,
+    AddressFamily, AliasKey, AudioPlayer, Bundle, Client, CodecOptions, DeleteOptions, Direction,
+    DropTraffic, Dtls, DtlsFingerprint, DtlsReverse, EndpointLearning, Error, Extmap, Flag, Ice,
+    IceLite, MediaEcho, MediaType, Moh, MohMode, Offer, OfferOptions, OnOff, Osrtp, RecordCall,
+    Replace, Request, Requirements, RtcpMux, Sdes, SdpAttr, Since, Supports, TransportProtocol,
+    Version, T38,
 };
 use rtpengine_testkit::rtp::{rtp_packet, sdp_audio};
 use rtpengine_testkit::Rtpengine;
@@ -1140,7 +1136,7 @@ impl Request for Subscribe<'_> {
         enc.entry_str("from-tag", self.from_tag);
         self.options.encode_keys(enc);
     }
-    fn requirements(&self) -> rtpengine_client::message::Requirements {
+    fn requirements(&self) -> rtpengine_client::Requirements {
         self.options.requirements()
     }
 }

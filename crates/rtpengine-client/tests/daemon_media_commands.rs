@@ -19,10 +19,10 @@ use common::{
     assert_log, client_for, connect, daemon_version, is_10_5, logged, media_target,
     offer_answer_with, rtpengine_reason, start_recording, TempDir,
 };
-use rtpengine_client::message::{Selector, Version};
 use rtpengine_client::{
     AnswerOptions, BlockDtmfOptions, Client, DtmfDigit, Error, Flag, IntoDtmfDigit, MediaOptions,
-    MediaSource, OfferOptions, PlayDtmfOptions, PlayMediaOptions, RecordingOptions,
+    MediaSource, OfferOptions, PlayDtmfOptions, PlayMediaOptions, RecordingOptions, Selector,
+    Version,
 };
 use rtpengine_testkit::rtp::{parse_rtp, rtp_packet};
 use rtpengine_testkit::Rtpengine;

@@ -17,9 +17,10 @@ use common::{
     assert_log, connect, daemon_version, ip, local_port, media_port, media_target, offer,
     offer_answer, query, rtpengine_reason, spawn_relay, start, start_with_ipv6, udp,
 };
+use rtpengine_client::bencode::{Dict, Value};
 use rtpengine_client::{
-    AddressFamily, AnswerOptions, CallStats, Client, DeleteOptions, Dict, Error, OfferOptions,
-    QueryOptions, Value, Version,
+    AddressFamily, AnswerOptions, CallStats, Client, DeleteOptions, Error, OfferOptions,
+    QueryOptions, Version,
 };
 use rtpengine_testkit::rtp::{rtp_packet, sdp_audio, sdp_audio_v6, sdp_connection_addr};
 use rtpengine_testkit::Rtpengine;

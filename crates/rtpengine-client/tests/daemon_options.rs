@@ -18,11 +18,11 @@ use common::{
     answer_sdp, assert_log, connect, daemon_version, first_line, ip, lines, media_port, offer,
     offer_sdp, query, start, start_recording, start_with_ipv6, TempDir,
 };
-use rtpengine_client::message::Version;
+use rtpengine_client::bencode::Value;
 use rtpengine_client::{
     AddressFamily, AnswerOptions, CallStats, DeleteOptions, Direction, Dtls, Flag, Ice, MediaStats,
     OfferOptions, ReceivedFrom, Replace, RtcpMux, Sdes, SdpReply, StreamStats, TransportProtocol,
-    Value,
+    Version,
 };
 use rtpengine_testkit::rtp::{sdp_audio, sdp_audio_v6, sdp_connection_addr};
 use rtpengine_testkit::Rtpengine;

@@ -13,10 +13,9 @@ use common::{
     client_for, connect, daemon_version, lines, local_port, media_target, rtpengine_reason, start,
     udp,
 };
-use rtpengine_client::message::commands::pubsub::SubscribeSources;
-use rtpengine_client::message::{Selector, Version};
 use rtpengine_client::{
-    AnswerOptions, Client, Error, Flag, OfferOptions, QueryOptions, UnsubscribeOptions,
+    AnswerOptions, Client, Error, Flag, OfferOptions, QueryOptions, Selector, SubscribeSources,
+    UnsubscribeOptions, Version,
 };
 use rtpengine_testkit::rtp::{parse_rtp, rtp_packet, sdp_audio};
 use tokio::net::UdpSocket;

@@ -9,8 +9,9 @@ mod common;
 use std::time::Duration;
 
 use common::{connect, daemon_version, is_10_5, media_target, offer_answer, start, udp};
-use rtpengine_client::message::Version;
-use rtpengine_client::{Client, DeleteOptions, Layer, OfferOptions, QueryOptions, Statistics};
+use rtpengine_client::{
+    Client, DeleteOptions, Layer, OfferOptions, QueryOptions, Statistics, Version,
+};
 use rtpengine_testkit::rtp::{rtp_packet, sdp_audio};
 
 async fn stats(client: &Client) -> Statistics {

@@ -10,10 +10,9 @@ mod common;
 use std::time::Duration;
 
 use common::{assert_log, client_for, connect, daemon_version, logged, start, unsupported};
-use rtpengine_client::message::Version;
 use rtpengine_client::{
     Client, ConnectOptions, CreateMedia, Error, InjectOptions, MeshOptions, OfferOptions,
-    QueryOptions,
+    QueryOptions, Version,
 };
 use rtpengine_testkit::rtp::sdp_audio;
 

@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::{benc, call_id_of, eventually, fake_and_client, ms, SDP};
+use rtpengine_client::bencode::{Dict, Value};
 use rtpengine_client::{
-    Client, Dict, Error, OfferOptions, QueryOptions, RetransmitPolicy, Value, DEFAULT_TIMEOUT,
+    Client, Error, OfferOptions, QueryOptions, RetransmitPolicy, DEFAULT_TIMEOUT,
 };
 use rtpengine_testkit::{FakeAction, FakeNg};
 use tokio::time::Instant;
@@ -765,7 +766,7 @@ async fn result_values_become_typed_errors() {
     // `send_unchecked` hands back the error reply itself; `ping` wants `pong`.
     let dict: Dict = [("call-id", Value::str("error"))].into_iter().collect();
     let raw = client
-        .send_unchecked(&rtpengine_client::message::request::RawRequest {
+        .send_unchecked(&rtpengine_client::RawRequest {
             command: "query",
             dict: &dict,
         })

@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+use rtpengine_client::bencode::{Dict, Value};
 use rtpengine_client::{
-    Client, CodecOptions, DeleteOptions, Dict, Error, Flag, OfferOptions, QueryOptions, Value,
+    Client, CodecOptions, DeleteOptions, Error, Flag, OfferOptions, QueryOptions,
 };
 use rtpengine_testkit::rtp::{sdp_audio, sdp_connection_addr};
 use rtpengine_testkit::{FakeAction, FakeNg, Rtpengine};

@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use common::{media_port, offer_answer, spawn_relay, start, udp};
+use rtpengine_client::bencode::{Dict, Value};
 use rtpengine_client::message::parse_message;
-use rtpengine_client::{Client, DeleteOptions, Dict, RetransmitPolicy, Value};
+use rtpengine_client::{Client, DeleteOptions, RetransmitPolicy};
 use rtpengine_testkit::{LossPattern, LossyUdpProxy};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;

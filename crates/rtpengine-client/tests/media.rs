@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use common::{connect, daemon_version, media_target, offer_answer_with, start, start_with_ipv6};
 use rtpengine_client::bencode::Value;
-use rtpengine_client::message::Version;
 use rtpengine_client::{
-    AddressFamily, AnswerOptions, CallStats, DeleteOptions, OfferOptions, QueryOptions, StreamStats,
+    AddressFamily, AnswerOptions, CallStats, DeleteOptions, OfferOptions, QueryOptions,
+    StreamStats, Version,
 };
 use rtpengine_testkit::rtp::{parse_rtp, rtp_packet};
 use rtpengine_testkit::Rtpengine;

@@ -11,11 +11,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::client_for;
-use rtpengine_client::message::options::CodecOptions;
-use rtpengine_client::message::{Selector, Version};
 use rtpengine_client::{
-    BlockDtmfOptions, Client, DtmfDigit, DtmfSecurity, Error, Flag, FlowScope, MediaOptions,
-    MediaSource, PlayDtmfOptions, PlayMediaOptions, RecordingOptions,
+    BlockDtmfOptions, Client, CodecOptions, DtmfDigit, DtmfSecurity, Error, Flag, FlowScope,
+    MediaOptions, MediaSource, PlayDtmfOptions, PlayMediaOptions, RecordingOptions, Selector,
+    Version,
 };
 use rtpengine_testkit::{FakeAction, FakeNg};
 

@@ -10,11 +10,10 @@ mod common;
 use bytes::Bytes;
 use common::{client_for, unsupported};
 use rtpengine_client::bencode::{encode, Dict, Value};
-use rtpengine_client::message::Version;
 use rtpengine_client::{
     AnswerOptions, Client, ConnectOptions, CreateMedia, Error, Flag, InjectOptions, MeshOptions,
     MeshTag, OfferOptions, PayloadFormat, TransformCodec, TransformMedia, TransformOptions,
-    TransportProtocol,
+    TransportProtocol, Version,
 };
 use rtpengine_testkit::{FakeAction, FakeNg, FakeRequest};
 

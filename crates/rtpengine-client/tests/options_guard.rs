@@ -7,13 +7,12 @@
 mod common;
 
 use common::{fake_and_client, ip, SDP};
-use rtpengine_client::message::options::{
-    AudioPlayer, CodecOptions, DtlsFingerprint, DtlsReverse, EndpointLearning, Extmap, IceLite,
-    MediaEcho, Moh, OnOff, SdpAttrSection, Substitution, T38,
-};
+use rtpengine_client::bencode::Value;
 use rtpengine_client::{
-    AddressFamily, Client, Direction, Dtls, Error, Flag, Ice, OfferOptions, ReceivedFrom, Replace,
-    RtcpMux, Sdes, TransportProtocol, Value,
+    AddressFamily, AudioPlayer, Client, CodecOptions, Direction, Dtls, DtlsFingerprint,
+    DtlsReverse, EndpointLearning, Error, Extmap, Flag, Ice, IceLite, MediaEcho, Moh, OfferOptions,
+    OnOff, ReceivedFrom, Replace, RtcpMux, Sdes, SdpAttrSection, Substitution, TransportProtocol,
+    T38,
 };
 use rtpengine_testkit::{FakeAction, FakeNg};
 

@@ -21,14 +21,13 @@ use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
 use rtpengine_client::bencode::{Dict, Value};
-use rtpengine_client::message::options::{
+use rtpengine_client::{
     AddressFamily, AliasKey, AudioPlayer, Bundle, CodecOptions, DeleteOptions, Direction,
     DropTraffic, Dtls, DtlsFingerprint, DtlsReverse, EndpointLearning, Extmap, Flag, Ice, IceLite,
     MediaEcho, MediaType, Moh, MohMode, OfferOptions, OnOff, OneOrList, Osrtp, QueryOptions, Raw,
-    ReceivedFrom, RecordCall, Replace, RtcpMux, Sdes, SdpAttr, SdpAttrSection, Substitution,
-    Supports, TransportProtocol, T38,
+    ReceivedFrom, RecordCall, Replace, RtcpMux, Sdes, SdpAttr, SdpAttrSection, Since, Substitution,
+    Supports, TransportProtocol, Version, T38,
 };
-use rtpengine_client::message::{Since, Version};
 
 // ------------------------------------------------------------------------------------------------
 // Strategies

@@ -9,10 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rtpengine_client::transport::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_POOL_SIZE,
+use rtpengine_client::{
+    Client, Error, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_POOL_SIZE,
 };
-use rtpengine_client::{Client, Error};
 use rtpengine_testkit::Rtpengine;
 use tokio::net::{TcpListener, TcpStream};
 

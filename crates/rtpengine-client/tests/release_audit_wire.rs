@@ -7,11 +7,10 @@ mod common;
 
 use common::{client_for, unsupported};
 use rtpengine_client::bencode::{decode, Value};
-use rtpengine_client::message::Version;
 use rtpengine_client::{
     Client, ConnectOptions, DeleteOptions, Dtls, Error, Flag, Ice, MediaOptions, OfferOptions,
     PlayDtmfOptions, RecordCall, RecordingOptions, Replace, SdpAttr, SdpAttrSection, Selector,
-    TransportProtocol, UnsubscribeOptions,
+    TransportProtocol, UnsubscribeOptions, Version,
 };
 use rtpengine_testkit::{FakeAction, FakeNg};
 

@@ -12,10 +12,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rtpengine_client::message::Selector;
 use rtpengine_client::{
     AnswerOptions, Client, DeleteOptions, DtmfEvent, Error, MediaOptions, OfferOptions,
-    QueryOptions, Version,
+    QueryOptions, Selector, Version,
 };
 use rtpengine_testkit::rtp::{rtp_packet, sdp_audio, sdp_connection_addr, sdp_media_port};
 use rtpengine_testkit::Rtpengine;

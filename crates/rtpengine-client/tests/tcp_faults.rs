@@ -14,9 +14,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use rtpengine_client::message::framing::{message_len, MAX_MESSAGE_LEN};
-use rtpengine_client::message::parse_message;
-use rtpengine_client::{Client, Dict, Error, Value};
+use rtpengine_client::bencode::{Dict, Value};
+use rtpengine_client::message::{message_len, parse_message, MAX_MESSAGE_LEN};
+use rtpengine_client::{Client, Error};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;

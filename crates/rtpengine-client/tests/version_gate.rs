@@ -11,14 +11,11 @@ mod common;
 
 use common::{benc, client_for, key_samples, with_key, SDP};
 use rtpengine_client::bencode::{Dict, Value};
-use rtpengine_client::message::options::{
-    AliasKey, AudioPlayer, Bundle, CodecOptions, DropTraffic, DtlsFingerprint, DtlsReverse,
-    EndpointLearning, IceLite, MediaEcho, MediaType, Moh, MohMode, OnOff, Osrtp, Supports, T38,
-};
-use rtpengine_client::message::{Since, Version};
 use rtpengine_client::{
-    AddressFamily, Client, DeleteOptions, Dtls, Error, Flag, Ice, OfferOptions, Replace, RtcpMux,
-    Sdes, TransportProtocol,
+    AddressFamily, AliasKey, AudioPlayer, Bundle, Client, CodecOptions, DeleteOptions, DropTraffic,
+    Dtls, DtlsFingerprint, DtlsReverse, EndpointLearning, Error, Flag, Ice, IceLite, MediaEcho,
+    MediaType, Moh, MohMode, OfferOptions, OnOff, Osrtp, Replace, RtcpMux, Sdes, Since, Supports,
+    TransportProtocol, Version, T38,
 };
 use rtpengine_testkit::{FakeAction, FakeNg};
 

@@ -2,8 +2,9 @@
 //! (print a summary of the call), `list` (prints call-ids).
 
 use clap::Args;
+use rtpengine_client::bencode::Dict;
 use rtpengine_client::message::list_calls;
-use rtpengine_client::{CallStats, DeleteOptions, Dict, QueryOptions, SdpReply};
+use rtpengine_client::{CallStats, DeleteOptions, QueryOptions, SdpReply};
 
 use crate::common::global::block_on;
 use crate::common::input::{read_sdp, SdpSource};

@@ -8,10 +8,9 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use clap::{ArgGroup, Args};
-use rtpengine_client::message::commands::newer::Connect;
-use rtpengine_client::message::commands::pubsub::{SubscribeAnswer, Unsubscribe};
 use rtpengine_client::{
-    ConnectOptions, Flag, OfferOptions, Selector, SubscribeSources, UnsubscribeOptions,
+    Connect, ConnectOptions, Flag, OfferOptions, Selector, SubscribeAnswer, SubscribeSources,
+    Unsubscribe, UnsubscribeOptions,
 };
 
 use crate::common::global::block_on;

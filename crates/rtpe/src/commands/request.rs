@@ -3,10 +3,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use rtpengine_client::message::json::{json_to_dict, JsonError};
-use rtpengine_client::message::request::RawRequest;
-use rtpengine_client::message::{result_kind, ResultKind};
-use rtpengine_client::Dict;
+use rtpengine_client::bencode::Dict;
+use rtpengine_client::message::{json_to_dict, result_kind, JsonError, ResultKind};
+use rtpengine_client::RawRequest;
 
 use crate::common::global::block_on;
 use crate::common::input::{describe, read_input};

@@ -6,11 +6,11 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
-use rtpengine_client::message::commands::newer::{CreateAnswer, Inject, Mesh};
-use rtpengine_client::message::json::{json_to_value, JsonError};
-use rtpengine_client::message::options::Scalar;
+use rtpengine_client::bencode::Value;
+use rtpengine_client::message::{json_to_value, JsonError};
 use rtpengine_client::{
-    CreateMedia, Flag, InjectOptions, MeshOptions, MeshTag, TransformMedia, TransformOptions, Value,
+    CreateAnswer, CreateMedia, Flag, Inject, InjectOptions, Mesh, MeshOptions, MeshTag, Scalar,
+    TransformMedia, TransformOptions,
 };
 
 use crate::common::global::block_on;

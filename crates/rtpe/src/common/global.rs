@@ -6,12 +6,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Args};
-use rtpengine_client::message::Version;
-use rtpengine_client::{Client, ClientBuilder, Error, ServerUrl};
+use rtpengine_client::{Client, ClientBuilder, Error, ServerUrl, Version};
 use tokio::time::Instant;
 
-use rtpengine_client::message::request::Request;
-use rtpengine_client::Ack;
+use rtpengine_client::{Ack, Request};
 
 use super::outcome::{Failure, Output, EXIT_OTHER, EXIT_TIMEOUT};
 use super::render::render_ack;

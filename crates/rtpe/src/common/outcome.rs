@@ -136,8 +136,8 @@ mod tests {
         let unsupported = Failure::from_client(
             Error::Unsupported {
                 what: "option 'sdp-attr'".into(),
-                since: rtpengine_client::message::Version::new(11, 3).into(),
-                target: rtpengine_client::message::Version::V10_5,
+                since: rtpengine_client::Version::new(11, 3).into(),
+                target: rtpengine_client::Version::V10_5,
             },
             300,
         );

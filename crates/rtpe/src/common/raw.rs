@@ -2,8 +2,8 @@
 //! added to a library options struct.
 
 use clap::Args;
-use rtpengine_client::message::options::Raw;
-use rtpengine_client::Value;
+use rtpengine_client::bencode::Value;
+use rtpengine_client::Raw;
 
 /// The generic escape hatches, accepted by every command with options.
 #[derive(Debug, Default, Args)]

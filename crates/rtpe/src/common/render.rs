@@ -1,9 +1,10 @@
 //! What the commands print: a reply as a JSON line, a bare acknowledgement, and `name: value`
 //! notes for stderr.
 
-use rtpengine_client::{Ack, Dict};
+use rtpengine_client::bencode::Dict;
+use rtpengine_client::Ack;
 
-use rtpengine_client::message::json::{dict_to_json, NonUtf8};
+use rtpengine_client::message::{dict_to_json, NonUtf8};
 
 use super::outcome::Output;
 
@@ -14,7 +15,7 @@ pub(crate) fn json_text(dict: &Dict) -> String {
         // Cannot fail when replacing; an error still shows as a JSON string rather than a panic.
         .unwrap_or_else(|e| {
             let mut text = String::new();
-            rtpengine_client::message::json::write_json_string(&mut text, &e.to_string());
+            rtpengine_client::message::write_json_string(&mut text, &e.to_string());
             text
         })
 }

@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use rtpengine_client::message::statistics::command_long_name;
+use rtpengine_client::message::command_long_name;
 use rtpengine_client::{InterfaceStats, Layer, Statistics};
 
 /// `value` or `-`.
@@ -209,7 +209,7 @@ fn commands(stats: &Statistics) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rtpengine_client::{Dict, Value};
+    use rtpengine_client::bencode::{Dict, Value};
 
     fn dict(entries: &[(&str, Value)]) -> Dict {
         let mut d = Dict::new();

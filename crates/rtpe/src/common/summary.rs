@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use rtpengine_client::{CallStats, Counters, Dict, Endpoint, StreamStats, Value};
+use rtpengine_client::bencode::{Dict, Value};
+use rtpengine_client::{CallStats, Counters, Endpoint, StreamStats};
 
 /// Any dictionary as an indented tree, one `key: value` per line: nested dictionaries and lists
 /// indent by two spaces, list items start with `- `, multi-line strings (SDP) follow `key: |`
@@ -220,7 +221,7 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rtpengine_client::Dict;
+    use rtpengine_client::bencode::Dict;
 
     #[test]
     fn formats_times() {

@@ -5,7 +5,7 @@ use tracing::debug;
 use super::Client;
 use crate::bencode::Encoder;
 use crate::error::{Error, Result};
-use crate::message::commands::newer::{Cli, CliReply};
+use crate::message::commands::cli::{Cli, CliReply};
 use crate::message::commands::pubsub::Publish;
 use crate::message::request::Delete;
 use crate::message::{DeleteOptions, OfferOptions, Request, Requirements, Version};

@@ -8,10 +8,14 @@ pub use discover::{Discovery, VersionSource};
 mod events;
 pub use events::EventStream;
 pub use routing::{DEFAULT_STREAM_COMMANDS, DEFAULT_STREAM_THRESHOLD};
-mod media;
-mod newer;
+mod cli;
+mod inject;
+mod media_control;
+mod playback;
 mod pubsub;
+mod recording;
 mod routing;
+mod session;
 mod stats;
 
 use std::net::SocketAddr;

@@ -2,11 +2,11 @@
 
 use super::Client;
 use crate::error::Result;
-use crate::message::commands::media::Ack;
 use crate::message::commands::pubsub::{
     Publish, PublishReply, SubscribeAnswer, SubscribeReply, SubscribeRequest, SubscribeSources,
     Unsubscribe, UnsubscribeOptions,
 };
+use crate::message::reply::Ack;
 use crate::message::{AnswerOptions, OfferOptions};
 
 impl Client {

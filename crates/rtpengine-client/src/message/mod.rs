@@ -14,8 +14,16 @@ pub mod request;
 pub mod statistics;
 pub mod version;
 
-pub use commands::{Selector, COMMANDS};
+pub use commands::command_since;
 pub use cookie::new_cookie;
+pub use framing::{message_len, MAX_COOKIE_LEN, MAX_MESSAGE_LEN};
+pub use json::{
+    bencode_to_json, bencode_to_json_with, dict_to_json, json_to_dict, json_to_value,
+    message_to_json, parse_json_dict, write_json_string, JsonError, NonUtf8,
+};
+pub use statistics::{command_long_name, command_short_name, COMMAND_SHORT_NAMES};
+// TODO(path switch): the type re-exports below go (the types are at the crate root).
+pub use commands::{Selector, COMMANDS};
 pub use options::{
     AddressFamily, AnswerOptions, DeleteOptions, Direction, Dtls, Flag, Ice, OfferOptions,
     QueryOptions, Raw, ReceivedFrom, RecordCall, Replace, RtcpMux, Sdes, TransportProtocol,

@@ -111,6 +111,26 @@ pub fn check_result(reply: Dict) -> Result<Dict> {
     }
 }
 
+/// The reply of a command that answers with `result: ok` alone.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Ack {
+    /// A `warning`, if rtpengine gave one.
+    pub warning: Option<String>,
+    /// The whole reply dictionary.
+    pub raw: Dict,
+}
+
+impl Ack {
+    /// Reads an `ok` reply.
+    pub fn from_dict(raw: Dict) -> Self {
+        Self {
+            warning: raw.get_string("warning"),
+            raw,
+        }
+    }
+}
+
 /// The reply to `offer` or `answer`.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]

@@ -12,10 +12,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use rtpengine_client::bencode::{decode, Dict, Encoder, Value};
-use rtpengine_client::message::{Since, Version};
 use rtpengine_client::{
     AnswerOptions, CallStats, Client, DeleteOptions, Error, OfferOptions, QueryOptions, SdpReply,
 };
+use rtpengine_client::{Since, Version};
 use rtpengine_testkit::rtp::{sdp_audio, sdp_audio_v6, sdp_connection_addr, sdp_media_port};
 use rtpengine_testkit::{FakeAction, FakeNg, FakeRequest, Rtpengine};
 use tokio::net::UdpSocket;

@@ -3,17 +3,30 @@
 use std::net::IpAddr;
 
 use crate::bencode::Encoder;
-use crate::message::version::Since;
+use crate::message::options::Flag;
+use crate::message::version::{Since, Version};
 
-pub mod media;
-pub use media::{
-    Ack, BlockDtmfOptions, DtmfDigit, DtmfSecurity, FlowScope, IntoDtmfDigit, MediaOptions,
-    MediaSource, PlayDtmfOptions, PlayMediaOptions, PlayMediaReply, RecordingOptions,
-    StopMediaReply,
-};
+/// Writes an options struct, adding `extra` flags to its `flags` list.
+macro_rules! encode_with_flags {
+    ($enc:expr, $options:expr, $extra:expr) => {{
+        let extra: Vec<Flag> = $extra;
+        if extra.is_empty() {
+            $options.encode_keys($enc);
+        } else {
+            let mut options = $options.clone();
+            options.flags.extend(extra);
+            options.encode_keys($enc);
+        }
+    }};
+}
 
-pub mod newer;
+pub mod cli;
+pub mod inject;
+pub mod media_control;
+pub mod playback;
 pub mod pubsub;
+pub mod recording;
+pub mod session;
 
 /// Every NG command with the release that introduced it (names are case-sensitive and contain
 /// spaces).
@@ -109,6 +122,28 @@ impl Selector {
     pub fn needs_all_flag(&self) -> bool {
         matches!(self, Self::All)
     }
+}
+
+/// The flags a request adds for its selector: `all` for [`Selector::All`], and `directional` for
+/// a one-party selector of a command that needs it on `target` (unknown or 12.4+).
+pub(crate) fn selector_flags(
+    selector: &Selector,
+    present: &[Flag],
+    directional_command: bool,
+    target: Option<Version>,
+) -> Vec<Flag> {
+    let mut out = Vec::new();
+    if selector.needs_all_flag() && !present.contains(&Flag::All) {
+        out.push(Flag::All);
+    }
+    if directional_command
+        && selector.is_party()
+        && !present.contains(&Flag::Directional)
+        && Flag::Directional.shim_for(target)
+    {
+        out.push(Flag::Directional);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -232,13 +232,12 @@ mod tests {
     /// its meaning differs by command (then it is listed here with the reason).
     #[test]
     fn a_key_shared_by_several_types_has_one_release() {
-        use crate::message::commands::media::{
-            BlockDtmfOptions, MediaOptions, PlayDtmfOptions, PlayMediaOptions, RecordingOptions,
-        };
-        use crate::message::commands::newer::{
-            ConnectOptions, InjectOptions, MeshOptions, TransformOptions,
-        };
+        use crate::message::commands::inject::InjectOptions;
+        use crate::message::commands::media_control::{BlockDtmfOptions, MediaOptions};
+        use crate::message::commands::playback::{PlayDtmfOptions, PlayMediaOptions};
         use crate::message::commands::pubsub::UnsubscribeOptions;
+        use crate::message::commands::recording::RecordingOptions;
+        use crate::message::commands::session::{ConnectOptions, MeshOptions, TransformOptions};
         use crate::message::options::{DeleteOptions, QueryOptions};
         // (key, type whose release differs, why).
         const DIFFERENT: &[(&str, &str, &str)] = &[

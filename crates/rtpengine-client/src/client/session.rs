@@ -1,15 +1,15 @@
-//! Operations of [`Client`] for commands newer than 10.5 (`connect`, `cli`, `transform`,
-//! `inject start`/`stop`, `create`, `create answer`, `mesh`). Each is refused with
+//! Operations of [`Client`] that set up calls, parties and media flows without an offer/answer
+//! exchange: `connect`, `transform`, `create`, `create answer`, `mesh`. Each is refused with
 //! [`Error::Unsupported`](crate::Error::Unsupported) before sending when the client knows its
 //! rtpengine is older than the command.
 
 use super::Client;
 use crate::error::Result;
-use crate::message::commands::media::Ack;
-use crate::message::commands::newer::{
-    Cli, CliReply, Connect, ConnectOptions, Create, CreateAnswer, CreateMedia, CreateReply, Inject,
-    InjectOptions, Mesh, MeshOptions, Transform, TransformMedia, TransformOptions, TransformReply,
+use crate::message::commands::session::{
+    Connect, ConnectOptions, Create, CreateAnswer, CreateMedia, CreateReply, Mesh, MeshOptions,
+    Transform, TransformMedia, TransformOptions, TransformReply,
 };
+use crate::message::reply::Ack;
 use crate::message::{AnswerOptions, OfferOptions};
 
 impl Client {
@@ -34,11 +34,6 @@ impl Client {
         self.send(&req).await.map(Ack::from_dict)
     }
 
-    /// `cli` (13.2): runs a command of rtpengine's CLI and returns its output.
-    pub async fn cli(&self, body: &str) -> Result<CliReply> {
-        CliReply::from_dict(self.send(&Cli { body }).await?)
-    }
-
     /// `transform` (13.3): sets up remote transcoding; the reply says where to send each media.
     pub async fn transform(
         &self,
@@ -47,48 +42,6 @@ impl Client {
     ) -> Result<TransformReply> {
         let req = Transform { media, options };
         Ok(TransformReply::from_dict(self.send(&req).await?))
-    }
-
-    /// `inject start` (26.0): mixes the audio of party `source_tag` into party `to_tag`.
-    pub async fn inject_start(
-        &self,
-        call_id: &str,
-        to_tag: &str,
-        source_tag: &str,
-        options: &InjectOptions,
-    ) -> Result<Ack> {
-        self.inject(true, call_id, to_tag, source_tag, options)
-            .await
-    }
-
-    /// `inject stop` (26.0): stops what `inject start` started.
-    pub async fn inject_stop(
-        &self,
-        call_id: &str,
-        to_tag: &str,
-        source_tag: &str,
-        options: &InjectOptions,
-    ) -> Result<Ack> {
-        self.inject(false, call_id, to_tag, source_tag, options)
-            .await
-    }
-
-    async fn inject(
-        &self,
-        start: bool,
-        call_id: &str,
-        to_tag: &str,
-        source_tag: &str,
-        options: &InjectOptions,
-    ) -> Result<Ack> {
-        let req = Inject {
-            start,
-            call_id,
-            to_tag,
-            source_tag,
-            options,
-        };
-        self.send(&req).await.map(Ack::from_dict)
     }
 
     /// `create` (26.0): creates a call and/or party (empty `call_id` / `from_tag` are

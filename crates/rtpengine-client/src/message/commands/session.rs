@@ -1,5 +1,5 @@
-//! Commands newer than 10.5: `connect` (13.2), `cli` (13.2), `transform` (13.3),
-//! `inject start` / `inject stop` (26.0), `create` / `create answer` (26.0), `mesh` (26.1), and
+//! Commands that set up calls, parties and media flows without an offer/answer exchange:
+//! `connect` (13.2), `transform` (13.3), `create` / `create answer` (26.0), `mesh` (26.1), and
 //! their typed replies.
 //!
 //! Each request needs its command's release (see [`COMMANDS`](super::COMMANDS)); a client that
@@ -102,48 +102,6 @@ impl Request for Connect<'_> {
             ));
         }
         Ok(())
-    }
-}
-
-/// `cli` (13.2): runs a command of rtpengine's CLI (`list numsessions`, `list totals`…).
-#[derive(Debug, Clone, Copy)]
-pub struct Cli<'a> {
-    /// The CLI command text (`body`).
-    pub body: &'a str,
-}
-
-impl Request for Cli<'_> {
-    fn command(&self) -> &str {
-        "cli"
-    }
-    fn encode_keys(&self, enc: &mut Encoder<'_>, _target: Option<Version>) {
-        enc.entry_str("body", self.body);
-    }
-    fn validate(&self) -> Result<()> {
-        if self.body.trim().is_empty() {
-            return Err(Error::invalid("'cli' needs a command text"));
-        }
-        Ok(())
-    }
-}
-
-/// The reply to `cli`.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct CliReply {
-    /// The CLI's output text (`Unknown command: …` for an unknown CLI command).
-    pub response: String,
-    /// The whole reply dictionary, unknown fields included.
-    pub raw: Dict,
-}
-
-impl CliReply {
-    /// Reads an `ok` reply that must carry `response`.
-    pub fn from_dict(raw: Dict) -> Result<Self> {
-        let response = raw
-            .get_string("response")
-            .ok_or_else(|| Error::malformed("cli reply has no 'response' string"))?;
-        Ok(Self { response, raw })
     }
 }
 
@@ -445,64 +403,6 @@ impl TransformReply {
     }
 }
 
-ng_options! {
-    /// Options of `inject start` / `inject stop` (26.0).
-    pub struct InjectOptions {
-        /// `source-call-id`: the source party is in this other call (the calls are merged).
-        source_call_id: Option<String> = "source-call-id" @ (26, 0);
-    }
-}
-
-/// `inject start` / `inject stop` (26.0): mixes (or stops mixing) the audio of a source party
-/// into a destination party's stream.
-#[derive(Debug, Clone, Copy)]
-pub struct Inject<'a> {
-    /// `true` for `inject start`, `false` for `inject stop`.
-    pub start: bool,
-    /// The call-id of the destination party.
-    pub call_id: &'a str,
-    /// The destination party (`to-tag`).
-    pub to_tag: &'a str,
-    /// The source party (`source-tag`).
-    pub source_tag: &'a str,
-    /// Options.
-    pub options: &'a InjectOptions,
-}
-
-impl Request for Inject<'_> {
-    fn command(&self) -> &str {
-        if self.start {
-            "inject start"
-        } else {
-            "inject stop"
-        }
-    }
-    fn call_id(&self) -> Option<&str> {
-        Some(self.call_id)
-    }
-    fn encode_keys(&self, enc: &mut Encoder<'_>, _target: Option<Version>) {
-        enc.entry_str("call-id", self.call_id);
-        enc.entry_str("to-tag", self.to_tag);
-        enc.entry_str("source-tag", self.source_tag);
-        self.options.encode_keys(enc);
-    }
-    fn requirements(&self) -> Requirements {
-        command_requirement(self.command()).and(self.options.requirements())
-    }
-    fn validate(&self) -> Result<()> {
-        if self.to_tag.is_empty() || self.source_tag.is_empty() {
-            return Err(Error::invalid(format!(
-                "'{}' needs a to-tag and a source-tag",
-                self.command()
-            )));
-        }
-        if self.to_tag == self.source_tag && self.options.source_call_id.is_none() {
-            return Err(Error::invalid("a party cannot be injected into itself"));
-        }
-        Ok(())
-    }
-}
-
 /// One entry of `create`'s `medias` list: a media section and its codecs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -768,11 +668,6 @@ impl Request for Mesh<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::request::encode_request;
-
-    fn encode<R: Request>(r: &R) -> String {
-        String::from_utf8(encode_request("c", r, None).unwrap().to_vec()).unwrap()
-    }
 
     #[test]
     fn transform_media_round_trip() {
@@ -801,19 +696,5 @@ mod tests {
         let o = ConnectOptions::new().flag(Flag::Bidirectional);
         let c = Connect { options: &o, ..c };
         assert_eq!(c.requirements().newest().unwrap().since, since!(26, 0));
-        let i = InjectOptions::new();
-        let stop = Inject {
-            start: false,
-            call_id: "c",
-            to_tag: "B",
-            source_tag: "A",
-            options: &i,
-        };
-        assert_eq!(stop.command(), "inject stop");
-        assert_eq!(stop.requirements().newest().unwrap().since, since!(26, 0));
-        assert_eq!(
-            encode(&stop),
-            "c d7:command11:inject stop7:call-id1:c6:to-tag1:B10:source-tag1:Ae"
-        );
     }
 }
