@@ -3,15 +3,16 @@
 //! `start-forwarding`, `stop-forwarding`.
 
 use clap::Args;
-use rtpengine_client::{BlockDtmfOptions, DtmfDigit, DtmfSecurity, FlowScope, MediaOptions};
+use rtpengine_client::{BlockDtmfOptions, MediaOptions};
 
 use crate::common::global::block_on;
+use crate::common::options::OptionArgs;
 use crate::common::render::render_ack;
 use crate::common::select::SelectArgs;
-use crate::common::values::{known, parse_digit};
 use crate::common::{Failure, GlobalArgs, Output, RawArgs};
 
-/// Arguments of `block-dtmf` and `unblock-dtmf` (which honours only --delay-buffer and flags).
+/// Arguments of `block-dtmf` and `unblock-dtmf` (which honours only --delay-buffer and flags):
+/// the call, the party and the library's DTMF-blocking options (generated from its catalogue).
 #[derive(Debug, Args)]
 pub(crate) struct BlockDtmfCmd {
     /// The SIP Call-ID.
@@ -20,91 +21,26 @@ pub(crate) struct BlockDtmfCmd {
     /// Participant selection.
     #[command(flatten)]
     pub(crate) select: SelectArgs,
-    /// What to do with DTMF: drop, silence, tone, random, zero, DTMF, off.
-    #[arg(
-        long = "DTMF-security",
-        visible_alias = "dtmf-security",
-        value_name = "MODE",
-        value_parser = parse_dtmf_security
-    )]
-    pub(crate) dtmf_security: Option<DtmfSecurity>,
-    /// The mode once --trigger was seen.
-    #[arg(
-        long = "DTMF-security-trigger",
-        visible_alias = "dtmf-security-trigger",
-        value_name = "MODE",
-        value_parser = parse_dtmf_security
-    )]
-    pub(crate) dtmf_security_trigger: Option<DtmfSecurity>,
-    /// The mode once --trigger-end was seen.
-    #[arg(
-        long = "DTMF-security-trigger-end",
-        visible_alias = "dtmf-security-trigger-end",
-        value_name = "MODE",
-        value_parser = parse_dtmf_security
-    )]
-    pub(crate) dtmf_security_trigger_end: Option<DtmfSecurity>,
-    /// A DTMF sequence that switches to --DTMF-security-trigger.
-    #[arg(long, value_name = "DIGITS")]
-    pub(crate) trigger: Option<String>,
-    /// A DTMF sequence that switches to --DTMF-security-trigger-end.
-    #[arg(long, value_name = "DIGITS")]
-    pub(crate) trigger_end: Option<String>,
-    /// Milliseconds after the trigger until the end mode applies.
-    #[arg(long, value_name = "MS")]
-    pub(crate) trigger_end_time: Option<u32>,
-    /// Digits after the trigger until the end mode applies.
-    #[arg(long, value_name = "N")]
-    pub(crate) trigger_end_digits: Option<u32>,
-    /// The replacement tone's frequency in Hz (mode tone).
-    #[arg(long, value_name = "HZ")]
-    pub(crate) frequency: Option<u32>,
-    /// Several tone frequencies in Hz, played in turn (repeatable or comma-separated; 11.2).
-    #[arg(long, value_name = "HZ", value_delimiter = ',')]
-    pub(crate) frequencies: Vec<u32>,
-    /// The replacement tone's volume in dB below full scale (0-63).
-    #[arg(long, value_name = "DB", allow_negative_numbers = true)]
-    pub(crate) volume: Option<i32>,
-    /// The replacement digit (mode DTMF): 0-9, *, #, A-D or a code 0-15.
-    #[arg(long, value_name = "DIGIT", value_parser = parse_digit)]
-    pub(crate) digit: Option<DtmfDigit>,
-    /// Delay audio by this many milliseconds, so DTMF can be removed from it.
-    #[arg(long, value_name = "MS")]
-    pub(crate) delay_buffer: Option<u32>,
-    /// Delay DTMF events by this many milliseconds.
-    #[arg(long = "DTMF-delay", visible_alias = "dtmf-delay", value_name = "MS")]
-    pub(crate) dtmf_delay: Option<u32>,
     /// Raw flags and keys.
     #[command(flatten)]
     pub(crate) raw: RawArgs,
+    /// The library's DTMF-blocking options.
+    #[command(flatten)]
+    pub(crate) options: OptionArgs<BlockDtmfOptions>,
 }
 
 impl BlockDtmfCmd {
     /// Builds the library's options.
     fn to_options(&self) -> BlockDtmfOptions {
-        let mut o = BlockDtmfOptions::new();
-        o.dtmf_security.clone_from(&self.dtmf_security);
-        o.dtmf_security_trigger
-            .clone_from(&self.dtmf_security_trigger);
-        o.dtmf_security_trigger_end
-            .clone_from(&self.dtmf_security_trigger_end);
-        o.trigger.clone_from(&self.trigger);
-        o.trigger_end.clone_from(&self.trigger_end);
-        o.trigger_end_time = self.trigger_end_time;
-        o.trigger_end_digits = self.trigger_end_digits;
-        o.frequency = self.frequency;
-        o.frequencies.clone_from(&self.frequencies);
-        o.volume = self.volume;
-        o.digit = self.digit;
-        o.delay_buffer = self.delay_buffer;
-        o.dtmf_delay = self.dtmf_delay;
+        let mut o = self.options.options.clone();
         self.raw.apply(&mut o.raw);
         o
     }
 }
 
 /// Arguments of `block-media`, `unblock-media`, `silence-media`, `unsilence-media`,
-/// `start-forwarding` and `stop-forwarding`.
+/// `start-forwarding` and `stop-forwarding`: the call, the party and the library's media
+/// options (`--to-tag`, `--to-label`, `--all-scope` for the key `all`, `--metadata`, …).
 #[derive(Debug, Args)]
 pub(crate) struct MediaCmd {
     /// The SIP Call-ID.
@@ -113,33 +49,18 @@ pub(crate) struct MediaCmd {
     /// Participant selection.
     #[command(flatten)]
     pub(crate) select: SelectArgs,
-    /// Only the selected party's media towards this party (block/silence; 11.1).
-    #[arg(long, value_name = "TAG")]
-    pub(crate) to_tag: Option<String>,
-    /// Only the selected party's media towards the party with this label (block/silence;
-    /// 11.1).
-    #[arg(long, value_name = "LABEL")]
-    pub(crate) to_label: Option<String>,
-    /// Which flows of the selected party: all, none, offer-answer, except-offer-answer, flows
-    /// (key 'all'; 11.1).
-    #[arg(long, value_name = "SCOPE", value_parser = parse_flow_scope)]
-    pub(crate) all_scope: Option<FlowScope>,
-    /// Free text stored with the call or party (forwarding).
-    #[arg(long, value_name = "TEXT")]
-    pub(crate) metadata: Option<String>,
     /// Raw flags and keys.
     #[command(flatten)]
     pub(crate) raw: RawArgs,
+    /// The library's media options.
+    #[command(flatten)]
+    pub(crate) options: OptionArgs<MediaOptions>,
 }
 
 impl MediaCmd {
     /// Builds the library's options.
     fn to_options(&self) -> MediaOptions {
-        let mut o = MediaOptions::new();
-        o.to_tag.clone_from(&self.to_tag);
-        o.to_label.clone_from(&self.to_label);
-        o.all.clone_from(&self.all_scope);
-        o.metadata.clone_from(&self.metadata);
+        let mut o = self.options.options.clone();
         self.raw.apply(&mut o.raw);
         o
     }
@@ -199,28 +120,11 @@ pub(crate) fn media(g: &GlobalArgs, kind: MediaKind, c: &MediaCmd) -> Result<Out
     })
 }
 
-/// Parses `--DTMF-security` and its trigger variants.
-fn parse_dtmf_security(s: &str) -> Result<DtmfSecurity, String> {
-    known(s, "drop, silence, tone, random, zero, DTMF, off", |v| {
-        matches!(v, DtmfSecurity::Other(_))
-    })
-}
-
-/// Parses `--all-scope`.
-fn parse_flow_scope(s: &str) -> Result<FlowScope, String> {
-    known(
-        s,
-        "all, none, offer-answer, except-offer-answer, flows",
-        |v| matches!(v, FlowScope::Other(_)),
-    )
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::cli::{Cli, Command};
     use clap::Parser;
-    use rtpengine_client::Selector;
+    use rtpengine_client::{DtmfDigit, DtmfSecurity, FlowScope, Selector};
 
     fn parse(args: &[&str]) -> Result<Command, String> {
         let mut argv = vec!["rtpe"];

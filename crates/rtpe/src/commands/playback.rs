@@ -9,6 +9,7 @@ use rtpengine_client::{DtmfDigit, MediaSource, PlayDtmfOptions, PlayMediaOptions
 
 use crate::common::global::block_on;
 use crate::common::input::{describe, read_input};
+use crate::common::options::OptionArgs;
 use crate::common::render::{json_line, render_ack};
 use crate::common::select::{need_party, SelectArgs};
 use crate::common::values::parse_digit;
@@ -41,34 +42,19 @@ pub(crate) struct PlayMediaCmd {
     /// What to play.
     #[command(flatten)]
     pub(crate) source: PlaySource,
-    /// Play this many times (default 1).
-    #[arg(long, value_name = "N")]
-    pub(crate) repeat_times: Option<u32>,
-    /// Repeat for at least this many milliseconds (13.2).
-    #[arg(long, value_name = "MS")]
-    pub(crate) repeat_duration: Option<u32>,
-    /// The frame position to start from (11.2).
-    #[arg(long, value_name = "FRAME")]
-    pub(crate) start_pos: Option<i64>,
-    /// Mute the party's own media while playing (flag 'block egress'; 12.3).
-    #[arg(long)]
-    pub(crate) block_egress: bool,
-    /// Encoder settings for the played media (repeatable; codec: set; 13.0).
-    #[arg(long, value_name = "CODEC")]
-    pub(crate) codec_set: Vec<String>,
     /// Raw flags and keys.
     #[command(flatten)]
     pub(crate) raw: RawArgs,
+    /// The library's playback options (`--repeat-times`, `--repeat-duration`, `--start-pos`,
+    /// `--block-egress`, `--codec-set`, …).
+    #[command(flatten)]
+    pub(crate) options: OptionArgs<PlayMediaOptions>,
 }
 
 impl PlayMediaCmd {
     /// Builds the library's options.
     fn to_options(&self) -> PlayMediaOptions {
-        let mut o = PlayMediaOptions::new().block_egress(self.block_egress);
-        o.repeat_times = self.repeat_times;
-        o.repeat_duration = self.repeat_duration;
-        o.start_pos = self.start_pos;
-        o.codec.set.extend(self.codec_set.iter().cloned());
+        let mut o = self.options.options.clone();
         self.raw.apply(&mut o.raw);
         o
     }
@@ -97,27 +83,18 @@ pub(crate) struct PlayDtmfCmd {
     /// The event: 0-9, *, #, A-D, or a code 0-15.
     #[arg(long, visible_alias = "digit", value_name = "DIGIT", value_parser = parse_digit)]
     pub(crate) code: DtmfDigit,
-    /// The event's length in milliseconds (100-5000; default 250).
-    #[arg(long, value_name = "MS")]
-    pub(crate) duration: Option<u32>,
-    /// The volume in dB below full scale (without it rtpengine injects at -63 dB).
-    #[arg(long, value_name = "DB", allow_negative_numbers = true)]
-    pub(crate) volume: Option<i32>,
-    /// Milliseconds between consecutive events (100-5000; default 100).
-    #[arg(long, value_name = "MS")]
-    pub(crate) pause: Option<u32>,
     /// Raw flags and keys.
     #[command(flatten)]
     pub(crate) raw: RawArgs,
+    /// The library's DTMF options (`--duration`, `--volume`, `--pause`, …).
+    #[command(flatten)]
+    pub(crate) options: OptionArgs<PlayDtmfOptions>,
 }
 
 impl PlayDtmfCmd {
     /// Builds the library's options.
     fn to_options(&self) -> PlayDtmfOptions {
-        let mut o = PlayDtmfOptions::new();
-        o.duration = self.duration;
-        o.volume = self.volume;
-        o.pause = self.pause;
+        let mut o = self.options.options.clone();
         self.raw.apply(&mut o.raw);
         o
     }

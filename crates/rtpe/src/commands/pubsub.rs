@@ -17,7 +17,7 @@ use crate::common::global::block_on;
 use crate::common::input::{read_sdp, SdpSource};
 use crate::common::render::{json_line, note};
 use crate::common::{usage, Failure, GlobalArgs, Output, RawArgs};
-use crate::sdp_options::{media_options, MediaArgs};
+use crate::sdp_options::{label_arg, media_options, MediaArgs};
 
 /// Arguments of `publish`.
 #[derive(Debug, Args)]
@@ -41,7 +41,8 @@ pub(crate) struct PublishCmd {
 #[derive(Debug, Args)]
 #[command(group(
     ArgGroup::new("sources")
-        .args(["from_tag", "from_tags", "address", "all", "label"])
+        .args(["from_tag", "from_tags", "address", "all"].map(String::from))
+        .arg(label_arg())
         .required(true)
         .multiple(false)
 ))]

@@ -1,63 +1,34 @@
 //! The recording commands: `start-recording`, `stop-recording`, `pause-recording`.
 
 use clap::Args;
-use rtpengine_client::{Flag, RecordingOptions};
+use rtpengine_client::RecordingOptions;
 
 use crate::common::global::block_on;
+use crate::common::options::OptionArgs;
 use crate::common::render::render_ack;
 use crate::common::{Failure, GlobalArgs, Output, RawArgs};
 
-/// Arguments of `start-recording`, `stop-recording` and `pause-recording`.
+/// Arguments of `start-recording`, `stop-recording` and `pause-recording`: the call, the raw
+/// escape hatches and the library's recording options (`--from-tag`, `--metadata`,
+/// `--output-destination`, `--recording-file/-dir/-pattern`, `--pause`,
+/// `--discard-recording`, …, generated from its catalogue).
 #[derive(Debug, Args)]
 pub(crate) struct RecordingCmd {
     /// The SIP Call-ID.
     #[arg(long, value_name = "ID")]
     pub(crate) call_id: String,
-    /// The party whose metadata --metadata sets.
-    #[arg(long, value_name = "TAG")]
-    pub(crate) from_tag: Option<String>,
-    /// Free text stored with the recording (key:value pairs joined by | for the database).
-    #[arg(long, value_name = "TEXT")]
-    pub(crate) metadata: Option<String>,
-    /// The recording's path, used as given (start-recording).
-    #[arg(long, value_name = "PATH")]
-    pub(crate) output_destination: Option<String>,
-    /// The recording's file name (12.2).
-    #[arg(long, value_name = "NAME")]
-    pub(crate) recording_file: Option<String>,
-    /// The recording's directory (12.2).
-    #[arg(long, value_name = "DIR")]
-    pub(crate) recording_dir: Option<String>,
-    /// The pattern of the recording's file name (12.2).
-    #[arg(long, value_name = "PATTERN")]
-    pub(crate) recording_pattern: Option<String>,
-    /// Pause instead of stopping (stop-recording only; 11.3).
-    #[arg(long)]
-    pub(crate) pause: bool,
-    /// Discard the recording (flag 'discard-recording'; 11.4).
-    #[arg(long)]
-    pub(crate) discard_recording: bool,
     /// Raw flags and keys.
     #[command(flatten)]
     pub(crate) raw: RawArgs,
+    /// The library's recording options.
+    #[command(flatten)]
+    pub(crate) options: OptionArgs<RecordingOptions>,
 }
 
 impl RecordingCmd {
     /// Builds the library's options.
     fn to_options(&self) -> RecordingOptions {
-        let mut o = RecordingOptions::new();
-        o.from_tag.clone_from(&self.from_tag);
-        o.metadata.clone_from(&self.metadata);
-        o.output_destination.clone_from(&self.output_destination);
-        o.recording_file.clone_from(&self.recording_file);
-        o.recording_dir.clone_from(&self.recording_dir);
-        o.recording_pattern.clone_from(&self.recording_pattern);
-        if self.pause {
-            o.pause = Some(true);
-        }
-        if self.discard_recording {
-            o.flags.push(Flag::DiscardRecording);
-        }
+        let mut o = self.options.options.clone();
         self.raw.apply(&mut o.raw);
         o
     }
@@ -116,6 +87,7 @@ mod tests {
             "--metadata=k:v",
             "--pause",
             "--recording-dir=/r",
+            "--discard-recording",
             "--flag=x",
         ])
         .unwrap() else {
@@ -126,6 +98,8 @@ mod tests {
         assert_eq!(o.metadata.as_deref(), Some("k:v"));
         assert_eq!(o.recording_dir.as_deref(), Some("/r"));
         assert_eq!(o.raw.flags, ["x"]);
+        assert_eq!(o.flags, [rtpengine_client::Flag::DiscardRecording]);
+        assert_eq!(o.from_tag.as_deref(), Some("a"));
         assert!(
             !o.requirements().is_empty(),
             "recording-dir and pause are newer"

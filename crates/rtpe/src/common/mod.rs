@@ -6,6 +6,7 @@
 
 pub(crate) mod global;
 pub(crate) mod input;
+pub(crate) mod options;
 pub(crate) mod outcome;
 pub(crate) mod raw;
 pub(crate) mod render;

@@ -605,8 +605,10 @@ impl Scalar for Direction {
     const KIND: Kind = Kind::Form("FROM,TO (two interface names) or round-robin-calls");
     /// `FROM,TO`, or `round-robin-calls` alone.
     fn from_text(text: &str) -> std::result::Result<Self, String> {
+        const ROUND_ROBIN: &str = "round-robin-calls";
         match text.split_once(',') {
-            _ if text == "round-robin-calls" => Ok(Self::RoundRobinCalls),
+            _ if text == ROUND_ROBIN => Ok(Self::RoundRobinCalls),
+            Some((a, b)) if a == ROUND_ROBIN && b == ROUND_ROBIN => Ok(Self::RoundRobinCalls),
             Some((a, b)) if !a.is_empty() && !b.is_empty() && !b.contains(',') => {
                 Ok(Self::new(a, b))
             }
@@ -662,21 +664,32 @@ impl From<IpAddr> for ReceivedFrom {
 
 impl Scalar for ReceivedFrom {
     const KIND: Kind = Kind::Form("ADDR, IP4:ADDR or IP6:ADDR");
-    /// An address (the family follows from it), or `IP4:ADDR` / `IP6:ADDR` (the family must
-    /// match the address).
+    /// An address (the family follows from it), or `IP4:ADDR` / `IP6:ADDR` (also with a space
+    /// instead of the colon, the family in any case, an IPv6 address in brackets); the family
+    /// must match the address.
     fn from_text(text: &str) -> std::result::Result<Self, String> {
+        let text = text.trim();
         if let Ok(addr) = text.parse::<IpAddr>() {
             return Ok(Self::from(addr));
         }
-        let Some((family, addr)) = text.split_once(':') else {
+        let family = text.get(..3).map(str::to_ascii_uppercase);
+        let rest = text
+            .get(4..)
+            .filter(|_| matches!(text.as_bytes().get(3), Some(b':' | b' ')));
+        let (Some(family), Some(rest)) = (family, rest) else {
             return Err(format!(
-                "'{text}' is not an IP address (or IP4:ADDR / IP6:ADDR)"
+                "'{text}' is not an IP address, IP4:ADDR or IP6:ADDR"
             ));
         };
-        let addr: IpAddr = addr
+        let rest = rest.trim();
+        let bare = rest
+            .strip_prefix('[')
+            .and_then(|r| r.strip_suffix(']'))
+            .unwrap_or(rest);
+        let addr: IpAddr = bare
             .parse()
-            .map_err(|_| format!("'{addr}' is not an IP address"))?;
-        let family = match family {
+            .map_err(|_| format!("'{bare}' is not an IP address"))?;
+        let family = match family.as_str() {
             "IP4" => AddressFamily::Ip4,
             "IP6" => AddressFamily::Ip6,
             other => return Err(format!("unknown address family '{other}' (IP4 or IP6)")),
