@@ -26,7 +26,10 @@
 //!   `--codec-options-flat`), `--sdp-attr-{global,none,audio,video}-{add,remove,substitute}`,
 //!   `--ICE`, `--ICE-lite`, `--DTLS`, `--DTLS-reverse`, `--DTLS-fingerprint`, `--SDES`,
 //!   `--OSRTP`, `--T38`, `--label`, `--set-label`, `--interface`, `--ptime`, `--moh-*`, … (see
-//!   `rtpe offer --help`).
+//!   `rtpe offer --help`). These options are generated from the library's catalogue: one
+//!   `--KEY` per key (nested dictionaries joined by dashes), a switch per flag and `replace`
+//!   value, the help line from the key's documentation with the releases that have it; values
+//!   are checked by the library, and with `--rtpengine-version` its version gate applies.
 //! * `delete --call-id ID [--from-tag TAG] [--to-tag TAG] [--fatal] [--delete-delay N]`
 //!   and `query --call-id ID [--from-tag TAG] [--to-tag TAG]`: print a readable summary of the
 //!   call (parties, media, streams, counters).

@@ -57,9 +57,10 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 16_384;
 /// Each request gets a fresh, globally unique cookie. Over UDP, until a reply arrives the same
 /// bytes are sent again with the same cookie on the [`RetransmitPolicy`] schedule; rtpengine's
 /// cookie cache answers a retransmission from cache, so an `offer` is executed once however many
-/// copies arrive. Over TCP and WebSocket a request is sent once, and again with the same cookie
-/// on the new connection if the old one broke; over HTTP a request whose pooled connection
-/// turned out closed is retried once, same cookie. When the deadline ([`Client::timeout`], 10 s
+/// copies arrive. Over TCP a request is sent once, and again with the same cookie on the new
+/// connection if the old one broke; over HTTP and WebSocket (one request per pooled connection)
+/// a request whose pooled connection turned out closed is retried once on a fresh one, same
+/// cookie. When the deadline ([`Client::timeout`], 10 s
 /// by default) passes, the request fails with [`Error::Timeout`]. Dropping a request future
 /// stops its retransmissions and frees its table entry, but a copy already sent may still be
 /// executed by rtpengine.
