@@ -82,9 +82,9 @@ pub enum Error {
         /// What needs the newer release, e.g. `option 'sdp-attr'` or `command 'connect'`.
         what: String,
         /// The release that introduced it.
-        since: crate::message::Since,
+        since: crate::Since,
         /// The version the client targets.
-        target: crate::message::Version,
+        target: crate::Version,
     },
     /// The client's background task is gone (the runtime is shutting down).
     #[error("client is closed: {reason}")]

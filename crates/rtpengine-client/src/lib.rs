@@ -23,7 +23,11 @@
 //! * counters a program can read ([`Client::stats`]): requests, replies, retransmissions,
 //!   timeouts, errors by kind, reconnects and requests in flight, per command.
 //!
-//! The codec ([`bencode`]) and the message model ([`message`]) do no I/O and can be used alone.
+//! The codec ([`bencode`]) and the message model do no I/O and can be used alone: every type
+//! (requests such as [`Offer`], options, replies, [`Version`]) is here at the crate root, and
+//! [`message`] holds the wire functions ([`message::encode_request`],
+//! [`message::parse_message`], framing, JSON). Each public item has one path: the root, or one
+//! of those two modules.
 //!
 //! # Quick start
 //!
@@ -83,14 +87,12 @@
 
 pub mod bencode;
 mod client;
-pub mod error;
+mod error;
 pub mod message;
-pub mod transport;
+mod transport;
 
-// Every type a user names is here, at the root, and only here; `bencode` and `message` hold the
-// sans-IO codec and wire functions.
-// TODO(path switch): goes once the CLI uses `bencode::{Dict, Value}`.
-pub use bencode::{Dict, Value};
+// Every type a user names is here, at the root, and only here (the modules behind are private);
+// `bencode` and `message` hold the sans-IO codec and wire functions.
 pub use client::{
     Client, ClientBuilder, ClientStats, CommandStats, Discovery, ErrorCounts, EventStream,
     VersionSource, DEFAULT_LIST_LIMIT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_STREAM_COMMANDS,

@@ -12,10 +12,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
-use crate::message::COMMANDS;
+use crate::COMMANDS;
 
 /// The name of the row counting commands outside the catalogue (sent with
-/// [`Client::request`](super::Client::request) or a hand-written [`Request`](crate::message::Request)).
+/// [`Client::request`](super::Client::request) or a hand-written [`Request`](crate::Request)).
 pub const OTHER_COMMAND: &str = "other";
 
 /// A snapshot of a client's counters, shared by every clone of the client (and by

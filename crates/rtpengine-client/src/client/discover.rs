@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::message::commands::cli::{Cli, CliReply};
 use crate::message::commands::pubsub::Publish;
 use crate::message::request::Delete;
-use crate::message::{DeleteOptions, OfferOptions, Request, Requirements, Version};
+use crate::{DeleteOptions, OfferOptions, Request, Requirements, Version};
 
 /// Sends a request whatever the version gate says (discovery must ask newer commands).
 struct Ungated<'a, R: ?Sized>(&'a R);

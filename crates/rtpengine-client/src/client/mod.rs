@@ -28,12 +28,14 @@ use tracing::{debug, debug_span, Instrument};
 use crate::bencode::Dict;
 use crate::error::{Error, Result};
 use crate::message::{
-    check_result, check_version, encode_request, list_calls, new_cookie, request, AnswerOptions,
-    CallStats, DeleteOptions, OfferOptions, QueryOptions, Request, SdpReply, Version,
+    check_result, check_version, encode_request, list_calls, new_cookie, request,
 };
 use crate::transport::{
     Exchange, RetransmitPolicy, Scheme, ServerUrl, TlsSettings, Transport, TransportConfig,
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_POOL_SIZE,
+};
+use crate::{
+    AnswerOptions, CallStats, DeleteOptions, OfferOptions, QueryOptions, Request, SdpReply, Version,
 };
 
 /// The deadline of a request unless set otherwise: 10 s, as in the seed client.
@@ -256,8 +258,8 @@ impl ClientBuilder {
     /// UDP, HTTP and WebSocket; [`ClientBuilder::connect`] refuses it on TCP (also as the
     /// [`stream`](ClientBuilder::stream) transport), where rtpengine leaves the connection
     /// hanging. A request holding bytes that are not UTF-8 (JSON cannot carry them) fails with
-    /// [`Error::InvalidRequest`]. Replies are read whatever their encoding (see
-    /// [`message::json`](crate::message::json)).
+    /// [`Error::InvalidRequest`]. Replies are read whatever their encoding (see [JSON
+    /// bodies](crate::message#json-bodies)).
     pub fn json(mut self, on: bool) -> Self {
         self.json = on;
         self

@@ -7,7 +7,7 @@ use crate::message::commands::pubsub::{
     Unsubscribe, UnsubscribeOptions,
 };
 use crate::message::reply::Ack;
-use crate::message::{AnswerOptions, OfferOptions};
+use crate::{AnswerOptions, OfferOptions};
 
 impl Client {
     /// `publish`: hands rtpengine a publisher's SDP (should be sendonly); the reply holds the

@@ -10,7 +10,7 @@ use crate::message::commands::session::{
     Transform, TransformMedia, TransformOptions, TransformReply,
 };
 use crate::message::reply::Ack;
-use crate::message::{AnswerOptions, OfferOptions};
+use crate::{AnswerOptions, OfferOptions};
 
 impl Client {
     /// `connect` (13.2): connects the media of parties `from_tag` and `to_tag` without an

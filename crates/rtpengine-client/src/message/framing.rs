@@ -24,7 +24,7 @@ pub const MAX_MESSAGE_LEN: usize = 64 * 1024 * 1024;
 /// way to find the next message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum FrameError {
+pub(crate) enum FrameError {
     /// The bytes are not an NG message.
     #[error(transparent)]
     Message(#[from] MessageError),
@@ -75,7 +75,7 @@ struct Open {
 /// [`DEFAULT_MAX_DEPTH`]); decoding the message is left to
 /// [`parse_message`](super::parse_message).
 #[derive(Debug, Clone)]
-pub struct FrameScanner {
+pub(crate) struct FrameScanner {
     max_len: usize,
     pos: usize,
     state: State,
@@ -91,7 +91,7 @@ impl Default for FrameScanner {
 
 impl FrameScanner {
     /// A scanner refusing messages longer than `max_len` bytes.
-    pub fn new(max_len: usize) -> Self {
+    pub(crate) fn new(max_len: usize) -> Self {
         Self {
             max_len,
             pos: 0,
@@ -101,21 +101,24 @@ impl FrameScanner {
     }
 
     /// Forgets the current message: the next scan starts a new one.
-    pub fn reset(&mut self) {
+    // Only the TCP transport reads a stream of several messages.
+    #[cfg(any(feature = "tcp", test))]
+    pub(crate) fn reset(&mut self) {
         self.pos = 0;
         self.state = State::Cookie;
         self.open.clear();
     }
 
     /// How many bytes of the current message were scanned so far.
-    pub fn scanned(&self) -> usize {
+    #[cfg(test)]
+    fn scanned(&self) -> usize {
         self.pos
     }
 
     /// The length of the message at the start of `buf` once it is complete (again on later
     /// calls, until [`FrameScanner::reset`]), `None` while more bytes are needed. `buf` must
     /// start with the bytes seen by the previous calls since the last reset.
-    pub fn scan(&mut self, buf: &[u8]) -> Result<Option<usize>, FrameError> {
+    pub(crate) fn scan(&mut self, buf: &[u8]) -> Result<Option<usize>, FrameError> {
         let bencode = |e: DecodeError| FrameError::Message(MessageError::Bencode(e));
         if self.state == State::Done {
             return Ok(Some(self.pos));
@@ -297,8 +300,8 @@ fn valid_integer(text: &[u8]) -> bool {
 /// error when the stream cannot be an NG stream (it must then be dropped: there is no way to
 /// find the next message).
 ///
-/// Scans `buf` from its start on every call; a stream reader should keep a [`FrameScanner`]
-/// instead.
+/// Scans `buf` from its start on every call: call it again once more bytes have arrived, with
+/// the message's first byte still at the start of `buf`.
 pub fn message_len(buf: &[u8]) -> Result<Option<usize>, MessageError> {
     FrameScanner::new(usize::MAX)
         .scan(buf)

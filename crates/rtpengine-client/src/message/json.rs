@@ -1,36 +1,4 @@
-//! JSON bodies (sans-IO): rtpengine accepts `cookie SP {json}` on UDP, HTTP and WebSocket (not
-//! on TCP) and answers in JSON.
-//!
-//! Requests are built as bencode and converted here, so the JSON carries exactly what the
-//! bencode would:
-//!
-//! * byte strings become JSON strings; they must be UTF-8 (JSON cannot carry other bytes): a
-//!   string that is not is refused with [`Error::InvalidRequest`] naming its key;
-//! * integers become JSON integers, lists arrays, dictionaries objects (in the same order,
-//!   duplicates kept);
-//! * nothing else is ever written: no floats, no `null`, no booleans. rtpengine 10.5 rejects a
-//!   whole request holding a float or a `null` anywhere.
-//!
-//! Replies are read into the same [`Dict`] a bencode reply gives:
-//!
-//! * strings become byte strings, integers integers;
-//! * `true`/`false` become `1`/`0` (as rtpengine itself converts them);
-//! * a number with a fraction or an exponent, or an integer beyond the `i64` range, becomes a
-//!   byte string holding its decimal text: the shortest text that reads back as the same `f64`
-//!   (`1.5` → `"1.5"`, `2.0` → `"2.0"`, `1e300` → `"1e300"`) or, for a big integer that fits
-//!   `u64`, its exact digits. [`Value::as_int_lenient`] still reads the integral ones. rtpengine
-//!   does not send floats; this only keeps an unexpected one from being lost;
-//! * `null` is dropped: a key whose value is `null` is left out, and so is a `null` list item.
-//!
-//! Requests written as JSON by a user ([`json_to_dict`], [`json_to_value`]: the CLI's raw
-//! `request`) are read the way rtpengine reads them, strictly: strings, integers, `true`/`false`
-//! (as `1`/`0`), arrays and objects (in the order written); a float, a `null` or an integer
-//! beyond `i64` has no bencode form and is refused with [`JsonError::NoBencodeForm`], naming
-//! where it is (`'codec.strip[1]'`).
-//!
-//! One writer serves both directions of display and wire: [`bencode_to_json_with`] and
-//! [`dict_to_json`] take a [`NonUtf8`] choice (refuse, for the wire; replace, for display), and
-//! [`write_json_string`] is the one string escaper.
+//! JSON bodies: see [JSON bodies](crate::message#json-bodies) for how each type is mapped.
 
 use std::cell::RefCell;
 use std::fmt::Write as _;
@@ -233,7 +201,7 @@ pub fn write_json_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// Reads a JSON reply body (an object) into a [`Dict`] (see the module documentation for how
+/// Reads a JSON reply body (an object) into a [`Dict`] (see [JSON bodies](crate::message#json-bodies) for how
 /// each JSON type is mapped: leniently, nothing is refused).
 pub fn parse_json_dict(body: &[u8]) -> Result<Dict, JsonError> {
     read_dict(body, Mode::Reply)

@@ -38,7 +38,7 @@ impl From<super::json::JsonError> for MessageError {
 ///
 /// The dictionary shares `message`'s memory. Bytes after the dictionary are an error (a UDP
 /// datagram holds exactly one message). A body starting with `{` is JSON (see
-/// [`json`](super::json)).
+/// [JSON bodies](crate::message#json-bodies)).
 pub fn parse_message(message: &Bytes) -> Result<(Bytes, Dict), MessageError> {
     let space = message
         .iter()

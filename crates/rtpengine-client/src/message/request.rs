@@ -56,7 +56,7 @@ pub trait Request {
 }
 
 /// The requirement of a command name (from the command catalogue).
-pub fn command_requirement(command: &str) -> Requirements {
+pub(crate) fn command_requirement(command: &str) -> Requirements {
     let mut r = Requirements::default();
     if let Some(since) = command_since(command) {
         r.need(since, || format!("command '{command}'"));

@@ -193,8 +193,8 @@ pub struct Mos {
 /// The reply to `statistics`.
 ///
 /// ```
-/// # use rtpengine_client::{Dict, Value};
-/// # use rtpengine_client::message::statistics::Statistics;
+/// # use rtpengine_client::bencode::{Dict, Value};
+/// # use rtpengine_client::Statistics;
 /// let current: Dict = [("sessionsown", Value::Int(2))].into_iter().collect();
 /// let stats: Dict = [("currentstatistics", Value::Dict(current))].into_iter().collect();
 /// let reply: Dict = [("statistics", Value::Dict(stats)), ("result", Value::str("ok"))]

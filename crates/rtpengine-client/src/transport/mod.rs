@@ -12,7 +12,7 @@ pub(crate) mod http;
 pub(crate) mod inflight;
 #[cfg(any(feature = "ws", feature = "http"))]
 pub(crate) mod pool;
-pub mod retransmit;
+pub(crate) mod retransmit;
 #[cfg(any(feature = "ws", feature = "http"))]
 pub(crate) mod stream;
 #[cfg(feature = "tcp")]
@@ -20,7 +20,7 @@ pub(crate) mod tcp;
 #[cfg(all(feature = "tls", any(feature = "ws", feature = "http")))]
 pub(crate) mod tls;
 pub(crate) mod udp;
-pub mod url;
+pub(crate) mod url;
 #[cfg(feature = "ws")]
 pub(crate) mod ws;
 

@@ -20,13 +20,13 @@ macro_rules! encode_with_flags {
     }};
 }
 
-pub mod cli;
-pub mod inject;
-pub mod media_control;
-pub mod playback;
-pub mod pubsub;
-pub mod recording;
-pub mod session;
+pub(crate) mod cli;
+pub(crate) mod inject;
+pub(crate) mod media_control;
+pub(crate) mod playback;
+pub(crate) mod pubsub;
+pub(crate) mod recording;
+pub(crate) mod session;
 
 /// Every NG command with the release that introduced it (names are case-sensitive and contain
 /// spaces).
@@ -103,7 +103,7 @@ impl Selector {
     }
 
     /// Writes the selecting key (not the `all` flag, which joins the `flags` list).
-    pub fn encode_key(&self, enc: &mut Encoder<'_>) {
+    pub(crate) fn encode_key(&self, enc: &mut Encoder<'_>) {
         match self {
             Self::Call | Self::All => {}
             Self::FromTag(tag) => {
@@ -119,7 +119,7 @@ impl Selector {
     }
 
     /// Whether the `all` flag is needed.
-    pub fn needs_all_flag(&self) -> bool {
+    pub(crate) fn needs_all_flag(&self) -> bool {
         matches!(self, Self::All)
     }
 }

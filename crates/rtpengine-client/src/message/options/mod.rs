@@ -58,7 +58,7 @@ impl Raw {
 
 /// Writes typed entries unless a raw key overrides them, merges raw flags into `flags`, then
 /// writes the raw entries.
-pub struct KeyWriter<'e, 'b, 'r> {
+pub(crate) struct KeyWriter<'e, 'b, 'r> {
     enc: &'e mut Encoder<'b>,
     raw: &'r Raw,
     flags_written: bool,
@@ -66,7 +66,7 @@ pub struct KeyWriter<'e, 'b, 'r> {
 
 impl<'e, 'b, 'r> KeyWriter<'e, 'b, 'r> {
     /// A writer over `enc` with these raw overrides.
-    pub fn new(enc: &'e mut Encoder<'b>, raw: &'r Raw) -> Self {
+    pub(crate) fn new(enc: &'e mut Encoder<'b>, raw: &'r Raw) -> Self {
         Self {
             enc,
             raw,
@@ -75,7 +75,7 @@ impl<'e, 'b, 'r> KeyWriter<'e, 'b, 'r> {
     }
 
     /// Writes one typed field if it is set and not overridden.
-    pub fn field<V: OptionValue>(&mut self, key: &str, value: &V) {
+    pub(crate) fn field<V: OptionValue>(&mut self, key: &str, value: &V) {
         if self.raw.has(key) {
             return;
         }
@@ -97,7 +97,7 @@ impl<'e, 'b, 'r> KeyWriter<'e, 'b, 'r> {
     }
 
     /// Writes raw flags (when no typed `flags` field took them) and raw keys.
-    pub fn finish(self) {
+    pub(crate) fn finish(self) {
         if !self.flags_written && !self.raw.flags.is_empty() && !self.raw.has("flags") {
             self.enc.str("flags").list();
             for f in &self.raw.flags {
