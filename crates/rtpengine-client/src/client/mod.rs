@@ -189,7 +189,7 @@ impl ClientBuilder {
 
     /// How long a stream transport (`tcp`, `ws(s)`, `http(s)`) waits for one connection: TCP
     /// connect, TLS and WebSocket handshakes (default
-    /// [`DEFAULT_CONNECT_TIMEOUT`](crate::transport::DEFAULT_CONNECT_TIMEOUT), 3 s, or the
+    /// [`DEFAULT_CONNECT_TIMEOUT`](crate::DEFAULT_CONNECT_TIMEOUT), 3 s, or the
     /// request [`timeout`](ClientBuilder::timeout) when that is shorter). Applies to the first
     /// connection at [`ClientBuilder::connect`], to TCP reconnections and to every new pooled
     /// HTTP or WebSocket connection; a request still ends at its own deadline.
@@ -199,7 +199,7 @@ impl ClientBuilder {
     }
 
     /// The most `http(s)://` or `ws(s)://` connections in use at once (default
-    /// [`DEFAULT_POOL_SIZE`](crate::transport::DEFAULT_POOL_SIZE), 32; at least 1). Those
+    /// [`DEFAULT_POOL_SIZE`](crate::DEFAULT_POOL_SIZE), 32; at least 1). Those
     /// transports carry one request per connection at a time, so this is how many requests run
     /// concurrently; later ones wait for a connection within their deadline.
     pub fn pool_size(mut self, connections: usize) -> Self {
@@ -208,7 +208,7 @@ impl ClientBuilder {
     }
 
     /// The most idle `http(s)://` or `ws(s)://` connections kept open for later requests
-    /// (default [`DEFAULT_MAX_IDLE_CONNECTIONS`](crate::transport::DEFAULT_MAX_IDLE_CONNECTIONS),
+    /// (default [`DEFAULT_MAX_IDLE_CONNECTIONS`](crate::DEFAULT_MAX_IDLE_CONNECTIONS),
     /// 32). With 0 every request opens a connection of its own.
     pub fn max_idle_connections(mut self, connections: usize) -> Self {
         self.max_idle_connections = connections;
