@@ -4,7 +4,8 @@
 //! Option names follow rtpengine's own `rtpengine-ng-client` script (`--trust-address`, `--ICE`,
 //! `--TOS`, …); upper-case names also have lower-case aliases (`--ice`, `--tos`, …).
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches as _, Parser, Subcommand};
+use rtpengine_client::COMMANDS;
 
 use crate::commands::media_control::MediaKind;
 use crate::commands::recording::RecordingKind;
@@ -33,6 +34,39 @@ pub(crate) struct Cli {
 }
 
 impl Cli {
+    /// The command line with each NG command's help naming the release that introduced it,
+    /// from the library's command table ([`COMMANDS`]), so no release is written here.
+    pub(crate) fn command_with_releases() -> clap::Command {
+        let mut cmd = Cli::command();
+        let names: Vec<String> = cmd
+            .get_subcommands()
+            .map(|c| c.get_name().to_owned())
+            .collect();
+        for name in names {
+            // rtpengine's name: `create-answer` is `create answer`, `block-dtmf` `block DTMF`.
+            let ng = name.replace('-', " ");
+            let Some((_, since)) = COMMANDS.iter().find(|(c, _)| c.eq_ignore_ascii_case(&ng))
+            else {
+                continue;
+            };
+            if since.is_base() {
+                continue;
+            }
+            cmd = cmd.mut_subcommand(&name, |sub| {
+                let about = sub.get_about().map(ToString::to_string).unwrap_or_default();
+                let about = about.trim_end_matches('.');
+                sub.about(format!("{about} ({since})."))
+            });
+        }
+        cmd
+    }
+
+    /// Parses the process's arguments (exits with a usage message on an error, as clap does).
+    pub(crate) fn parse_with_releases() -> Self {
+        let matches = Self::command_with_releases().get_matches();
+        Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+
     /// Runs the command: the one dispatch point, each command to its module.
     pub(crate) fn run(&self) -> Result<Output, Failure> {
         let g = &self.global;
@@ -41,7 +75,7 @@ impl Cli {
             Command::Statistics => info::statistics(g),
             Command::Version => info::version(g),
             Command::Cli(c) => info::cli(g, c),
-            Command::Completions(c) => Ok(info::completions(g, c, Cli::command())),
+            Command::Completions(c) => Ok(info::completions(g, c, Cli::command_with_releases())),
             Command::Offer(c) => call::offer(g, c),
             Command::Answer(c) => call::answer(g, c),
             Command::Delete(c) => call::delete(g, c),
@@ -115,7 +149,7 @@ pub(crate) enum Command {
     /// Stop recording the call.
     #[command(visible_alias = "stop recording")]
     StopRecording(recording::RecordingCmd),
-    /// Pause recording the call (11.3).
+    /// Pause recording the call.
     #[command(visible_alias = "pause recording")]
     PauseRecording(recording::RecordingCmd),
     /// Drop (or replace) DTMF sent by the selected party, or in the whole call.
@@ -164,27 +198,28 @@ pub(crate) enum Command {
     /// Stop a subscriber's media.
     Unsubscribe(pubsub::UnsubscribeCmd),
 
-    // --- without offer/answer, and rtpengine's CLI (all newer than 10.5) ---
-    /// Connect the media of two parties without offer/answer (13.2).
+    // --- without offer/answer, and rtpengine's CLI (all newer than 10.5; the release each
+    // needs is added to its help from the library's command table) ---
+    /// Connect the media of two parties without offer/answer.
     Connect(pubsub::ConnectCmd),
-    /// Run a command of rtpengine's CLI and print its output (13.2).
+    /// Run a command of rtpengine's CLI and print its output.
     #[command(visible_alias = "CLI")]
     Cli(info::CliCmd),
-    /// Set up remote transcoding; prints where to send each media (13.3).
+    /// Set up remote transcoding; prints where to send each media.
     Transform(session::TransformCmd),
-    /// Mix a party's audio into another party's (26.0).
+    /// Mix a party's audio into another party's.
     #[command(visible_alias = "inject start")]
     InjectStart(session::InjectCmd),
-    /// Stop what inject-start started (26.0).
+    /// Stop what inject-start started.
     #[command(visible_alias = "inject stop")]
     InjectStop(session::InjectCmd),
     /// Create a call or party; prints its offer SDP (and `call-id: …`, `from-tag: …` on
-    /// stderr) (26.0).
+    /// stderr).
     Create(session::CreateCmd),
-    /// Hand rtpengine the remote answer to what create printed (26.0).
+    /// Hand rtpengine the remote answer to what create printed.
     #[command(visible_alias = "create answer")]
     CreateAnswer(session::CreateAnswerCmd),
-    /// Merge calls and set up media flows between their parties (26.1).
+    /// Merge calls and set up media flows between their parties.
     Mesh(session::MeshCmd),
 }
 
@@ -195,5 +230,31 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+        Cli::command_with_releases().debug_assert();
+    }
+
+    #[test]
+    fn newer_commands_name_their_release_from_the_library() {
+        let cmd = Cli::command_with_releases();
+        let about = |name: &str| {
+            cmd.find_subcommand(name)
+                .and_then(|c| c.get_about())
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        };
+        for (name, ng) in [
+            ("connect", "connect"),
+            ("mesh", "mesh"),
+            ("create-answer", "create answer"),
+            ("pause-recording", "pause recording"),
+        ] {
+            let (_, since) = COMMANDS.iter().find(|(c, _)| *c == ng).unwrap();
+            assert!(
+                about(name).ends_with(&format!("({since}).")),
+                "{name}: {}",
+                about(name)
+            );
+        }
+        assert!(!about("offer").contains('('), "{}", about("offer"));
     }
 }

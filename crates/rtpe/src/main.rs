@@ -107,7 +107,6 @@ mod sdp_options;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer as _};
@@ -116,7 +115,7 @@ use crate::cli::Cli;
 use crate::common::outcome::EXIT_OTHER;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_with_releases();
     init_logging(cli.global.verbose);
     match cli.run() {
         Ok(output) => {

@@ -165,7 +165,7 @@ pub(crate) fn arg_id(long: &str) -> String {
 impl Planned {
     /// The help line: the doc summary, the release note, the values.
     fn help(&self) -> String {
-        format!("{}{}{}", self.summary, since_note(&self.since), self.values)
+        format!("{}{}.{}", self.summary, since_note(&self.since), self.values)
     }
 }
 
@@ -191,9 +191,10 @@ pub(crate) fn since_note(since: &Since) -> String {
     note
 }
 
-/// A doc summary as a help line: code quotes dropped.
+/// A doc summary as the start of a help line: code quotes and the final full stop dropped
+/// (the release note and the full stop follow).
 fn help_line(summary: &str) -> String {
-    summary.replace('`', "")
+    summary.replace('`', "").trim_end_matches('.').to_owned()
 }
 
 /// The value names and help suffix of a kind.
