@@ -6,7 +6,7 @@
 //!   sent, and the daemon logs none of them as not understood (`Unknown flag encountered`,
 //!   `Unknown dictionary key encountered`, `Unknown 'X' flag encountered`, `Unknown 'codec'
 //!   operation encountered`, `SDP manipulations: unsupported SDP section`, `Failed to parse …`)
-//!   beyond the release's known exceptions. Coverage is computed from the `KEYS`/`ALL` tables,
+//!   beyond the release's known exceptions. Coverage is computed from the `OPTIONS`/`ALL` tables,
 //!   so a new entry cannot be forgotten. Values rtpengine ignores without a word (transport
 //!   protocol, address family, DTLS fingerprint) are checked by their effect on the SDP instead.
 //! * Versions: everything the catalogue says the running release lacks is logged as unknown by
@@ -22,9 +22,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::{
-    answer_sdp, connect, daemon_version, delete, dict, dict_bytes, first_line, lines, local_port,
-    media_port, offer_answer_with, offer_sdp, query, rtpengine_reason, start, start_with_ipv6,
-    to_dict, udp, with_key,
+    answer_sdp, connect, daemon_version, delete, dict, dict_bytes, first_line, key_table, lines,
+    local_port, media_port, offer_answer_with, offer_sdp, query, rtpengine_reason, start,
+    start_with_ipv6, to_dict, udp, with_key,
 };
 use rtpengine_client::bencode::{Dict, Encoder, Value};
 use rtpengine_client::{
@@ -108,7 +108,7 @@ fn not_understood(rtpe: &Rtpengine) -> Vec<String> {
 
 /// The release that introduced `key` of `OfferOptions`.
 fn key_since(key: &str) -> Since {
-    OfferOptions::KEYS
+    key_table(OfferOptions::OPTIONS)
         .iter()
         .find(|(k, _, _)| *k == key)
         .unwrap_or_else(|| panic!("'{key}' is not an OfferOptions key"))
@@ -170,19 +170,19 @@ fn value_tables() -> Vec<(&'static str, &'static [(&'static str, Since)])> {
     ]
 }
 
-/// A `KEYS` table: key, aliases, release.
+/// A `OPTIONS` table: key, aliases, release.
 type Keys = &'static [(&'static str, &'static [&'static str], Since)];
 
 /// The nested dictionaries of `OfferOptions` whose keys have releases of their own, by key.
 fn nested_tables() -> Vec<(&'static str, Keys)> {
     vec![
-        ("sdp-attr", SdpAttr::KEYS),
-        ("moh", Moh::KEYS),
-        ("extmap", Extmap::KEYS),
+        ("sdp-attr", key_table(SdpAttr::OPTIONS)),
+        ("moh", key_table(Moh::OPTIONS)),
+        ("extmap", key_table(Extmap::OPTIONS)),
     ]
 }
 
-/// `OfferOptions` with just `key`, read from `value` by `from_dict` (so the `KEYS` table drives
+/// `OfferOptions` with just `key`, read from `value` by `from_dict` (so the `OPTIONS` table drives
 /// the test); panics when the value does not fit the key's typed field.
 fn typed(key: &str, value: Value) -> OfferOptions {
     let o = OfferOptions::from_dict(&[(key.to_owned(), value.clone())].into_iter().collect());
@@ -234,7 +234,7 @@ fn newer_key_samples(key: &str, v: Version) -> Vec<Value> {
         "audio-player" => each(AudioPlayer::ALL, false),
         "DTMF-log-dest" => s("127.0.0.1:5000"),
         // Every section the release has, each with every operation.
-        "sdp-attr" => SdpAttr::KEYS
+        "sdp-attr" => key_table(SdpAttr::OPTIONS)
             .iter()
             .filter(|(_, _, since)| has(since))
             .map(|(section, _, _)| {
@@ -325,7 +325,7 @@ fn spelling_variants(v: Version) -> Vec<OfferOptions> {
         .set("PCMU/8000/1")
         .accept("PCMU")
         .consume("G722");
-    if has(&CodecOptions::KEYS
+    if has(&key_table(CodecOptions::OPTIONS)
         .iter()
         .find(|k| k.0 == "ignore")
         .unwrap()
@@ -486,7 +486,7 @@ fn spelling_variants(v: Version) -> Vec<OfferOptions> {
         OfferOptions::new().address_family(AddressFamily::from(t))
     }));
     // Keys newer than 10.5 that this release has, one offer per sample value.
-    for (key, _, since) in OfferOptions::KEYS {
+    for (key, _, since) in key_table(OfferOptions::OPTIONS) {
         if has(since) && !since.is_base() {
             variants.extend(
                 newer_key_samples(key, v)
@@ -524,13 +524,13 @@ fn assert_coverage(variants: &[OfferOptions], v: Version) {
             sent.entry(key).or_default().extend(texts(val));
         }
     }
-    for (key, _, since) in OfferOptions::KEYS {
+    for (key, _, since) in key_table(OfferOptions::OPTIONS) {
         if has(since) {
             assert!(sent.contains_key(*key), "key '{key}' is never sent");
         }
     }
     let mut tables = nested_tables();
-    tables.push(("codec", CodecOptions::KEYS));
+    tables.push(("codec", key_table(CodecOptions::OPTIONS)));
     for (key, inner_keys) in tables {
         if !has(&key_since(key)) {
             continue;
@@ -762,7 +762,7 @@ async fn everything_the_release_lacks_is_unknown_to_it() {
     };
     // (options, the log line the release must write)
     let mut cases: Vec<(OfferOptions, String)> = Vec::new();
-    for (key, _, since) in OfferOptions::KEYS {
+    for (key, _, since) in key_table(OfferOptions::OPTIONS) {
         if lacks(since) && !(*key == "to-label" && v < TO_LABEL_OWN_KEY) {
             cases.push((
                 with_sample(key),
@@ -801,7 +801,7 @@ async fn everything_the_release_lacks_is_unknown_to_it() {
             ));
         }
     }
-    for (op, _, since) in CodecOptions::KEYS {
+    for (op, _, since) in key_table(CodecOptions::OPTIONS) {
         if lacks(since) {
             cases.push((
                 typed("codec", dict(op, Value::str_list(["PCMA"]))),
@@ -809,7 +809,7 @@ async fn everything_the_release_lacks_is_unknown_to_it() {
             ));
         }
     }
-    for (section, _, since) in SdpAttr::KEYS {
+    for (section, _, since) in key_table(SdpAttr::OPTIONS) {
         if lacks(since) {
             cases.push((
                 typed(

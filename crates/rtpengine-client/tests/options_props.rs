@@ -7,7 +7,7 @@
 //! * with raw keys that collide with typed keys (or their aliases), one `from_dict`/encode pass
 //!   reaches a fixed point;
 //! * `requirement()` is the newest since-version of everything set, computed here independently
-//!   from the `KEYS` and `ALL` tables and the encoded dictionary.
+//!   from the `OPTIONS` and `ALL` tables and the encoded dictionary.
 
 mod common;
 
@@ -16,7 +16,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use common::{dict_bytes, key_samples, sample_for, to_dict};
+use common::{dict_bytes, key_samples, key_table, sample_for, to_dict};
 use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
@@ -519,7 +519,7 @@ fn offer_bytes(o: &OfferOptions) -> Vec<u8> {
 // Independent version computation
 // ------------------------------------------------------------------------------------------------
 
-/// The since-version of a key in a `KEYS` table (canonical spelling only: we encode canonical).
+/// The since-version of a key in a `OPTIONS` table (canonical spelling only: we encode canonical).
 fn key_since(keys: &[(&str, &[&str], Since)], key: &[u8]) -> Option<Since> {
     keys.iter()
         .find(|(k, _, _)| k.as_bytes() == key)
@@ -590,13 +590,13 @@ fn texts(v: &Value) -> Vec<&[u8]> {
     }
 }
 
-/// Every (since, name) the encoded typed options need: each key from `OfferOptions::KEYS`,
-/// each value from its enum's `ALL`, nested keys from the nested types' `KEYS`.
+/// Every (since, name) the encoded typed options need: each key from `key_table(OfferOptions::OPTIONS)`,
+/// each value from its enum's `ALL`, nested keys from the nested types' `OPTIONS`.
 fn needs(dict: &Dict) -> Vec<(Since, String)> {
     let mut out = Vec::new();
     for (k, v) in dict.iter() {
         let name = String::from_utf8_lossy(k).into_owned();
-        let Some(since) = key_since(OfferOptions::KEYS, k) else {
+        let Some(since) = key_since(key_table(OfferOptions::OPTIONS), k) else {
             continue; // a raw key
         };
         out.push((since, name.clone()));
@@ -615,10 +615,10 @@ fn needs(dict: &Dict) -> Vec<(Since, String)> {
             }
         }
         let nested: Option<&[(&str, &[&str], Since)]> = match k.as_ref() {
-            b"codec" => Some(CodecOptions::KEYS),
-            b"sdp-attr" => Some(SdpAttr::KEYS),
-            b"moh" => Some(Moh::KEYS),
-            b"extmap" => Some(Extmap::KEYS),
+            b"codec" => Some(key_table(CodecOptions::OPTIONS)),
+            b"sdp-attr" => Some(key_table(SdpAttr::OPTIONS)),
+            b"moh" => Some(key_table(Moh::OPTIONS)),
+            b"extmap" => Some(key_table(Extmap::OPTIONS)),
             _ => None,
         };
         if let (Some(keys), Some(inner)) = (nested, v.as_dict()) {
@@ -645,7 +645,11 @@ fn needs(dict: &Dict) -> Vec<(Since, String)> {
 fn targets() -> Vec<Version> {
     let mut out: Vec<Version> = Version::LINES.to_vec();
     let backports = Flag::ALL.iter().flat_map(|(_, s)| s.backports.iter());
-    let backports = backports.chain(OfferOptions::KEYS.iter().flat_map(|(_, _, s)| s.backports));
+    let backports = backports.chain(
+        key_table(OfferOptions::OPTIONS)
+            .iter()
+            .flat_map(|(_, _, s)| s.backports),
+    );
     for b in backports {
         out.push(*b);
         out.push(Version::full(b.major, b.minor, b.patch, b.build - 1));
@@ -700,7 +704,7 @@ proptest! {
         let mut o = o;
         let mut used = Vec::new();
         for (which, spelling, value) in collisions {
-            let (key, aliases, _) = OfferOptions::KEYS[which.index(OfferOptions::KEYS.len())];
+            let (key, aliases, _) = key_table(OfferOptions::OPTIONS)[which.index(key_table(OfferOptions::OPTIONS).len())];
             if used.contains(&key) {
                 continue;
             }
@@ -757,24 +761,27 @@ proptest! {
     }
 }
 
-/// Every `KEYS` entry of `OfferOptions` has a strategy above (a new key cannot be forgotten),
+/// Every `OPTIONS` entry of `OfferOptions` has a strategy above (a new key cannot be forgotten),
 /// and the strategies cover nothing else.
 #[test]
 fn every_key_has_a_strategy() {
     let mut covered: Vec<&str> = offer_fields().iter().map(|(k, _)| *k).collect();
     covered.push("flags");
-    let mut keys: Vec<&str> = OfferOptions::KEYS.iter().map(|(k, _, _)| *k).collect();
+    let mut keys: Vec<&str> = key_table(OfferOptions::OPTIONS)
+        .iter()
+        .map(|(k, _, _)| *k)
+        .collect();
     covered.sort_unstable();
     covered.dedup();
     keys.sort_unstable();
     assert_eq!(covered, keys);
 }
 
-/// Every alias in `KEYS` decodes into the same typed field as the canonical key.
+/// Every alias in `OPTIONS` decodes into the same typed field as the canonical key.
 #[test]
 fn aliases_decode_into_the_typed_field() {
     let samples = key_samples();
-    for (key, aliases, _) in OfferOptions::KEYS {
+    for (key, aliases, _) in key_table(OfferOptions::OPTIONS) {
         let sample = sample_for(key, &samples);
         let canonical = OfferOptions::from_dict(&[(*key, sample.clone())].into_iter().collect());
         for alias in *aliases {

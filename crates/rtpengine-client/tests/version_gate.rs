@@ -1,6 +1,6 @@
 //! The version gate over the whole option catalogue, against a fake server.
 //!
-//! Every key of `OfferOptions::KEYS`, every `Flag::ALL` entry and every value of the enums'
+//! Every key of `key_table(OfferOptions::OPTIONS)`, every `Flag::ALL` entry and every value of the enums'
 //! `ALL` tables (iterated, so nothing is missed): a client told its rtpengine is 10.5 refuses
 //! what is newer with `Error::Unsupported` naming it and sends nothing; told the right version,
 //! or with the check off, it sends the exact key/value; told no version, it gates nothing. Raw
@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{benc, client_for, key_samples, with_key, SDP};
+use common::{benc, client_for, key_samples, key_table, with_key, SDP};
 use rtpengine_client::bencode::{Dict, Value};
 use rtpengine_client::{
     AddressFamily, AliasKey, AudioPlayer, Bundle, Client, CodecOptions, DeleteOptions, DropTraffic,
@@ -166,7 +166,7 @@ async fn every_key_is_gated_by_its_release() {
     let unknown = gate.client(None, true).await;
     let mut newer = 0;
     let samples = key_samples();
-    for (key, _, since) in OfferOptions::KEYS {
+    for (key, _, since) in key_table(OfferOptions::OPTIONS) {
         let opts = with_key(key, &samples);
         assert_eq!(
             opts.requirements().newest().map(|r| r.since),
@@ -355,7 +355,7 @@ async fn every_enum_value_is_gated_by_its_release() {
     }
     // Every key newer than the baseline above has its release right.
     for (_, key, since, _) in fields.iter().filter(|f| !f.2.is_base()) {
-        let (_, _, s) = OfferOptions::KEYS
+        let (_, _, s) = key_table(OfferOptions::OPTIONS)
             .iter()
             .find(|(k, _, _)| k == key)
             .unwrap_or_else(|| panic!("no key '{key}'"));
@@ -378,7 +378,7 @@ async fn sdes_prefix_forms_and_nested_keys_are_gated() {
     assert_eq!(Sdes::offerer_pref(&["A"]).since(), Version::new(11, 2));
     assert_eq!(Sdes::no("X").since(), Version::BASE);
     // A nested key newer than its dictionary: codec `ignore` (13.3) inside `codec` (10.5).
-    for (key, _, since) in CodecOptions::KEYS {
+    for (key, _, since) in key_table(CodecOptions::OPTIONS) {
         let mut codec = CodecOptions::new();
         codec = match *key {
             "strip" => codec.strip("PCMA"),

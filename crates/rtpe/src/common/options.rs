@@ -165,7 +165,12 @@ pub(crate) fn arg_id(long: &str) -> String {
 impl Planned {
     /// The help line: the doc summary, the release note, the values.
     fn help(&self) -> String {
-        format!("{}{}.{}", self.summary, since_note(&self.since), self.values)
+        format!(
+            "{}{}.{}",
+            self.summary,
+            since_note(&self.since),
+            self.values
+        )
     }
 }
 

@@ -15,7 +15,7 @@ use rtpengine_client::bencode::{decode, Dict, Encoder, Value};
 use rtpengine_client::{
     AnswerOptions, CallStats, Client, DeleteOptions, Error, OfferOptions, QueryOptions, SdpReply,
 };
-use rtpengine_client::{Since, Version};
+use rtpengine_client::{OptionSpec, Since, Version};
 use rtpengine_testkit::rtp::{sdp_audio, sdp_audio_v6, sdp_connection_addr, sdp_media_port};
 use rtpengine_testkit::{FakeAction, FakeNg, FakeRequest, Rtpengine};
 use tokio::net::UdpSocket;
@@ -475,9 +475,21 @@ pub(crate) fn sample_for<'a>(key: &str, samples: &'a [Value]) -> &'a Value {
         .unwrap_or_else(|| panic!("no sample value fits key '{key}'"))
 }
 
-/// Typed options with just `key` set (via `from_dict`, so the `KEYS` table drives a test), to
+/// Typed options with just `key` set (via `from_dict`, so the `OPTIONS` table drives a test), to
 /// the first of `samples` that fits.
 pub(crate) fn with_key(key: &str, samples: &[Value]) -> OfferOptions {
     let value = sample_for(key, samples).clone();
     OfferOptions::from_dict(&[(key.to_owned(), value)].into_iter().collect())
+}
+
+/// A catalogue table as (key, aliases, releases) triples, the shape these tests iterate over.
+/// Leaked: built once per table per test process, and `'static` like the table itself.
+pub(crate) fn key_table(
+    table: &'static [OptionSpec],
+) -> &'static [(&'static str, &'static [&'static str], Since)] {
+    table
+        .iter()
+        .map(|o| (o.key, o.aliases, o.since))
+        .collect::<Vec<_>>()
+        .leak()
 }

@@ -197,11 +197,6 @@ macro_rules! ng_options {
         }
 
         impl $name {
-            /// Every key this type sends, its accepted aliases, and the releases that have it
-            /// (TEMPORARY: the `OPTIONS` table replaces it).
-            pub const KEYS: &'static [(&'static str, &'static [&'static str], $crate::message::version::Since)] =
-                &[ $( ($key, &[$($alias),*], since!($($($since)*)?)) ),* ];
-
             /// Every key this type sends: its accepted aliases, the releases that have it, its
             /// documentation and the shape of its value.
             pub const OPTIONS: &'static [$crate::message::options::OptionSpec] = &[ $(
