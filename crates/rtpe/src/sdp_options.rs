@@ -11,7 +11,7 @@ use rtpengine_client::{Flag, OfferOptions, RecordCall};
 
 use crate::common::input::{describe, read_input, SdpSource};
 use crate::common::options::{arg_id, OptionArgs};
-use crate::common::{Failure, RawArgs, EXIT_OTHER, EXIT_USAGE};
+use crate::common::{Failure, EXIT_OTHER, EXIT_USAGE};
 
 /// The clap id of `--label` (subscribe-request's source group names it).
 pub(crate) fn label_arg() -> String {
@@ -41,9 +41,6 @@ pub(crate) struct MediaArgs {
     /// Legacy flag 'pause' of rtpengine-ng-client (sent as is).
     #[arg(long, help_heading = "Flags (each adds an entry to 'flags')")]
     pub(crate) pause: bool,
-    /// Raw flags and keys.
-    #[command(flatten)]
-    pub(crate) raw: RawArgs,
     /// The library's catalogue (last, so the command's own options keep their names).
     #[command(flatten)]
     pub(crate) options: OptionArgs<OfferOptions>,
@@ -53,7 +50,7 @@ impl MediaArgs {
     /// Builds the library's options (without the music-on-hold blob, which is read from a file
     /// by the caller); `Err` is a usage error.
     pub(crate) fn to_options(&self, via_branch: Option<&str>) -> Result<OfferOptions, String> {
-        let mut opts = self.options.options.clone();
+        let mut opts = self.options.options();
         if let Some(branch) = via_branch {
             opts = opts.via_branch(branch);
         }
@@ -85,8 +82,6 @@ impl MediaArgs {
                 }
             }
         }
-        // Escape hatches last: raw keys replace typed ones.
-        self.raw.apply(&mut opts.raw);
         Ok(opts)
     }
 }

@@ -9,7 +9,7 @@ use crate::common::global::block_on;
 use crate::common::options::OptionArgs;
 use crate::common::render::render_ack;
 use crate::common::select::SelectArgs;
-use crate::common::{Failure, GlobalArgs, Output, RawArgs};
+use crate::common::{Failure, GlobalArgs, Output};
 
 /// Arguments of `block-dtmf` and `unblock-dtmf` (which honours only --delay-buffer and flags):
 /// the call, the party and the library's DTMF-blocking options (generated from its catalogue).
@@ -21,9 +21,6 @@ pub(crate) struct BlockDtmfCmd {
     /// Participant selection.
     #[command(flatten)]
     pub(crate) select: SelectArgs,
-    /// Raw flags and keys.
-    #[command(flatten)]
-    pub(crate) raw: RawArgs,
     /// The library's DTMF-blocking options.
     #[command(flatten)]
     pub(crate) options: OptionArgs<BlockDtmfOptions>,
@@ -32,9 +29,7 @@ pub(crate) struct BlockDtmfCmd {
 impl BlockDtmfCmd {
     /// Builds the library's options.
     fn to_options(&self) -> BlockDtmfOptions {
-        let mut o = self.options.options.clone();
-        self.raw.apply(&mut o.raw);
-        o
+        self.options.options()
     }
 }
 
@@ -49,9 +44,6 @@ pub(crate) struct MediaCmd {
     /// Participant selection.
     #[command(flatten)]
     pub(crate) select: SelectArgs,
-    /// Raw flags and keys.
-    #[command(flatten)]
-    pub(crate) raw: RawArgs,
     /// The library's media options.
     #[command(flatten)]
     pub(crate) options: OptionArgs<MediaOptions>,
@@ -60,9 +52,7 @@ pub(crate) struct MediaCmd {
 impl MediaCmd {
     /// Builds the library's options.
     fn to_options(&self) -> MediaOptions {
-        let mut o = self.options.options.clone();
-        self.raw.apply(&mut o.raw);
-        o
+        self.options.options()
     }
 }
 

@@ -42,9 +42,6 @@ pub(crate) struct PlayMediaCmd {
     /// What to play.
     #[command(flatten)]
     pub(crate) source: PlaySource,
-    /// Raw flags and keys.
-    #[command(flatten)]
-    pub(crate) raw: RawArgs,
     /// The library's playback options (`--repeat-times`, `--repeat-duration`, `--start-pos`,
     /// `--block-egress`, `--codec-set`, …).
     #[command(flatten)]
@@ -54,9 +51,7 @@ pub(crate) struct PlayMediaCmd {
 impl PlayMediaCmd {
     /// Builds the library's options.
     fn to_options(&self) -> PlayMediaOptions {
-        let mut o = self.options.options.clone();
-        self.raw.apply(&mut o.raw);
-        o
+        self.options.options()
     }
 }
 
@@ -83,9 +78,6 @@ pub(crate) struct PlayDtmfCmd {
     /// The event: 0-9, *, #, A-D, or a code 0-15.
     #[arg(long, visible_alias = "digit", value_name = "DIGIT", value_parser = parse_digit)]
     pub(crate) code: DtmfDigit,
-    /// Raw flags and keys.
-    #[command(flatten)]
-    pub(crate) raw: RawArgs,
     /// The library's DTMF options (`--duration`, `--volume`, `--pause`, …).
     #[command(flatten)]
     pub(crate) options: OptionArgs<PlayDtmfOptions>,
@@ -94,9 +86,7 @@ pub(crate) struct PlayDtmfCmd {
 impl PlayDtmfCmd {
     /// Builds the library's options.
     fn to_options(&self) -> PlayDtmfOptions {
-        let mut o = self.options.options.clone();
-        self.raw.apply(&mut o.raw);
-        o
+        self.options.options()
     }
 }
 
@@ -128,7 +118,7 @@ fn play_source(c: &PlayMediaCmd) -> Result<MediaSource, Failure> {
 /// The selector of `play-media`, refused when it selects nobody.
 fn play_media_selector(c: &PlayMediaCmd) -> Result<Selector, Failure> {
     let selector = c.select.selector();
-    need_party("play-media", &selector, &c.raw)?;
+    need_party("play-media", &selector, c.options.raw())?;
     Ok(selector)
 }
 
@@ -178,7 +168,7 @@ pub(crate) fn stop_media(g: &GlobalArgs, c: &StopMediaCmd) -> Result<Output, Fai
 /// `play-dtmf`.
 pub(crate) fn play_dtmf(g: &GlobalArgs, c: &PlayDtmfCmd) -> Result<Output, Failure> {
     let selector = c.select.selector();
-    need_party("play-dtmf", &selector, &c.raw)?;
+    need_party("play-dtmf", &selector, c.options.raw())?;
     let options = c.to_options();
     block_on(async {
         let client = g.connect().await?;

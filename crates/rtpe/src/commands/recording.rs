@@ -6,7 +6,7 @@ use rtpengine_client::RecordingOptions;
 use crate::common::global::block_on;
 use crate::common::options::OptionArgs;
 use crate::common::render::render_ack;
-use crate::common::{Failure, GlobalArgs, Output, RawArgs};
+use crate::common::{Failure, GlobalArgs, Output};
 
 /// Arguments of `start-recording`, `stop-recording` and `pause-recording`: the call, the raw
 /// escape hatches and the library's recording options (`--from-tag`, `--metadata`,
@@ -17,9 +17,6 @@ pub(crate) struct RecordingCmd {
     /// The SIP Call-ID.
     #[arg(long, value_name = "ID")]
     pub(crate) call_id: String,
-    /// Raw flags and keys.
-    #[command(flatten)]
-    pub(crate) raw: RawArgs,
     /// The library's recording options.
     #[command(flatten)]
     pub(crate) options: OptionArgs<RecordingOptions>,
@@ -28,9 +25,7 @@ pub(crate) struct RecordingCmd {
 impl RecordingCmd {
     /// Builds the library's options.
     fn to_options(&self) -> RecordingOptions {
-        let mut o = self.options.options.clone();
-        self.raw.apply(&mut o.raw);
-        o
+        self.options.options()
     }
 }
 

@@ -18,8 +18,10 @@ use std::fmt::Debug;
 use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches};
 use rtpengine_client::{
     BlockDtmfOptions, Flag, Kind, MediaOptions, OfferOptions, OptionSpec, PlayDtmfOptions,
-    PlayMediaOptions, RecordingOptions, Shape, Since, ValueSpec,
+    PlayMediaOptions, Raw, RecordingOptions, Shape, Since, ValueSpec,
 };
+
+use super::RawArgs;
 
 /// How one options type appears on the command line.
 pub(crate) trait CliOptions: Default + Clone + Debug + Send + Sync + 'static {
@@ -28,11 +30,42 @@ pub(crate) trait CliOptions: Default + Clone + Debug + Send + Sync + 'static {
     /// The `--help` heading of its options.
     const HEADING: &'static str;
     /// The flags offered as switches (`None`: every flag the library knows).
-    const FLAG_SWITCHES: Option<&'static [Flag]> = Some(&[]);
+    const FLAG_SWITCHES: Option<&'static [Flag]>;
     /// Options spelled otherwise than their key: (the name derived from the key, the name used).
-    const RENAMES: &'static [(&'static str, &'static str)] = &[];
+    const RENAMES: &'static [(&'static str, &'static str)];
     /// Sets one option from text (the library's `set_text`).
     fn set_text(&mut self, path: &[&str], text: &str) -> rtpengine_client::Result<()>;
+    /// The raw keys and flags of the options.
+    fn raw_mut(&mut self) -> &mut Raw;
+}
+
+/// Implements [`CliOptions`] for library options types (each has `OPTIONS`, `set_text` and a
+/// `raw` field).
+macro_rules! cli_options {
+    ($($ty:ty: $heading:literal, flags $flags:expr, renames $renames:expr;)*) => {$(
+        impl CliOptions for $ty {
+            const OPTIONS: &'static [OptionSpec] = <$ty>::OPTIONS;
+            const HEADING: &'static str = $heading;
+            const FLAG_SWITCHES: Option<&'static [Flag]> = $flags;
+            const RENAMES: &'static [(&'static str, &'static str)] = $renames;
+            fn set_text(&mut self, path: &[&str], text: &str) -> rtpengine_client::Result<()> {
+                <$ty>::set_text(self, path, text)
+            }
+            fn raw_mut(&mut self) -> &mut Raw {
+                &mut self.raw
+            }
+        }
+    )*};
+}
+
+cli_options! {
+    OfferOptions: "Offer/answer options", flags None, renames OFFER_RENAMES;
+    RecordingOptions: "Recording options", flags Some(&[Flag::DiscardRecording]), renames &[];
+    BlockDtmfOptions: "DTMF blocking options", flags Some(&[]), renames &[];
+    // `--all` selects every party; the `all` key is the scope of the selection.
+    MediaOptions: "Media options", flags Some(&[]), renames &[("all", "all-scope")];
+    PlayMediaOptions: "Playback options", flags Some(&[Flag::BlockEgress]), renames &[];
+    PlayDtmfOptions: "DTMF options", flags Some(&[]), renames &[];
 }
 
 /// Spellings of rtpengine-ng-client and earlier `rtpe` releases for offer/answer options, as
@@ -61,60 +94,6 @@ const EXTRA_ALIASES: &[(&str, &[&str])] = &[
 
 /// Options given as one text or as two words, joined with this separator.
 const TWO_WORDS: &[(&str, &str)] = &[("direction", ","), ("received-from", ":")];
-
-impl CliOptions for OfferOptions {
-    const OPTIONS: &'static [OptionSpec] = OfferOptions::OPTIONS;
-    const HEADING: &'static str = "Offer/answer options";
-    const FLAG_SWITCHES: Option<&'static [Flag]> = None;
-    const RENAMES: &'static [(&'static str, &'static str)] = OFFER_RENAMES;
-    fn set_text(&mut self, path: &[&str], text: &str) -> rtpengine_client::Result<()> {
-        OfferOptions::set_text(self, path, text)
-    }
-}
-
-impl CliOptions for RecordingOptions {
-    const OPTIONS: &'static [OptionSpec] = RecordingOptions::OPTIONS;
-    const HEADING: &'static str = "Recording options";
-    const FLAG_SWITCHES: Option<&'static [Flag]> = Some(&[Flag::DiscardRecording]);
-    fn set_text(&mut self, path: &[&str], text: &str) -> rtpengine_client::Result<()> {
-        RecordingOptions::set_text(self, path, text)
-    }
-}
-
-impl CliOptions for BlockDtmfOptions {
-    const OPTIONS: &'static [OptionSpec] = BlockDtmfOptions::OPTIONS;
-    const HEADING: &'static str = "DTMF blocking options";
-    fn set_text(&mut self, path: &[&str], text: &str) -> rtpengine_client::Result<()> {
-        BlockDtmfOptions::set_text(self, path, text)
-    }
-}
-
-impl CliOptions for MediaOptions {
-    const OPTIONS: &'static [OptionSpec] = MediaOptions::OPTIONS;
-    const HEADING: &'static str = "Media options";
-    // `--all` selects every party; the `all` key is the scope of the selection.
-    const RENAMES: &'static [(&'static str, &'static str)] = &[("all", "all-scope")];
-    fn set_text(&mut self, path: &[&str], text: &str) -> rtpengine_client::Result<()> {
-        MediaOptions::set_text(self, path, text)
-    }
-}
-
-impl CliOptions for PlayMediaOptions {
-    const OPTIONS: &'static [OptionSpec] = PlayMediaOptions::OPTIONS;
-    const HEADING: &'static str = "Playback options";
-    const FLAG_SWITCHES: Option<&'static [Flag]> = Some(&[Flag::BlockEgress]);
-    fn set_text(&mut self, path: &[&str], text: &str) -> rtpengine_client::Result<()> {
-        PlayMediaOptions::set_text(self, path, text)
-    }
-}
-
-impl CliOptions for PlayDtmfOptions {
-    const OPTIONS: &'static [OptionSpec] = PlayDtmfOptions::OPTIONS;
-    const HEADING: &'static str = "DTMF options";
-    fn set_text(&mut self, path: &[&str], text: &str) -> rtpengine_client::Result<()> {
-        PlayDtmfOptions::set_text(self, path, text)
-    }
-}
 
 /// What one generated argument does.
 #[derive(Debug, Clone)]
@@ -419,11 +398,29 @@ fn extra_aliases(long: &str) -> Vec<String> {
         .collect()
 }
 
-/// The options of one options type, as generated arguments; `options` holds what was given.
+/// The options of one options type, as generated arguments, with the raw escape hatches
+/// (`--flag`, `--key`).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct OptionArgs<T> {
-    /// The options set on the command line.
-    pub(crate) options: T,
+    /// The typed options set on the command line.
+    typed: T,
+    /// The raw flags and keys.
+    raw: RawArgs,
+}
+
+impl<T: CliOptions> OptionArgs<T> {
+    /// The options: the typed ones, then the raw flags and keys (a raw key replaces a typed key
+    /// of the same name).
+    pub(crate) fn options(&self) -> T {
+        let mut options = self.typed.clone();
+        self.raw.apply(options.raw_mut());
+        options
+    }
+
+    /// The raw escape hatches given.
+    pub(crate) fn raw(&self) -> &RawArgs {
+        &self.raw
+    }
 }
 
 impl<T: CliOptions> FromArgMatches for OptionArgs<T> {
@@ -457,7 +454,10 @@ impl<T: CliOptions> FromArgMatches for OptionArgs<T> {
                 }
             }
         }
-        Ok(Self { options })
+        Ok(Self {
+            typed: options,
+            raw: RawArgs::from_arg_matches(m)?,
+        })
     }
 
     fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
@@ -492,6 +492,7 @@ fn usage(long: &str, reason: &str) -> clap::Error {
 
 impl<T: CliOptions> Args for OptionArgs<T> {
     fn augment_args(cmd: clap::Command) -> clap::Command {
+        let cmd = RawArgs::augment_args(cmd);
         // Names the command has already (its own fields come first) are not generated again.
         let mut taken: HashSet<String> = cmd
             .get_arguments()
@@ -580,7 +581,7 @@ mod tests {
 
     fn offer(args: &[&str]) -> Result<OfferOptions, clap::Error> {
         let argv = std::iter::once("offer").chain(args.iter().copied());
-        Offer::try_parse_from(argv).map(|o| o.options.options)
+        Offer::try_parse_from(argv).map(|o| o.options.options())
     }
 
     #[test]
@@ -664,7 +665,7 @@ mod tests {
     fn a_name_the_command_has_is_not_generated_again() {
         let m = Media::try_parse_from(["m", "--all", "--all-scope", "flows"]).unwrap();
         assert!(m.all);
-        assert!(m.options.options.all.is_some());
+        assert!(m.options.options().all.is_some());
     }
 
     #[test]
@@ -715,7 +716,7 @@ mod tests {
             let parsed = Probe::<T>::try_parse_from(&argv)
                 .unwrap_or_else(|e| panic!("{argv:?}: {e}"))
                 .options
-                .options;
+                .options();
             assert_ne!(
                 format!("{parsed:?}"),
                 format!("{:?}", T::default()),

@@ -6,7 +6,7 @@ use rtpengine_client::bencode::Value;
 use rtpengine_client::Raw;
 
 /// The generic escape hatches, accepted by every command with options.
-#[derive(Debug, Default, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub(crate) struct RawArgs {
     /// Add a raw entry to the `flags` list (repeatable).
     #[arg(long = "flag", visible_alias = "flags", value_name = "TEXT")]
