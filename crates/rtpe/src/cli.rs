@@ -224,8 +224,17 @@ pub(crate) enum Command {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Parses `rtpe ARGS…` and returns the command (the commands' unit tests use it).
+    pub(crate) fn parse(args: &[&str]) -> Result<Command, String> {
+        let mut argv = vec!["rtpe"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv)
+            .map(|c| c.command)
+            .map_err(|e| e.to_string())
+    }
 
     #[test]
     fn cli_is_consistent() {

@@ -112,17 +112,9 @@ pub(crate) fn media(g: &GlobalArgs, kind: MediaKind, c: &MediaCmd) -> Result<Out
 
 #[cfg(test)]
 mod tests {
-    use crate::cli::{Cli, Command};
-    use clap::Parser;
+    use crate::cli::tests::parse;
+    use crate::cli::Command;
     use rtpengine_client::{DtmfDigit, DtmfSecurity, FlowScope, Selector};
-
-    fn parse(args: &[&str]) -> Result<Command, String> {
-        let mut argv = vec!["rtpe"];
-        argv.extend_from_slice(args);
-        Cli::try_parse_from(argv)
-            .map(|c| c.command)
-            .map_err(|e| e.to_string())
-    }
 
     #[test]
     fn selectors() {

@@ -294,16 +294,8 @@ pub(crate) fn connect(g: &GlobalArgs, c: &ConnectCmd) -> Result<Output, Failure>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{Cli, Command};
-    use clap::Parser;
-
-    fn parse(args: &[&str]) -> Result<Command, String> {
-        let mut argv = vec!["rtpe"];
-        argv.extend_from_slice(args);
-        Cli::try_parse_from(argv)
-            .map(|c| c.command)
-            .map_err(|e| e.to_string())
-    }
+    use crate::cli::tests::parse;
+    use crate::cli::Command;
 
     #[test]
     fn subscribe_sources() {

@@ -62,16 +62,8 @@ pub(crate) fn run(
 
 #[cfg(test)]
 mod tests {
-    use crate::cli::{Cli, Command};
-    use clap::Parser;
-
-    fn parse(args: &[&str]) -> Result<Command, String> {
-        let mut argv = vec!["rtpe"];
-        argv.extend_from_slice(args);
-        Cli::try_parse_from(argv)
-            .map(|c| c.command)
-            .map_err(|e| e.to_string())
-    }
+    use crate::cli::tests::parse;
+    use crate::cli::Command;
 
     #[test]
     fn recording_options() {

@@ -334,17 +334,9 @@ pub(crate) fn mesh(g: &GlobalArgs, c: &MeshCmd) -> Result<Output, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{Cli, Command};
-    use clap::Parser;
+    use crate::cli::tests::parse;
+    use crate::cli::Command;
     use rtpengine_client::PayloadFormat;
-
-    fn parse(args: &[&str]) -> Result<Command, String> {
-        let mut argv = vec!["rtpe"];
-        argv.extend_from_slice(args);
-        Cli::try_parse_from(argv)
-            .map(|c| c.command)
-            .map_err(|e| e.to_string())
-    }
 
     #[test]
     fn create_and_mesh_values() {
