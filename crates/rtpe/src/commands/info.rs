@@ -19,7 +19,7 @@ pub(crate) struct CompletionsCmd {
     pub(crate) shell: Shell,
 }
 
-/// Arguments of `cli` (13.2).
+/// Arguments of `cli`.
 #[derive(Debug, Args)]
 pub(crate) struct CliCmd {
     /// The CLI command, e.g. `list numsessions` (the words are joined with spaces).

@@ -15,6 +15,7 @@ use rtpengine_client::{
 
 use crate::common::global::block_on;
 use crate::common::input::{read_sdp, SdpSource};
+use crate::common::options::flag_help;
 use crate::common::render::{json_line, note};
 use crate::common::{usage, Failure, GlobalArgs, Output, RawArgs};
 use crate::sdp_options::{label_arg, media_options, MediaArgs};
@@ -100,15 +101,15 @@ pub(crate) struct UnsubscribeCmd {
     /// With --directional: stop only the subscription to this source.
     #[arg(long, value_name = "TAG")]
     pub(crate) from_tag: Option<String>,
-    /// Flag 'directional' (12.4).
-    #[arg(long)]
+    /// Flag 'directional'.
+    #[arg(long, help = flag_help(Flag::Directional, "Stop only the subscription to --from-tag"))]
     pub(crate) directional: bool,
     /// Raw flags and keys.
     #[command(flatten)]
     pub(crate) raw: RawArgs,
 }
 
-/// Arguments of `connect` (13.2).
+/// Arguments of `connect`.
 #[derive(Debug, Args)]
 pub(crate) struct ConnectCmd {
     /// The SIP Call-ID.
@@ -126,11 +127,14 @@ pub(crate) struct ConnectCmd {
     /// Several sources, with --directional (repeatable).
     #[arg(long, value_name = "TAG")]
     pub(crate) from_tags: Vec<String>,
-    /// Only add subscriptions from the source(s) to the destination (flag; 12.4).
-    #[arg(long)]
+    /// Flag 'directional'.
+    #[arg(long, help = flag_help(
+        Flag::Directional,
+        "Only add subscriptions from the source(s) to the destination",
+    ))]
     pub(crate) directional: bool,
-    /// Flag 'bidirectional' (26.0).
-    #[arg(long)]
+    /// Flag 'bidirectional'.
+    #[arg(long, help = flag_help(Flag::Bidirectional, ""))]
     pub(crate) bidirectional: bool,
     /// Every party is a source (flag 'all').
     #[arg(long)]

@@ -15,6 +15,7 @@ use rtpengine_client::{
 
 use crate::common::global::block_on;
 use crate::common::input::{describe, read_input, read_sdp, SdpSource};
+use crate::common::options::flag_help;
 use crate::common::render::{json_line, note};
 use crate::common::{usage, Failure, GlobalArgs, Output, RawArgs, EXIT_OTHER};
 use crate::sdp_options::{media_options, MediaArgs};
@@ -33,7 +34,7 @@ pub(crate) struct MediaJson {
     pub(crate) media_json_file: Option<PathBuf>,
 }
 
-/// Arguments of `transform` (13.3).
+/// Arguments of `transform`.
 #[derive(Debug, Args)]
 pub(crate) struct TransformCmd {
     /// The media to transcode.
@@ -56,7 +57,7 @@ pub(crate) struct TransformCmd {
     pub(crate) raw: RawArgs,
 }
 
-/// Arguments of `inject-start` and `inject-stop` (26.0).
+/// Arguments of `inject-start` and `inject-stop`.
 #[derive(Debug, Args)]
 pub(crate) struct InjectCmd {
     /// The destination party's call-id.
@@ -76,7 +77,7 @@ pub(crate) struct InjectCmd {
     pub(crate) raw: RawArgs,
 }
 
-/// Arguments of `create` (26.0).
+/// Arguments of `create`.
 #[derive(Debug, Args)]
 pub(crate) struct CreateCmd {
     /// The call-id (generated when absent; printed as `call-id: …`).
@@ -94,7 +95,7 @@ pub(crate) struct CreateCmd {
     pub(crate) media: MediaArgs,
 }
 
-/// Arguments of `create-answer` (26.0).
+/// Arguments of `create-answer`.
 #[derive(Debug, Args)]
 pub(crate) struct CreateAnswerCmd {
     /// The SIP Call-ID.
@@ -111,7 +112,7 @@ pub(crate) struct CreateAnswerCmd {
     pub(crate) media: MediaArgs,
 }
 
-/// Arguments of `mesh` (26.1).
+/// Arguments of `mesh`.
 #[derive(Debug, Args)]
 pub(crate) struct MeshCmd {
     /// A call to merge (repeatable; at least one).
@@ -125,11 +126,11 @@ pub(crate) struct MeshCmd {
     /// Media flows from one party to others: FROM:TO[,TO…] (repeatable).
     #[arg(long = "tag", visible_alias = "tags", value_name = "FROM:TO,…", value_parser = parse_mesh_tag)]
     pub(crate) tags: Vec<MeshTag>,
-    /// Flag 'unsubscribe' (26.1).
-    #[arg(long)]
+    /// Flag 'unsubscribe'.
+    #[arg(long, help = flag_help(Flag::Unsubscribe, ""))]
     pub(crate) unsubscribe: bool,
-    /// Flag 'bidirectional' (26.0).
-    #[arg(long)]
+    /// Flag 'bidirectional'.
+    #[arg(long, help = flag_help(Flag::Bidirectional, ""))]
     pub(crate) bidirectional: bool,
     /// Raw flags and keys.
     #[command(flatten)]

@@ -175,6 +175,24 @@ pub(crate) fn since_note(since: &Since) -> String {
     note
 }
 
+/// The help line of a switch that adds `flag` (the command decides what it means there): the
+/// flag's documentation and releases from the library's catalogue, so no release is written in
+/// the command line.
+pub(crate) fn flag_help(flag: Flag, what: &str) -> String {
+    let (summary, since) = Flag::VALUES
+        .iter()
+        .find(|v| v.text == flag.as_str())
+        .map_or((String::new(), Since::BASE), |v| {
+            (help_line(&v.summary()), v.since)
+        });
+    let what = if what.is_empty() {
+        summary
+    } else {
+        what.to_owned()
+    };
+    format!("{what} (flag '{}'){}.", flag.as_str(), since_note(&since))
+}
+
 /// A doc summary as the start of a help line: code quotes and the final full stop dropped
 /// (the release note and the full stop follow).
 fn help_line(summary: &str) -> String {
@@ -739,5 +757,16 @@ mod tests {
         every_argument_reaches_the_options_and_the_gate::<MediaOptions>(|o| o.requirements());
         every_argument_reaches_the_options_and_the_gate::<PlayMediaOptions>(|o| o.requirements());
         every_argument_reaches_the_options_and_the_gate::<PlayDtmfOptions>(|o| o.requirements());
+    }
+
+    #[test]
+    fn flag_help_names_flag_and_release() {
+        let help = flag_help(Flag::Directional, "");
+        assert!(help.contains("(flag 'directional') (12.4)."), "{help}");
+        let help = flag_help(Flag::Bidirectional, "Both ways");
+        assert!(
+            help.starts_with("Both ways (flag 'bidirectional') (26.0"),
+            "{help}"
+        );
     }
 }
