@@ -8,9 +8,10 @@ use rtpengine_client::{CallStats, DeleteOptions, QueryOptions, SdpReply};
 
 use crate::common::global::block_on;
 use crate::common::input::{read_sdp, SdpSource};
+use crate::common::options::OptionArgs;
 use crate::common::render::json_line;
 use crate::common::summary::call_summary;
-use crate::common::{Failure, GlobalArgs, Output, RawArgs};
+use crate::common::{Failure, GlobalArgs, Output};
 use crate::sdp_options::{media_options, MediaArgs};
 
 /// Arguments of `offer`.
@@ -68,21 +69,10 @@ pub(crate) struct DeleteCmd {
     /// The caller's tag (optional: without it the whole call is deleted).
     #[arg(long, value_name = "TAG")]
     pub(crate) from_tag: Option<String>,
-    /// Delete only the dialogue branch with this callee tag.
-    #[arg(long, value_name = "TAG")]
-    pub(crate) to_tag: Option<String>,
-    /// The branch of the SIP Via header.
-    #[arg(long, value_name = "BRANCH")]
-    pub(crate) via_branch: Option<String>,
-    /// An unknown call is an error (exit 1) instead of a warning.
-    #[arg(long)]
-    pub(crate) fatal: bool,
-    /// Seconds before the call is removed (0: at once; default: the daemon's setting).
-    #[arg(long, value_name = "N")]
-    pub(crate) delete_delay: Option<u32>,
-    /// Raw flags and keys.
+    /// The library's delete options (`--to-tag`, `--via-branch`, `--delete-delay`, `--fatal`,
+    /// the raw escape hatches).
     #[command(flatten)]
-    pub(crate) raw: RawArgs,
+    pub(crate) options: OptionArgs<DeleteOptions>,
 }
 
 /// Arguments of `list`.
@@ -99,54 +89,10 @@ pub(crate) struct QueryCmd {
     /// The SIP Call-ID.
     #[arg(long, value_name = "ID")]
     pub(crate) call_id: String,
-    /// The caller's tag.
-    #[arg(long, value_name = "TAG")]
-    pub(crate) from_tag: Option<String>,
-    /// The callee's tag.
-    #[arg(long, value_name = "TAG")]
-    pub(crate) to_tag: Option<String>,
-    /// The branch of the SIP Via header.
-    #[arg(long, value_name = "BRANCH")]
-    pub(crate) via_branch: Option<String>,
-    /// Raw flags and keys.
+    /// The library's query options (`--from-tag`, `--to-tag`, `--via-branch`, the raw escape
+    /// hatches).
     #[command(flatten)]
-    pub(crate) raw: RawArgs,
-}
-
-impl DeleteCmd {
-    /// Builds the library's options.
-    pub(crate) fn to_options(&self) -> DeleteOptions {
-        let mut opts = DeleteOptions::new().fatal(self.fatal);
-        if let Some(tag) = &self.to_tag {
-            opts = opts.to_tag(tag.clone());
-        }
-        if let Some(branch) = &self.via_branch {
-            opts = opts.via_branch(branch.clone());
-        }
-        if let Some(delay) = self.delete_delay {
-            opts = opts.delete_delay(delay);
-        }
-        self.raw.apply(&mut opts.raw);
-        opts
-    }
-}
-
-impl QueryCmd {
-    /// Builds the library's options.
-    pub(crate) fn to_options(&self) -> QueryOptions {
-        let mut opts = QueryOptions::new();
-        if let Some(tag) = &self.from_tag {
-            opts = opts.from_tag(tag.clone());
-        }
-        if let Some(tag) = &self.to_tag {
-            opts = opts.to_tag(tag.clone());
-        }
-        if let Some(branch) = &self.via_branch {
-            opts = opts.raw_key("via-branch", branch.clone());
-        }
-        self.raw.apply(&mut opts.raw);
-        opts
-    }
+    pub(crate) options: OptionArgs<QueryOptions>,
 }
 
 /// `offer`: the rewritten SDP.
@@ -182,7 +128,7 @@ pub(crate) fn answer(g: &GlobalArgs, c: &AnswerCmd) -> Result<Output, Failure> {
 
 /// `delete`: the call's last statistics, or `call ID deleted` when rtpengine only says `ok`.
 pub(crate) fn delete(g: &GlobalArgs, c: &DeleteCmd) -> Result<Output, Failure> {
-    let options = c.to_options();
+    let options = c.options.options();
     let from_tag = c.from_tag.as_deref().unwrap_or("");
     block_on(async {
         let client = g.connect().await?;
@@ -230,7 +176,7 @@ pub(crate) fn list(g: &GlobalArgs, c: &ListCmd) -> Result<Output, Failure> {
 
 /// `query`: a summary of the call.
 pub(crate) fn query(g: &GlobalArgs, c: &QueryCmd) -> Result<Output, Failure> {
-    let options = c.to_options();
+    let options = c.options.options();
     block_on(async {
         let client = g.connect().await?;
         let stats = client

@@ -17,8 +17,9 @@ use std::fmt::Debug;
 
 use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches};
 use rtpengine_client::{
-    BlockDtmfOptions, Flag, Kind, MediaOptions, OfferOptions, OptionSpec, PlayDtmfOptions,
-    PlayMediaOptions, Raw, RecordingOptions, Shape, Since, ValueSpec,
+    BlockDtmfOptions, DeleteOptions, Flag, Kind, MediaOptions, OfferOptions, OptionSpec,
+    PlayDtmfOptions, PlayMediaOptions, QueryOptions, Raw, RecordingOptions, Shape, Since,
+    ValueSpec,
 };
 
 use super::RawArgs;
@@ -66,6 +67,8 @@ cli_options! {
     MediaOptions: "Media options", flags Some(&[]), renames &[("all", "all-scope")];
     PlayMediaOptions: "Playback options", flags Some(&[Flag::BlockEgress]), renames &[];
     PlayDtmfOptions: "DTMF options", flags Some(&[]), renames &[];
+    DeleteOptions: "Delete options", flags Some(&[Flag::Fatal]), renames &[];
+    QueryOptions: "Query options", flags Some(&[]), renames &[];
 }
 
 /// Spellings of rtpengine-ng-client and earlier `rtpe` releases for offer/answer options, as
@@ -757,6 +760,8 @@ mod tests {
         every_argument_reaches_the_options_and_the_gate::<MediaOptions>(|o| o.requirements());
         every_argument_reaches_the_options_and_the_gate::<PlayMediaOptions>(|o| o.requirements());
         every_argument_reaches_the_options_and_the_gate::<PlayDtmfOptions>(|o| o.requirements());
+        every_argument_reaches_the_options_and_the_gate::<DeleteOptions>(|o| o.requirements());
+        every_argument_reaches_the_options_and_the_gate::<QueryOptions>(|o| o.requirements());
     }
 
     #[test]
