@@ -82,9 +82,9 @@ pub enum Error {
         /// What needs the newer release, e.g. `option 'sdp-attr'` or `command 'connect'`.
         what: String,
         /// The release that introduced it.
-        since: crate::Since,
+        since: crate::version::Since,
         /// The version the client targets.
-        target: crate::Version,
+        target: crate::version::Version,
     },
     /// The client's background task is gone (the runtime is shutting down).
     #[error("client is closed: {reason}")]
@@ -150,6 +150,14 @@ impl Error {
 
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<crate::version::ParseVersionError> for Error {
+    fn from(e: crate::version::ParseVersionError) -> Self {
+        Self::InvalidRequest {
+            reason: e.to_string(),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

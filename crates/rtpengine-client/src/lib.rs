@@ -87,17 +87,19 @@
 
 pub mod bencode;
 mod client;
+mod counters;
 mod error;
 pub mod message;
 mod transport;
+mod version;
 
 // Every type a user names is here, at the root, and only here (the modules behind are private);
 // `bencode` and `message` hold the sans-IO codec and wire functions.
 pub use client::{
-    Client, ClientBuilder, ClientStats, CommandStats, Discovery, ErrorCounts, EventStream,
-    VersionSource, DEFAULT_LIST_LIMIT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_STREAM_COMMANDS,
-    DEFAULT_STREAM_THRESHOLD, DEFAULT_TIMEOUT, OTHER_COMMAND,
+    Client, ClientBuilder, Discovery, EventStream, VersionSource, DEFAULT_LIST_LIMIT,
+    DEFAULT_STREAM_COMMANDS, DEFAULT_STREAM_THRESHOLD, DEFAULT_TIMEOUT,
 };
+pub use counters::{ClientStats, CommandStats, ErrorCounts, OTHER_COMMAND};
 pub use error::{Error, Result};
 pub use message::commands::cli::{Cli, CliReply};
 pub use message::commands::inject::{Inject, InjectOptions};
@@ -138,11 +140,11 @@ pub use message::request::{Answer, Delete, List, Offer, Ping, Query, RawRequest,
 pub use message::statistics::{
     InterfaceStats, Layer, Mos, PortUsage, ProxyStats, Statistics, StatisticsRequest,
 };
-pub use message::version::{Requirement, Requirements, Since, Version};
 pub use transport::{
     RetransmitPolicy, Scheme, ServerUrl, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_IDLE_CONNECTIONS,
-    DEFAULT_POOL_SIZE, DEFAULT_PORT,
+    DEFAULT_MAX_IN_FLIGHT, DEFAULT_POOL_SIZE, DEFAULT_PORT,
 };
+pub use version::{Requirement, Requirements, Since, Version};
 
 // Compiles the README's Rust examples as doctests.
 #[cfg(doctest)]

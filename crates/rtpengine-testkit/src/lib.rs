@@ -79,6 +79,7 @@
 pub mod daemon;
 pub mod error;
 pub mod fake;
+pub mod import_graph;
 pub mod proxy;
 pub mod release;
 pub mod rtp;

@@ -7,8 +7,10 @@ use crate::bencode::Encoder;
 use crate::error::{Error, Result};
 use crate::message::commands::cli::{Cli, CliReply};
 use crate::message::commands::pubsub::Publish;
+use crate::message::options::{DeleteOptions, OfferOptions};
 use crate::message::request::Delete;
-use crate::{DeleteOptions, OfferOptions, Request, Requirements, Version};
+use crate::message::request::Request;
+use crate::version::{Requirements, Version};
 
 /// Sends a request whatever the version gate says (discovery must ask newer commands).
 struct Ungated<'a, R: ?Sized>(&'a R);

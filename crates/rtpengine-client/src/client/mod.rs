@@ -1,8 +1,5 @@
 //! The client handle.
 
-mod counters;
-pub use counters::{ClientStats, CommandStats, ErrorCounts, OTHER_COMMAND};
-pub(crate) use counters::{CommandCells, StatsCells};
 mod discover;
 pub use discover::{Discovery, VersionSource};
 mod events;
@@ -26,26 +23,26 @@ use bytes::Bytes;
 use tracing::{debug, debug_span, Instrument};
 
 use crate::bencode::Dict;
+use crate::counters::{ClientStats, CommandCells, StatsCells};
 use crate::error::{Error, Result};
+use crate::message::options::{AnswerOptions, DeleteOptions, OfferOptions, QueryOptions};
+use crate::message::reply::{CallStats, SdpReply};
+use crate::message::request::Request;
 use crate::message::{
     check_result, check_version, encode_request, list_calls, new_cookie, request,
 };
 use crate::transport::{
     Exchange, RetransmitPolicy, Scheme, ServerUrl, TlsSettings, Transport, TransportConfig,
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_POOL_SIZE,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_MAX_IN_FLIGHT,
+    DEFAULT_POOL_SIZE,
 };
-use crate::{
-    AnswerOptions, CallStats, DeleteOptions, OfferOptions, QueryOptions, Request, SdpReply, Version,
-};
+use crate::version::Version;
 
 /// The deadline of a request unless set otherwise: 10 s, as in the seed client.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `list` returns at most this many calls unless told otherwise (rtpengine's own default).
 pub const DEFAULT_LIST_LIMIT: u32 = 32;
-
-/// Requests in flight per client before [`Error::TooManyInFlight`].
-pub const DEFAULT_MAX_IN_FLIGHT: usize = 16_384;
 
 /// A handle on one rtpengine, over the transport its URL names (`udp://`, `tcp://`, `ws(s)://`,
 /// `http(s)://`).
@@ -102,7 +99,7 @@ struct Settings {
     /// Requests are sent as JSON.
     json: bool,
     /// The counters of [`Client::stats`] (the transports hold them too).
-    stats: Arc<counters::StatsCells>,
+    stats: Arc<StatsCells>,
 }
 
 impl std::fmt::Debug for Client {
@@ -269,7 +266,7 @@ impl ClientBuilder {
     /// [`Client::ping`] to check the server answers.
     pub async fn connect(self) -> Result<Client> {
         let url = ServerUrl::parse(&self.url)?;
-        let stats = Arc::new(counters::StatsCells::default());
+        let stats = Arc::new(StatsCells::default());
         let config = TransportConfig {
             bind: self.bind,
             max_in_flight: self.max_in_flight,
@@ -501,7 +498,7 @@ impl Client {
     async fn exchange<R: Request + ?Sized>(
         &self,
         request: &R,
-        stats: &counters::CommandCells,
+        stats: &CommandCells,
     ) -> Result<Dict> {
         let cookie = new_cookie();
         let span = debug_span!(

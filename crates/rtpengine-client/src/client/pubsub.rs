@@ -6,8 +6,8 @@ use crate::message::commands::pubsub::{
     Publish, PublishReply, SubscribeAnswer, SubscribeReply, SubscribeRequest, SubscribeSources,
     Unsubscribe, UnsubscribeOptions,
 };
+use crate::message::options::{AnswerOptions, OfferOptions};
 use crate::message::reply::Ack;
-use crate::{AnswerOptions, OfferOptions};
 
 impl Client {
     /// `publish`: hands rtpengine a publisher's SDP (should be sendonly); the reply holds the

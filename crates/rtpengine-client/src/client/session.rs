@@ -9,8 +9,8 @@ use crate::message::commands::session::{
     Connect, ConnectOptions, Create, CreateAnswer, CreateMedia, CreateReply, Mesh, MeshOptions,
     Transform, TransformMedia, TransformOptions, TransformReply,
 };
+use crate::message::options::{AnswerOptions, OfferOptions};
 use crate::message::reply::Ack;
-use crate::{AnswerOptions, OfferOptions};
 
 impl Client {
     /// `connect` (13.2): connects the media of parties `from_tag` and `to_tag` without an

@@ -81,7 +81,6 @@ pub(crate) mod json;
 pub(crate) mod reply;
 pub(crate) mod request;
 pub(crate) mod statistics;
-pub(crate) mod version;
 
 pub use commands::command_since;
 pub use cookie::new_cookie;

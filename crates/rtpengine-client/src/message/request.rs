@@ -4,9 +4,9 @@ use bytes::Bytes;
 
 use super::commands::command_since;
 use super::options::{DeleteOptions, Dtls, Flag, OfferOptions, QueryOptions};
-use super::version::{Requirements, Version};
 use crate::bencode::{Dict, Encoder};
 use crate::error::{Error, Result};
+use crate::version::{Requirements, Version};
 
 /// The longest string a request may carry. rtpengine 10.5 aborts (assertion `str_len <= 99999`)
 /// when it has to put a string of 100,000 bytes or more into a reply, and many replies echo

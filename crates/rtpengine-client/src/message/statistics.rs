@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::bencode::{Dict, Encoder, Value};
 use crate::message::request::Request;
-use crate::message::version::Version;
+use crate::version::Version;
 
 /// The `statistics` request (no keys besides `command`).
 #[derive(Debug, Clone, Copy, Default)]

@@ -37,7 +37,7 @@ pub use retransmit::RetransmitPolicy;
 pub use url::{Scheme, ServerUrl, DEFAULT_PORT};
 
 use crate::bencode::Dict;
-use crate::client::{CommandCells, StatsCells};
+use crate::counters::{CommandCells, StatsCells};
 use crate::error::{Error, Result};
 
 /// One request as a transport sees it.
@@ -101,6 +101,10 @@ impl Drop for DriverGuard {
         self.0.abort();
     }
 }
+
+/// Requests in flight per client before [`Error::TooManyInFlight`](crate::Error::TooManyInFlight)
+/// unless set otherwise ([`ClientBuilder::max_in_flight`](crate::ClientBuilder::max_in_flight)).
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 16_384;
 
 /// Connections of an `http(s)://` or `ws(s)://` transport in use at once unless set otherwise
 /// ([`ClientBuilder::pool_size`](crate::ClientBuilder::pool_size)): that many requests run
@@ -190,7 +194,7 @@ impl Default for TransportConfig {
     fn default() -> Self {
         Self {
             bind: None,
-            max_in_flight: crate::DEFAULT_MAX_IN_FLIGHT,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             pool_size: DEFAULT_POOL_SIZE,
             max_idle_connections: DEFAULT_MAX_IDLE_CONNECTIONS,

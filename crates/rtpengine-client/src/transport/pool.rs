@@ -263,7 +263,7 @@ mod tests {
     use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
     use super::*;
-    use crate::client::CommandCells;
+    use crate::counters::CommandCells;
     use crate::transport::RetransmitPolicy;
 
     /// A scripted protocol: connections dialed before the current epoch were closed by the

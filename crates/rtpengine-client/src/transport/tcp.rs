@@ -24,7 +24,7 @@ use tracing::{debug, info, warn};
 use super::inflight::InFlight;
 use super::{resolve, tcp_connect, DriverGuard, Exchange, ServerUrl, TransportConfig};
 use crate::bencode::Dict;
-use crate::client::StatsCells;
+use crate::counters::StatsCells;
 use crate::error::{Error, Result};
 use crate::message::event::NgEvent;
 use crate::message::framing::FrameScanner;

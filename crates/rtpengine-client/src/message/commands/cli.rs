@@ -6,7 +6,7 @@
 use crate::bencode::{Dict, Encoder};
 use crate::error::{Error, Result};
 use crate::message::request::Request;
-use crate::message::version::Version;
+use crate::version::Version;
 
 /// `cli` (13.2): runs a command of rtpengine's CLI (`list numsessions`, `list totals`…).
 #[derive(Debug, Clone, Copy)]

@@ -6,7 +6,7 @@
 use crate::bencode::Encoder;
 use crate::error::{Error, Result};
 use crate::message::request::{command_requirement, Request};
-use crate::message::version::{Requirements, Version};
+use crate::version::{Requirements, Version};
 
 ng_options! {
     /// Options of `inject start` / `inject stop` (26.0).

@@ -12,7 +12,7 @@ use super::{selector_flags, Selector};
 use crate::bencode::Encoder;
 use crate::message::options::Flag;
 use crate::message::request::{command_requirement, Request};
-use crate::message::version::{Requirements, Version};
+use crate::version::{Requirements, Version};
 
 text_enum! {
     /// What `block DTMF` does with DTMF (`DTMF-security` and its trigger variants). Modes other

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use crate::bencode::Encoder;
 use crate::message::options::Flag;
-use crate::message::version::{Since, Version};
+use crate::version::{Since, Version};
 
 /// Writes an options struct, adding `extra` flags to its `flags` list.
 macro_rules! encode_with_flags {

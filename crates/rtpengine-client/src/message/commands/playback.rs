@@ -10,7 +10,7 @@ use crate::bencode::{Dict, Encoder, Value};
 use crate::error::{Error, Result};
 use crate::message::options::{CodecOptions, Flag, Kind, Raw, Scalar};
 use crate::message::request::{command_requirement, Request};
-use crate::message::version::{Requirements, Version};
+use crate::version::{Requirements, Version};
 
 /// The DTMF events, in code order (RFC 4733 event codes 0–15).
 const DTMF_CHARS: &[u8; 16] = b"0123456789*#ABCD";

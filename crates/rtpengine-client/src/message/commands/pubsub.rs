@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::message::options::{AnswerOptions, Flag, OfferOptions};
 use crate::message::reply::{dicts, sdp_of, strings};
 use crate::message::request::{command_requirement, Request};
-use crate::message::version::{Requirements, Version};
+use crate::version::{Requirements, Version};
 
 /// Writes the options with one more flag, unless it is already there.
 fn encode_with_flag(options: &OfferOptions, flag: Option<Flag>, enc: &mut Encoder<'_>) {

@@ -4,7 +4,7 @@ use crate::bencode::Encoder;
 use crate::error::{Error, Result};
 use crate::message::options::Flag;
 use crate::message::request::{command_requirement, Request};
-use crate::message::version::{Requirements, Version};
+use crate::version::{Requirements, Version};
 
 ng_options! {
     /// Options of `start recording`, `stop recording` and `pause recording`.

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::message::options::{AddressFamily, AnswerOptions, Flag, OfferOptions, Scalar};
 use crate::message::reply::{dicts, sdp_of};
 use crate::message::request::{command_requirement, Request};
-use crate::message::version::{Requirements, Version};
+use crate::version::{Requirements, Version};
 
 ng_options! {
     /// Options of `connect` (13.2).

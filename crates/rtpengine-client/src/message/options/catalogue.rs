@@ -7,7 +7,7 @@
 //! options (the `rtpe` command line generates its option flags, their help and their version
 //! notes from them) never repeats the catalogue.
 
-use crate::message::version::Since;
+use crate::version::Since;
 
 /// One key of an options type (an entry of its `OPTIONS` table).
 #[derive(Debug, Clone, Copy)]
@@ -98,7 +98,7 @@ fn summary(doc: &str) -> String {
 mod tests {
     use super::*;
     use crate::message::options::{CodecOptions, Direction, Ice, OfferOptions};
-    use crate::message::version::Version;
+    use crate::version::Version;
 
     #[test]
     fn offer_options_describe_their_keys() {
@@ -154,7 +154,7 @@ mod tests {
         table: &'static [OptionSpec],
         prefix: &mut Vec<&'static str>,
         set: &SetText<T>,
-        requirements: &dyn Fn(&T) -> crate::message::version::Requirements,
+        requirements: &dyn Fn(&T) -> crate::version::Requirements,
     ) {
         for spec in table {
             prefix.push(spec.key);

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use super::{Kind, Scalar};
 use crate::bencode::{Encoder, Value};
-use crate::message::version::Since;
+use crate::version::Since;
 
 text_enum! {
     /// Values of the `replace` list.

@@ -2,7 +2,7 @@
 //! the canonical spellings. Prefix flags (`codec-strip-…`, `SDES-…`, `from-tags-…`) are covered
 //! by typed options instead; any other flag goes in as `Flag::Other` or a raw flag.
 
-use crate::message::version::Version;
+use crate::version::Version;
 
 text_enum! {
     /// An entry of the `flags` list.

@@ -1,29 +1,29 @@
 //! The two macros every options type is built with.
 
-/// A [`Since`](crate::message::version::Since): `since!()` is the baseline; `since!(12, 4)` is
+/// A [`Since`](crate::version::Since): `since!()` is the baseline; `since!(12, 4)` is
 /// 12.4; `since!(13, 0; (12, 5, 1, 11))` is 13.0 with a backport to 12.5.1.11 (the mainline may
 /// be a full version too: `since!(26, 1, 1, 3; …)`).
 macro_rules! since {
     () => {
-        $crate::message::version::Since::BASE
+        $crate::version::Since::BASE
     };
     ($maj:literal, $min:literal $(, $patch:literal, $build:literal)?) => {
-        $crate::message::version::Since::new(since!(@v $maj, $min $(, $patch, $build)?))
+        $crate::version::Since::new(since!(@v $maj, $min $(, $patch, $build)?))
     };
     ($maj:literal, $min:literal $(, $patch:literal, $build:literal)?;
         $(($a:literal, $b:literal, $c:literal, $d:literal)),+ $(,)?) => {{
         // A const item, so the backport list is 'static wherever the macro is used.
-        const SINCE: $crate::message::version::Since = $crate::message::version::Since::backported(
+        const SINCE: $crate::version::Since = $crate::version::Since::backported(
             since!(@v $maj, $min $(, $patch, $build)?),
-            &[$($crate::message::version::Version::full($a, $b, $c, $d)),+],
+            &[$($crate::version::Version::full($a, $b, $c, $d)),+],
         );
         SINCE
     }};
     (@v $maj:literal, $min:literal) => {
-        $crate::message::version::Version::new($maj, $min)
+        $crate::version::Version::new($maj, $min)
     };
     (@v $maj:literal, $min:literal, $patch:literal, $build:literal) => {
-        $crate::message::version::Version::full($maj, $min, $patch, $build)
+        $crate::version::Version::full($maj, $min, $patch, $build)
     };
 }
 
@@ -62,7 +62,7 @@ macro_rules! text_enum {
 
         impl $name {
             /// Every known value with its text.
-            pub const ALL: &'static [(&'static str, $crate::message::version::Since)] =
+            pub const ALL: &'static [(&'static str, $crate::version::Since)] =
                 &[ $( ($text, since!($($($since)*)?)) ),* ];
 
             /// Every known value with its text, other accepted spellings, releases and
@@ -85,10 +85,10 @@ macro_rules! text_enum {
             }
 
             /// The releases that have this value (the baseline for `Other`).
-            pub fn since(&self) -> $crate::message::version::Since {
+            pub fn since(&self) -> $crate::version::Since {
                 match self {
                     $( Self::$variant => since!($($($since)*)?), )*
-                    Self::Other(_) => $crate::message::version::Since::BASE,
+                    Self::Other(_) => $crate::version::Since::BASE,
                 }
             }
         }
@@ -151,7 +151,7 @@ macro_rules! text_enum {
             fn decode(v: &$crate::bencode::Value) -> Option<Self> {
                 v.as_str().map(Self::from)
             }
-            fn since(&self) -> $crate::message::version::Since {
+            fn since(&self) -> $crate::version::Since {
                 $name::since(self)
             }
             fn describe(&self) -> String {
@@ -312,9 +312,9 @@ macro_rules! ng_options {
 
             /// What the set options need of the daemon, each naming the option (empty when
             /// everything set is as old as 10.5).
-            pub fn requirements(&self) -> $crate::message::version::Requirements {
+            pub fn requirements(&self) -> $crate::version::Requirements {
                 #[allow(unused_mut)]
-                let mut r = $crate::message::version::Requirements::default();
+                let mut r = $crate::version::Requirements::default();
                 $(
                     if $crate::message::options::OptionValue::is_set(&self.$field) {
                         r.need(since!($($($since)*)?), || format!("option '{}'", $key));
@@ -349,7 +349,7 @@ macro_rules! ng_options {
             fn decode(v: &$crate::bencode::Value) -> Option<Self> {
                 v.as_dict().map(Self::from_dict)
             }
-            fn need(&self, key: &str, r: &mut $crate::message::version::Requirements) {
+            fn need(&self, key: &str, r: &mut $crate::version::Requirements) {
                 for req in self.requirements().iter() {
                     r.need(req.since, || format!("{} of option '{}'", req.what, key));
                 }

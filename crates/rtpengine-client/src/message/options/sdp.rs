@@ -10,7 +10,7 @@ use super::flags::Flag;
 use super::{Kind, OneOrList, Scalar};
 use crate::bencode::{Encoder, Value};
 use crate::error::{Error, Result};
-use crate::message::version::Version;
+use crate::version::Version;
 
 ng_options! {
     /// The `codec` dictionary: each entry a list of codec specs

@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use super::catalogue::{Kind, Shape};
 use crate::bencode::{Encoder, Value};
-use crate::message::version::{Requirements, Since, Version};
+use crate::version::{Requirements, Since, Version};
 
 /// A single option value: a string, an integer, an enum, an address…
 pub trait Scalar: Clone + PartialEq + Debug {

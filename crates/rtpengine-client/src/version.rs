@@ -7,8 +7,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::Error;
-
 /// An rtpengine release: `major.minor.patch.build` (`12.5.1.31`).
 ///
 /// Release lines after 10.5: 11.0–11.5, 12.0–12.5, 13.0–13.5, 14.0–14.1, then 26.0 onwards
@@ -105,9 +103,9 @@ impl Version {
     /// `26.0.1.26+0~mr26.0.1.26`, or the SDP session name rtpengine writes
     /// (`rtpengine-10-5-3-5-1-deb12u1`). Up to four numbers are read; what follows them (a
     /// Debian revision) is ignored.
-    pub fn parse(text: &str) -> Result<Self, Error> {
-        let bad = || Error::InvalidRequest {
-            reason: format!("'{text}' is not an rtpengine version"),
+    pub fn parse(text: &str) -> Result<Self, ParseVersionError> {
+        let bad = || ParseVersionError {
+            text: text.to_owned(),
         };
         let t = text.trim();
         let t = t.strip_prefix("Version:").unwrap_or(t).trim();
@@ -131,10 +129,20 @@ impl Version {
 }
 
 impl FromStr for Version {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self, Error> {
+    type Err = ParseVersionError;
+    fn from_str(s: &str) -> Result<Self, ParseVersionError> {
         Self::parse(s)
     }
+}
+
+/// A text that is not an rtpengine version ([`Version::parse`]). Its own type rather than the
+/// crate's `Error`, so versions sit below errors (an `Error` names the versions it is about);
+/// it converts into [`Error::InvalidRequest`](crate::Error::InvalidRequest).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{text}' is not an rtpengine version")]
+pub struct ParseVersionError {
+    /// The text given.
+    pub text: String,
 }
 
 impl fmt::Display for Version {

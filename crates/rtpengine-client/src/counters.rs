@@ -12,7 +12,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
-use crate::COMMANDS;
+use crate::message::commands::COMMANDS;
 
 /// The name of the row counting commands outside the catalogue (sent with
 /// [`Client::request`](super::Client::request) or a hand-written [`Request`](crate::Request)).
