@@ -87,6 +87,7 @@
 
 pub mod bencode;
 mod client;
+mod cluster;
 mod counters;
 mod error;
 pub mod message;

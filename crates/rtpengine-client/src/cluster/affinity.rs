@@ -1,0 +1,150 @@
+//! Which node holds a call: call-id → node, refreshed on every use, removed after the call's
+//! final delete or an idle time-to-live, bounded in size.
+//!
+//! Placement decides a new call once; this table makes every follow-up go to the node that
+//! holds the call even after the node set changed. Sans-IO: time is passed in.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// One call's node and when it was last used.
+#[derive(Debug, Clone, Copy)]
+struct Entry<N> {
+    node: N,
+    last_used: Instant,
+}
+
+/// Call-id → node.
+#[derive(Debug)]
+pub(crate) struct Affinity<N> {
+    entries: HashMap<Box<[u8]>, Entry<N>>,
+    /// An entry unused this long is forgotten (a call whose delete never came).
+    ttl: Duration,
+    /// The most entries kept; past it the expired ones go, then the least recently used.
+    capacity: usize,
+}
+
+impl<N: Copy> Affinity<N> {
+    /// An empty table (`capacity` at least 1).
+    pub(crate) fn new(ttl: Duration, capacity: usize) -> Self {
+        Self {
+            entries: HashMap::new(),
+            ttl,
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// The node of a call, refreshing its entry; `None` when unknown or expired.
+    pub(crate) fn get(&mut self, call_id: &[u8], now: Instant) -> Option<N> {
+        let ttl = self.ttl;
+        match self.entries.get_mut(call_id) {
+            Some(e) if now.saturating_duration_since(e.last_used) < ttl => {
+                e.last_used = now;
+                Some(e.node)
+            }
+            Some(_) => {
+                self.entries.remove(call_id);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Records (or moves) a call's node.
+    pub(crate) fn insert(&mut self, call_id: &[u8], node: N, now: Instant) {
+        if !self.entries.contains_key(call_id) && self.entries.len() >= self.capacity {
+            self.make_room(now);
+        }
+        self.entries.insert(
+            call_id.into(),
+            Entry {
+                node,
+                last_used: now,
+            },
+        );
+    }
+
+    /// Forgets a call (after its final delete); its node, if it was known.
+    pub(crate) fn remove(&mut self, call_id: &[u8]) -> Option<N> {
+        self.entries.remove(call_id).map(|e| e.node)
+    }
+
+    /// Forgets every expired entry; how many went.
+    pub(crate) fn purge(&mut self, now: Instant) -> usize {
+        let before = self.entries.len();
+        let ttl = self.ttl;
+        self.entries
+            .retain(|_, e| now.saturating_duration_since(e.last_used) < ttl);
+        before - self.entries.len()
+    }
+
+    /// The number of calls known.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Frees one slot at least: the expired entries, else the least recently used one. A scan,
+    /// which only a full table pays for.
+    fn make_room(&mut self, now: Instant) {
+        if self.purge(now) > 0 {
+            return;
+        }
+        let oldest = self
+            .entries
+            .iter()
+            .min_by_key(|(_, e)| e.last_used)
+            .map(|(k, _)| k.clone());
+        if let Some(k) = oldest {
+            self.entries.remove(&k);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TTL: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn follow_ups_find_the_node_and_refresh_it() {
+        let t0 = Instant::now();
+        let mut a = Affinity::new(TTL, 10);
+        a.insert(b"c1", 2usize, t0);
+        assert_eq!(a.get(b"c1", t0 + Duration::from_secs(59)), Some(2));
+        // Refreshed at 59 s: still there at 118 s, gone 60 s after the last use.
+        assert_eq!(a.get(b"c1", t0 + Duration::from_secs(118)), Some(2));
+        assert_eq!(a.get(b"c1", t0 + Duration::from_secs(178)), None);
+        assert_eq!(a.len(), 0, "an expired entry found on lookup is dropped");
+    }
+
+    #[test]
+    fn a_delete_forgets_the_call_and_a_move_replaces_the_node() {
+        let t0 = Instant::now();
+        let mut a = Affinity::new(TTL, 10);
+        a.insert(b"c1", 1usize, t0);
+        a.insert(b"c1", 3, t0);
+        assert_eq!(a.get(b"c1", t0), Some(3));
+        assert_eq!(a.remove(b"c1"), Some(3));
+        assert_eq!(a.get(b"c1", t0), None);
+        assert_eq!(a.remove(b"c1"), None);
+    }
+
+    #[test]
+    fn the_table_is_bounded() {
+        let t0 = Instant::now();
+        let mut a = Affinity::new(TTL, 3);
+        for (i, id) in [b"a", b"b", b"c"].iter().enumerate() {
+            a.insert(*id, i, t0 + Duration::from_secs(i as u64));
+        }
+        // Full, nothing expired: the least recently used ("a") makes room.
+        a.insert(b"d", 9, t0 + Duration::from_secs(10));
+        assert_eq!(a.len(), 3);
+        assert_eq!(a.get(b"a", t0 + Duration::from_secs(10)), None);
+        assert_eq!(a.get(b"d", t0 + Duration::from_secs(10)), Some(9));
+        // Expired entries go first, all of them.
+        a.insert(b"e", 5, t0 + Duration::from_secs(65));
+        assert_eq!(a.len(), 2, "b and c expired; d and e left");
+        assert_eq!(a.purge(t0 + Duration::from_secs(200)), 2);
+    }
+}
