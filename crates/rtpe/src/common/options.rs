@@ -251,6 +251,7 @@ fn registered<T: CliOptions>(taken: &mut HashSet<String>) -> Vec<Planned> {
         .collect()
 }
 
+/// Plans the arguments of one table (`prefix`: the keys above it; `outer`: their release).
 fn walk<T: CliOptions>(
     table: &'static [OptionSpec],
     prefix: &mut Vec<&'static str>,
@@ -259,7 +260,8 @@ fn walk<T: CliOptions>(
 ) {
     for spec in table {
         prefix.push(spec.key);
-        // A nested key's note is the newer of its own and its dictionary's.
+        // A nested key's note is its own release, or its dictionary's when its own is the
+        // baseline (`--sdp-attr-audio-add` is as new as `sdp-attr`).
         let since = if spec.since.is_base() {
             outer
         } else {
