@@ -48,8 +48,8 @@ pub(crate) struct MediaArgs {
 
 impl MediaArgs {
     /// Builds the library's options (without the music-on-hold blob, which is read from a file
-    /// by the caller); `Err` is a usage error.
-    pub(crate) fn to_options(&self, via_branch: Option<&str>) -> Result<OfferOptions, String> {
+    /// by the caller). Values were checked when the arguments were parsed.
+    pub(crate) fn to_options(&self, via_branch: Option<&str>) -> OfferOptions {
         let mut opts = self.options.options();
         if let Some(branch) = via_branch {
             opts = opts.via_branch(branch);
@@ -82,7 +82,7 @@ impl MediaArgs {
                 }
             }
         }
-        Ok(opts)
+        opts
     }
 }
 
@@ -101,9 +101,7 @@ pub(crate) fn media_options(
             "--sdp-file and --moh-blob-file cannot both read standard input",
         ));
     }
-    let mut options = media
-        .to_options(via_branch)
-        .map_err(|msg| Failure::new(EXIT_USAGE, msg))?;
+    let mut options = media.to_options(via_branch);
     if let Some(path) = &media.moh_blob_file {
         let blob = read_input(path).map_err(|e| {
             Failure::new(
@@ -198,7 +196,7 @@ mod tests {
         let Command::Offer(offer) = cli.command else {
             panic!("not an offer")
         };
-        offer.media.to_options(None)
+        Ok(offer.media.to_options(None))
     }
 
     /// The options as the JSON of the dictionary they encode to (compared as JSON values, so
@@ -537,7 +535,7 @@ mod tests {
         let Command::Offer(offer) = cli.command else {
             panic!("not an offer")
         };
-        let opts = offer.media.to_options(None).unwrap();
+        let opts = offer.media.to_options(None);
         assert_eq!(opts.ice, rtpengine_client::OneOrList(vec![Ice::Remove]));
         assert_eq!(opts.tos, Some(184));
         assert_eq!(opts.sdes, [Sdes::Off, Sdes::UnencryptedSrtcp]);
@@ -568,7 +566,7 @@ mod tests {
         let Command::Answer(answer) = cli.command else {
             panic!("not an answer")
         };
-        let opts = answer.media.to_options(Some("z9hG4bK1")).unwrap();
+        let opts = answer.media.to_options(Some("z9hG4bK1"));
         assert_eq!(opts.direction, Some(Direction::new("pub", "priv")));
         assert_eq!(opts.via_branch.as_deref(), Some("z9hG4bK1"));
         assert_eq!(
