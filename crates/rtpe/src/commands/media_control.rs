@@ -26,13 +26,6 @@ pub(crate) struct BlockDtmfCmd {
     pub(crate) options: OptionArgs<BlockDtmfOptions>,
 }
 
-impl BlockDtmfCmd {
-    /// Builds the library's options.
-    fn to_options(&self) -> BlockDtmfOptions {
-        self.options.options()
-    }
-}
-
 /// Arguments of `block-media`, `unblock-media`, `silence-media`, `unsilence-media`,
 /// `start-forwarding` and `stop-forwarding`: the call, the party and the library's media
 /// options (`--to-tag`, `--to-label`, `--all-scope` for the key `all`, `--metadata`, …).
@@ -47,13 +40,6 @@ pub(crate) struct MediaCmd {
     /// The library's media options.
     #[command(flatten)]
     pub(crate) options: OptionArgs<MediaOptions>,
-}
-
-impl MediaCmd {
-    /// Builds the library's options.
-    fn to_options(&self) -> MediaOptions {
-        self.options.options()
-    }
 }
 
 /// The commands that take a selector and [`MediaOptions`].
@@ -76,7 +62,7 @@ pub(crate) enum MediaKind {
 /// `block-dtmf` (`block` true) or `unblock-dtmf`.
 pub(crate) fn dtmf(g: &GlobalArgs, block: bool, c: &BlockDtmfCmd) -> Result<Output, Failure> {
     let selector = c.select.selector();
-    let options = c.to_options();
+    let options = c.options.options();
     let call_id = c.call_id.as_str();
     block_on(async {
         let client = g.connect().await?;
@@ -93,7 +79,7 @@ pub(crate) fn dtmf(g: &GlobalArgs, block: bool, c: &BlockDtmfCmd) -> Result<Outp
 /// Blocking, silencing or forwarding media.
 pub(crate) fn media(g: &GlobalArgs, kind: MediaKind, c: &MediaCmd) -> Result<Output, Failure> {
     let selector = c.select.selector();
-    let options = c.to_options();
+    let options = c.options.options();
     block_on(async {
         let client = g.connect().await?;
         let (c, s, o) = (c.call_id.as_str(), &selector, &options);
@@ -149,7 +135,7 @@ mod tests {
         .unwrap() else {
             panic!()
         };
-        let o = c.to_options();
+        let o = c.options.options();
         assert_eq!(o.to_tag.as_deref(), Some("b"));
         assert_eq!(o.all, Some(FlowScope::OfferAnswer));
         assert!(parse(&["block-media", "--call-id=c", "--all-scope=some"]).is_err());
@@ -178,7 +164,7 @@ mod tests {
         .unwrap() else {
             panic!()
         };
-        let o = c.to_options();
+        let o = c.options.options();
         assert_eq!(o.dtmf_security, Some(DtmfSecurity::Tone));
         assert_eq!(o.dtmf_security_trigger, Some(DtmfSecurity::Silence));
         assert_eq!(o.dtmf_security_trigger_end, Some(DtmfSecurity::Drop));

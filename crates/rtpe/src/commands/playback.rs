@@ -5,14 +5,15 @@ use std::path::PathBuf;
 
 use bytes::Bytes;
 use clap::Args;
-use rtpengine_client::{DtmfDigit, MediaSource, PlayDtmfOptions, PlayMediaOptions, Selector};
+use rtpengine_client::{
+    DtmfDigit, MediaSource, PlayDtmfOptions, PlayMediaOptions, Scalar, Selector,
+};
 
 use crate::common::global::block_on;
 use crate::common::input::{describe, read_input};
 use crate::common::options::OptionArgs;
 use crate::common::render::{json_line, render_ack};
 use crate::common::select::{need_party, SelectArgs};
-use crate::common::values::parse_digit;
 use crate::common::{usage, Failure, GlobalArgs, Output, RawArgs, EXIT_OTHER};
 
 /// What `play-media` plays (exactly one).
@@ -48,13 +49,6 @@ pub(crate) struct PlayMediaCmd {
     pub(crate) options: OptionArgs<PlayMediaOptions>,
 }
 
-impl PlayMediaCmd {
-    /// Builds the library's options.
-    fn to_options(&self) -> PlayMediaOptions {
-        self.options.options()
-    }
-}
-
 /// Arguments of `stop-media`.
 #[derive(Debug, Args)]
 pub(crate) struct StopMediaCmd {
@@ -76,18 +70,11 @@ pub(crate) struct PlayDtmfCmd {
     #[command(flatten)]
     pub(crate) select: SelectArgs,
     /// The event: 0-9, *, #, A-D, or a code 0-15.
-    #[arg(long, visible_alias = "digit", value_name = "DIGIT", value_parser = parse_digit)]
+    #[arg(long, visible_alias = "digit", value_name = "DIGIT", value_parser = <DtmfDigit as Scalar>::from_text)]
     pub(crate) code: DtmfDigit,
     /// The library's DTMF options (`--duration`, `--volume`, `--pause`, …).
     #[command(flatten)]
     pub(crate) options: OptionArgs<PlayDtmfOptions>,
-}
-
-impl PlayDtmfCmd {
-    /// Builds the library's options.
-    fn to_options(&self) -> PlayDtmfOptions {
-        self.options.options()
-    }
 }
 
 /// What `play-media` plays, read before anything is sent (`--blob-file`).
@@ -124,7 +111,7 @@ fn play_media_selector(c: &PlayMediaCmd) -> Result<Selector, Failure> {
 
 /// `play-media`: prints `duration: N ms` when rtpengine knows it.
 pub(crate) fn play_media(g: &GlobalArgs, c: &PlayMediaCmd) -> Result<Output, Failure> {
-    let options = c.to_options();
+    let options = c.options.options();
     let selector = play_media_selector(c)?;
     let source = play_source(c)?;
     block_on(async {
@@ -169,7 +156,7 @@ pub(crate) fn stop_media(g: &GlobalArgs, c: &StopMediaCmd) -> Result<Output, Fai
 pub(crate) fn play_dtmf(g: &GlobalArgs, c: &PlayDtmfCmd) -> Result<Output, Failure> {
     let selector = c.select.selector();
     need_party("play-dtmf", &selector, c.options.raw())?;
-    let options = c.to_options();
+    let options = c.options.options();
     block_on(async {
         let client = g.connect().await?;
         let ack = client
@@ -202,7 +189,7 @@ mod tests {
             panic!()
         };
         assert_eq!(c.code.code(), 10);
-        assert_eq!(c.to_options().volume, Some(-8));
+        assert_eq!(c.options.options().volume, Some(-8));
         let err = parse(&["play-dtmf", "--call-id=c", "--all", "--code=16"]).unwrap_err();
         assert!(err.contains("'code'"), "{err}");
         assert!(parse(&["play-dtmf", "--call-id=c", "--all"]).is_err());
@@ -231,7 +218,7 @@ mod tests {
             panic!()
         };
         let source = play_source(&c).unwrap();
-        let options = c.to_options();
+        let options = c.options.options();
         assert_eq!(source, MediaSource::DbId(4));
         assert_eq!(options.repeat_times, Some(3));
         assert_eq!(options.flags, [Flag::BlockEgress]);

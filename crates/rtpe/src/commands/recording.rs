@@ -22,13 +22,6 @@ pub(crate) struct RecordingCmd {
     pub(crate) options: OptionArgs<RecordingOptions>,
 }
 
-impl RecordingCmd {
-    /// Builds the library's options.
-    fn to_options(&self) -> RecordingOptions {
-        self.options.options()
-    }
-}
-
 /// The recording commands.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum RecordingKind {
@@ -46,7 +39,7 @@ pub(crate) fn run(
     kind: RecordingKind,
     c: &RecordingCmd,
 ) -> Result<Output, Failure> {
-    let options = c.to_options();
+    let options = c.options.options();
     let call_id = c.call_id.as_str();
     block_on(async {
         let client = g.connect().await?;
@@ -80,7 +73,7 @@ mod tests {
         .unwrap() else {
             panic!()
         };
-        let o = c.to_options();
+        let o = c.options.options();
         assert_eq!(o.pause, Some(true));
         assert_eq!(o.metadata.as_deref(), Some("k:v"));
         assert_eq!(o.recording_dir.as_deref(), Some("/r"));

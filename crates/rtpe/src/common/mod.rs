@@ -13,7 +13,6 @@ pub(crate) mod render;
 pub(crate) mod select;
 pub(crate) mod statistics;
 pub(crate) mod summary;
-pub(crate) mod values;
 
 pub(crate) use global::GlobalArgs;
 pub(crate) use outcome::{usage, Failure, Output, EXIT_OTHER, EXIT_RTPENGINE, EXIT_USAGE};
