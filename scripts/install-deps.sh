@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need on a fresh Debian/Ubuntu machine:
 # the rtpengine daemon (Debian package rtpengine-daemon; it runs in userspace, no kernel
-# module needed). A Rust toolchain (cargo) must already be on PATH.
+# module needed) and redis-server (the cluster tests run rtpengine's Redis high availability
+# against a private redis-server the test kit starts). A Rust toolchain (cargo) must already be
+# on PATH.
 #
 # Optional arguments name newer rtpengine releases to install as well, in Debian chroots, for
 # the tests' RTPENGINE_RELEASE selector: `scripts/install-deps.sh 12.5 26.0` (or trixie, forky;
@@ -39,38 +41,51 @@ have_rtpengine() {
     fi
 }
 
+have_redis() {
+    command -v redis-server >/dev/null 2>&1 || [[ -x /usr/bin/redis-server ]]
+}
+
 # `ss` (iproute2) lets a test see the TOS rtpengine sets on its media sockets.
-if have_rtpengine && command -v ss >/dev/null 2>&1; then
+if have_rtpengine && have_redis && command -v ss >/dev/null 2>&1; then
     log "rtpengine present: $( (${RTPENGINE_BIN:-rtpengine} --version 2>&1 || true) | head -n1)"
+    log "redis-server present: $( (redis-server --version 2>&1 || true) | head -n1)"
     install_releases
     exit 0
 fi
 
 if ! command -v apt-get >/dev/null 2>&1; then
-    log "rtpengine is missing and apt-get is not available."
-    log "Install rtpengine by hand and set RTPENGINE_BIN to its path."
+    log "rtpengine, redis-server or ss is missing and apt-get is not available."
+    log "Install rtpengine (set RTPENGINE_BIN to its path), redis-server and iproute2 by hand."
     exit 1
 fi
 
 SUDO=""
 if [[ "$(id -u)" -ne 0 ]]; then
     if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-        log "need root (or sudo) to install rtpengine-daemon"; exit 1
+        log "need root (or sudo) to install rtpengine-daemon and redis-server"; exit 1
     fi
 fi
 
-log "installing rtpengine-daemon and iproute2 from the distribution's packages"
+log "installing rtpengine-daemon, redis-server and iproute2 from the distribution's packages"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-# The package's service is not used: tests and the demo start their own daemons on loopback.
-$SUDO apt-get install -y -qq --no-install-recommends rtpengine-daemon iproute2 >/dev/null
-# Some images start the packaged service on install; it would hold the default ports.
+# The packages' services are not used: tests and the demo start their own daemons on loopback
+# (the test kit starts a private redis-server on a free port for each test that needs one).
+$SUDO apt-get install -y -qq --no-install-recommends rtpengine-daemon redis-server iproute2 >/dev/null
+# Some images start the packaged services on install; they would hold the default ports
+# (rtpengine's NG port, redis's 6379).
 if command -v service >/dev/null 2>&1; then
     $SUDO service rtpengine-daemon stop >/dev/null 2>&1 || true
+    $SUDO service redis-server stop >/dev/null 2>&1 || true
 fi
 
+if ! have_redis; then
+    log "redis-server installed but no redis-server binary found"
+    exit 1
+fi
 if have_rtpengine; then
     log "installed: $( (rtpengine --version 2>&1 || true) | head -n1)"
+    log "installed: $( (redis-server --version 2>&1 || true) | head -n1)"
     install_releases
 else
     log "rtpengine-daemon installed but no rtpengine binary found"
