@@ -14,8 +14,18 @@
 //! to the daemon as to the test. Other paths the daemon sees map to host paths with
 //! [`Rtpengine::host_path`].
 //!
-//! This module only uses `std`, so it works from synchronous and asynchronous
-//! tests alike.
+//! # Faults and clusters
+//!
+//! A daemon can be killed ([`Rtpengine::kill`], SIGKILL: a crash), frozen ([`Rtpengine::stop`],
+//! SIGSTOP: a hang, it keeps its sockets but answers nothing) and thawed ([`Rtpengine::cont`]),
+//! and started again on the same ports with the same arguments ([`Rtpengine::restart`]).
+//! [`RtpengineBuilder::start_many`] starts several independent daemons in parallel (the nodes of
+//! a cluster): all listen on 127.0.0.1 and tell apart by their ports. With a
+//! [`RedisServer`](crate::redis::RedisServer), [`RtpengineBuilder::redis`] and
+//! [`RtpengineBuilder::active_switchover`] set up rtpengine's Redis high availability.
+//!
+//! This module only uses `std` (signals are sent with the `kill` tool), so it works from
+//! synchronous and asynchronous tests alike.
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;
@@ -152,6 +162,79 @@ fn pick_control_ports() -> Result<(u16, u16, u16, u16), TestkitError> {
         std::io::ErrorKind::AddrInUse,
         "could not find free control ports on 127.0.0.1",
     )))
+}
+
+/// Picks a free TCP port on 127.0.0.1 that no other live instance of this process holds, and
+/// reserves it until [`release_port`]. Used for servers the test kit starts besides rtpengine
+/// (redis-server).
+pub(crate) fn reserve_tcp_port() -> Result<u16, TestkitError> {
+    for _ in 0..64 {
+        let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        let port = l.local_addr()?.port();
+        if reserved().ports.insert(port) {
+            return Ok(port);
+        }
+    }
+    Err(TestkitError::Io(std::io::Error::new(
+        std::io::ErrorKind::AddrInUse,
+        "could not find a free TCP port on 127.0.0.1",
+    )))
+}
+
+/// Hands back a port taken with [`reserve_tcp_port`].
+pub(crate) fn release_port(port: u16) {
+    reserved().ports.remove(&port);
+}
+
+/// Sends `signal` (a name such as `STOP`, `CONT`) to process `pid` with the `kill` tool.
+pub(crate) fn send_signal(pid: u32, signal: &str) -> std::io::Result<()> {
+    let status = Command::new(system_tool("kill", "/bin/kill"))
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(format!(
+            "kill -{signal} {pid} failed with {status}"
+        )))
+    }
+}
+
+/// The state letter of process `pid` from `/proc/PID/stat` (`R`, `S`, `T` for stopped, `Z`...).
+pub(crate) fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may contain anything; the state follows the last ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().next()?.chars().next()
+}
+
+/// Waits up to one second until process `pid` is (`stopped == true`) or is no longer stopped.
+pub(crate) fn wait_stopped(pid: u32, stopped: bool) -> std::io::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        let state = process_state(pid);
+        let is_stopped = matches!(state, Some('T' | 't'));
+        if is_stopped == stopped {
+            return Ok(());
+        }
+        if state.is_none() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("process {pid} is gone"),
+            ));
+        }
+        if Instant::now() >= deadline {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("process {pid} is still in state {state:?} after 1 s"),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }
 
 /// Reads Linux's ephemeral port range, if available.
@@ -526,6 +609,76 @@ impl RtpengineBuilder {
         self
     }
 
+    /// Connects the daemon to `redis` for high availability: writes its calls to database
+    /// `own_db` (`--redis=127.0.0.1:P/own_db`) and restores, as foreign calls, those its peers
+    /// write to `subscribe_dbs` (one `--subscribe-keyspace=N` per database; the option repeats,
+    /// a comma list is not understood).
+    ///
+    /// The layout that works gives every node its own database, subscribed to all the peers'
+    /// databases: A `redis(&r, 1, &[2])`, B `redis(&r, 2, &[1])`. Two nodes writing the same
+    /// database lose calls (see `redis-ha.md` in the project's shared reference).
+    pub fn redis(
+        mut self,
+        redis: &crate::redis::RedisServer,
+        own_db: u32,
+        subscribe_dbs: &[u32],
+    ) -> Self {
+        self.extra_args
+            .push(format!("--redis={}", redis.rtpengine_arg(own_db)));
+        self.extra_args.extend(
+            subscribe_dbs
+                .iter()
+                .map(|db| format!("--subscribe-keyspace={db}")),
+        );
+        self
+    }
+
+    /// Adds `--active-switchover`: a node that holds a peer's call as foreign takes it over
+    /// (becomes its owner and writes it to its own database) on the first offer/answer or RTP
+    /// packet for it.
+    pub fn active_switchover(mut self) -> Self {
+        self.extra_args.push("--active-switchover".to_owned());
+        self
+    }
+
+    /// Adds `--max-sessions=n`: the daemon refuses new calls beyond `n` concurrent ones.
+    pub fn max_sessions(mut self, n: u32) -> Self {
+        self.extra_args.push(format!("--max-sessions={n}"));
+        self
+    }
+
+    /// Starts `n` daemons with these settings in parallel (one thread each), for the nodes of a
+    /// cluster.
+    ///
+    /// Every daemon gets its own reserved ports and media range as with
+    /// [`RtpengineBuilder::start`]; all listen on 127.0.0.1 and are told apart by their ports.
+    /// Each is an independent [`Rtpengine`] (kill, stop or restart one, the others run on).
+    /// If any fails to start, the ones that did are killed and the first error is returned.
+    /// Settings that must differ per node (e.g. [`RtpengineBuilder::redis`] databases) need one
+    /// builder per node.
+    pub fn start_many(self, n: usize) -> Result<Vec<Rtpengine>, TestkitError> {
+        let results: Vec<Result<Rtpengine, TestkitError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..n)
+                .map(|_| {
+                    let builder = self.clone();
+                    scope.spawn(move || builder.start())
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(TestkitError::StartupFailed {
+                            reason: "the thread starting a daemon panicked".to_owned(),
+                            log_tail: String::new(),
+                        })
+                    })
+                })
+                .collect()
+        });
+        results.into_iter().collect()
+    }
+
     /// Starts the daemon and waits until it answers an NG `ping` over UDP.
     ///
     /// If the daemon exits during startup (e.g. because a port was taken in
@@ -649,6 +802,8 @@ impl RtpengineBuilder {
 
         let localhost = Ipv4Addr::LOCALHOST;
         let mut daemon = Rtpengine {
+            args,
+            startup_timeout: self.startup_timeout,
             pid: child.id(),
             child,
             reaped: false,
@@ -723,6 +878,9 @@ enum Ready {
 /// ```
 pub struct Rtpengine {
     child: Child,
+    /// The arguments it was started with, for [`Rtpengine::restart`].
+    args: Vec<OsString>,
+    startup_timeout: Duration,
     pid: u32,
     reaped: bool,
     binary: PathBuf,
@@ -1043,9 +1201,121 @@ impl Rtpengine {
         kill_result.and(wait_result.map(|_| ()))
     }
 
-    /// Stops the daemon; same as [`Rtpengine::kill`].
+    /// Freezes the daemon (SIGSTOP) and waits until the kernel reports it stopped.
+    ///
+    /// A hang, not a death: the process keeps its sockets, so NG requests are queued by the
+    /// kernel but not answered (nor refused) until [`Rtpengine::cont`]; requests still queued
+    /// then are answered late. [`Rtpengine::kill`], [`Rtpengine::restart`] and dropping work on
+    /// a stopped daemon. An error if the daemon is not running.
     pub fn stop(&mut self) -> std::io::Result<()> {
-        self.kill()
+        self.ensure_running()?;
+        send_signal(self.pid, "STOP")?;
+        wait_stopped(self.pid, true)
+    }
+
+    /// Resumes a daemon frozen by [`Rtpengine::stop`] (SIGCONT) and waits until the kernel
+    /// reports it running. Harmless on a running daemon; an error if it is dead.
+    pub fn cont(&mut self) -> std::io::Result<()> {
+        self.ensure_running()?;
+        send_signal(self.pid, "CONT")?;
+        wait_stopped(self.pid, false)
+    }
+
+    /// Whether the daemon is frozen by [`Rtpengine::stop`].
+    pub fn is_stopped(&self) -> bool {
+        !self.reaped && matches!(process_state(self.pid), Some('T' | 't'))
+    }
+
+    fn ensure_running(&mut self) -> std::io::Result<()> {
+        if self.is_running() {
+            Ok(())
+        } else {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("rtpengine (pid {}) is not running", self.pid),
+            ))
+        }
+    }
+
+    /// Starts the daemon again after a crash: kills it first if it still runs (also when
+    /// stopped), then starts the same binary with the same arguments on the same ports and
+    /// media range, and waits until it answers an NG `ping`.
+    ///
+    /// The new process has a new [`Rtpengine::pid`]; its output is appended to the same log,
+    /// after a line `--- testkit: rtpengine restarted (pid N) ---`. With Redis (see
+    /// [`RtpengineBuilder::redis`]) it restores its own calls from its database at start-up.
+    /// If it exits at once (e.g. a port still held by someone else), it is retried a few times.
+    pub fn restart(&mut self) -> Result<(), TestkitError> {
+        self.kill()?;
+        self.wait_for_readers(Duration::from_millis(500));
+        let mut last_err = None;
+        for attempt in 1..=START_ATTEMPTS {
+            if attempt > 1 {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            let mut child = self
+                .launcher
+                .daemon_command(&self.args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .map_err(|source| TestkitError::Spawn {
+                    path: self.binary.clone(),
+                    source,
+                })?;
+            self.readers.retain(|h| !h.is_finished());
+            lock_log(&self.log).push_str(&format!(
+                "--- testkit: rtpengine restarted (pid {}) ---\n",
+                child.id()
+            ));
+            if let Some(out) = child.stdout.take() {
+                self.readers
+                    .extend(spawn_reader(out, Arc::clone(&self.log)));
+            }
+            if let Some(err) = child.stderr.take() {
+                self.readers
+                    .extend(spawn_reader(err, Arc::clone(&self.log)));
+            }
+            self.pid = child.id();
+            self.child = child;
+            self.reaped = false;
+            match self.wait_ready(self.startup_timeout) {
+                Ok(()) => return Ok(()),
+                Err(Ready::Exited(status)) => {
+                    self.wait_for_readers(Duration::from_millis(500));
+                    last_err = Some(TestkitError::StartupFailed {
+                        reason: format!(
+                            "restarted rtpengine ({}) exited during startup with {status} \
+                             (tried {attempt} time(s) on the same ports)",
+                            self.launcher.describe()
+                        ),
+                        log_tail: tail_lines(&lock_log(&self.log), LOG_TAIL_LINES),
+                    });
+                }
+                Err(Ready::Timeout) => {
+                    let _ = self.kill();
+                    self.wait_for_readers(Duration::from_millis(500));
+                    return Err(TestkitError::StartupFailed {
+                        reason: format!(
+                            "restarted rtpengine ({}) did not answer an NG ping on {} within {:?}",
+                            self.launcher.describe(),
+                            self.ng_udp,
+                            self.startup_timeout
+                        ),
+                        log_tail: tail_lines(&lock_log(&self.log), LOG_TAIL_LINES),
+                    });
+                }
+                Err(Ready::Io(e)) => {
+                    let _ = self.kill();
+                    return Err(TestkitError::Io(e));
+                }
+            }
+        }
+        Err(last_err.unwrap_or_else(|| TestkitError::StartupFailed {
+            reason: "no restart attempt was made".to_owned(),
+            log_tail: String::new(),
+        }))
     }
 }
 

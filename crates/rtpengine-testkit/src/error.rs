@@ -62,6 +62,22 @@ pub enum TestkitError {
         log_tail: String,
     },
 
+    /// No redis-server binary could be found (for [`crate::redis::RedisServer`]). The message
+    /// explains how to install one.
+    #[error(
+        "redis-server binary not found (looked at $REDIS_SERVER_BIN, PATH, /usr/bin, /usr/sbin). \
+         Install it with `apt-get install -y redis-server` (as root; or run \
+         `scripts/install-deps.sh` from the repository), or set REDIS_SERVER_BIN to its path."
+    )]
+    RedisNotFound,
+
+    /// redis-server did not start, or a command sent to it failed.
+    #[error("redis-server: {reason}")]
+    Redis {
+        /// What went wrong (with the end of redis-server's log where it helps).
+        reason: String,
+    },
+
     /// Any other I/O error (e.g. while choosing ports).
     #[error(transparent)]
     Io(#[from] std::io::Error),

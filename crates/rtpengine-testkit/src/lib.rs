@@ -9,6 +9,7 @@
 //! * [`LossyUdpProxy`] relays UDP to an upstream (e.g. the real daemon) and
 //!   drops datagrams according to a [`LossPattern`].
 //! * [`rtp`] has small RTP/SDP helpers for end-to-end media tests.
+//! * [`RedisServer`] runs a private `redis-server` for rtpengine's Redis high availability.
 //!
 //! If no rtpengine binary is installed, [`Rtpengine::start`] fails with
 //! [`TestkitError::BinaryNotFound`], whose message explains how to install it
@@ -49,6 +50,30 @@
 //! # let _ = (ng, url, media);
 //! ```
 //!
+//! # Clusters, faults and Redis high availability
+//!
+//! [`RtpengineBuilder::start_many`] starts several independent daemons in parallel (on
+//! 127.0.0.1, told apart by their ports). Each can crash ([`Rtpengine::kill`], SIGKILL), hang
+//! ([`Rtpengine::stop`], SIGSTOP, undone by [`Rtpengine::cont`]) and come back on the same ports
+//! ([`Rtpengine::restart`]). [`RedisServer::start`] runs a private `redis-server` (a missing one
+//! is [`TestkitError::RedisNotFound`], naming `apt-get install -y redis-server`);
+//! [`RtpengineBuilder::redis`] gives each node its own database, subscribed to its peers'.
+//!
+//! ```no_run
+//! use rtpengine_testkit::{RedisServer, Rtpengine};
+//!
+//! let redis = RedisServer::start()?;
+//! let a = Rtpengine::builder().redis(&redis, 1, &[2]).active_switchover().start()?;
+//! let mut b = Rtpengine::builder().redis(&redis, 2, &[1]).active_switchover().start()?;
+//! b.stop()?; // B hangs
+//! b.cont()?; // and recovers
+//! let mut nodes = Rtpengine::builder().start_many(3)?;
+//! nodes[0].kill()?; // node 0 crashes
+//! nodes[0].restart()?; // same ports, same arguments
+//! # let _ = a;
+//! # Ok::<(), rtpengine_testkit::TestkitError>(())
+//! ```
+//!
 //! # Scripting a fake NG server
 //!
 //! ```no_run
@@ -81,6 +106,7 @@ pub mod error;
 pub mod fake;
 pub mod import_graph;
 pub mod proxy;
+pub mod redis;
 pub mod release;
 pub mod rtp;
 pub mod tls;
@@ -89,6 +115,7 @@ pub use daemon::{Rtpengine, RtpengineBuilder};
 pub use error::TestkitError;
 pub use fake::{FakeAction, FakeNg, FakeRequest};
 pub use proxy::{LossPattern, LossyUdpProxy, ProxyStats};
+pub use redis::RedisServer;
 pub use release::{Release, RTPENGINE_RELEASES_DIR_ENV, RTPENGINE_RELEASE_ENV};
 pub use rtp::{
     parse_rtp, rtp_packet, sdp_audio, sdp_audio_v6, sdp_connection_addr, sdp_media_port, RtpHeader,

@@ -82,7 +82,7 @@ fn kill_stops_the_process() {
     assert!(rtpe.is_running());
     rtpe.kill().unwrap();
     assert!(!rtpe.is_running());
-    rtpe.stop().unwrap(); // idempotent
+    rtpe.kill().unwrap(); // idempotent
     assert!(wait_gone(pid));
 }
 
