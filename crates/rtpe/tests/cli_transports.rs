@@ -4,6 +4,7 @@
 
 mod common;
 
+use rtpengine_client::NgCommands;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;

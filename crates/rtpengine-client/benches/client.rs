@@ -22,6 +22,7 @@
 //! At the end the run lists, per benchmark, the datagrams the responder received beyond one
 //! per request (retransmissions that arrived) and the machine's UDP receive-buffer drops.
 
+use rtpengine_client::NgCommands;
 use std::collections::HashSet;
 use std::net::{SocketAddr, UdpSocket as StdUdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

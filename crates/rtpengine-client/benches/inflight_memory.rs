@@ -18,6 +18,7 @@
 //!   message, table entry and its share of the table's growth, the reply channel);
 //! * beyond the request bytes: the above minus the encoded datagram's length.
 
+use rtpengine_client::NgCommands;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::future::Future;
 use std::pin::Pin;

@@ -5,6 +5,7 @@
 //! delete. Run with `make demo` (installs rtpengine first) or
 //! `cargo run -p rtpengine-client --example demo`.
 
+use rtpengine_client::NgCommands;
 use std::time::Duration;
 
 use rtpengine_client::{Client, DeleteOptions, Flag, OfferOptions, QueryOptions};

@@ -4,6 +4,7 @@
 //! cargo run -p rtpengine-client --example offer_answer -- udp://127.0.0.1:2223
 //! ```
 
+use rtpengine_client::NgCommands;
 use rtpengine_client::{
     Client, DeleteOptions, Flag, Ice, OfferOptions, QueryOptions, TransportProtocol,
 };

@@ -92,6 +92,46 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A [`Cluster`](crate::Cluster) request for a call whose node is down (or disabled, or
+    /// removed) and which no HA peer can take: refused at once rather than after a deadline.
+    #[error("rtpengine node {node}, which holds call '{call_id}', is down and no HA peer can take the call")]
+    NodeDown {
+        /// The node's URL.
+        node: String,
+        /// The call.
+        call_id: String,
+    },
+    /// A call whose node went down moved to an HA peer that does not know it (the call had not
+    /// reached the peer through Redis): the call is lost.
+    #[error("call '{call_id}' is lost: its node is down and HA peer {node} does not know it")]
+    CallLost {
+        /// The peer asked.
+        node: String,
+        /// The call.
+        call_id: String,
+    },
+    /// No node of a [`Cluster`](crate::Cluster) can take the request (all down, draining or
+    /// disabled, or none configured).
+    #[error("no rtpengine node can take the request: {reason}")]
+    NoNode {
+        /// Why.
+        reason: String,
+    },
+    /// A node already has as many requests in flight as the cluster allows it
+    /// ([`ClusterBuilder::max_in_flight_per_node`](crate::ClusterBuilder::max_in_flight_per_node)).
+    #[error("rtpengine node {node} is busy: {limit} requests in flight")]
+    NodeBusy {
+        /// The node's URL.
+        node: String,
+        /// The cap.
+        limit: usize,
+    },
+    /// A node named by URL or token is not in the cluster.
+    #[error("no node {node} in the cluster")]
+    UnknownNode {
+        /// The URL or token given.
+        node: String,
+    },
 }
 
 impl Error {
@@ -144,7 +184,14 @@ impl Error {
                 | Self::LoadLimit { .. }
                 | Self::TooManyInFlight { .. }
                 | Self::Closed { .. }
+                | Self::NodeBusy { .. }
         )
+    }
+
+    /// A cluster refused a request at once because the call's node is down
+    /// ([`Error::NodeDown`]) or the call was lost with it ([`Error::CallLost`]).
+    pub fn is_node_down(&self) -> bool {
+        matches!(self, Self::NodeDown { .. } | Self::CallLost { .. })
     }
 }
 

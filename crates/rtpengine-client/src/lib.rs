@@ -6,6 +6,11 @@
 //! crate speaks every command of that protocol over every transport rtpengine offers:
 //!
 //! * one cheap, cloneable [`Client`] per rtpengine; many requests in flight, matched by cookie;
+//! * a [`Cluster`] of many rtpengines with the same operations ([`NgCommands`], implemented by
+//!   both): new calls placed by weighted rendezvous hashing over priority tiers, every request
+//!   of a call kept on its node, failover of new calls under one deadline, circuit breakers
+//!   with active pings, drain/disable at run time, HA peers on rtpengine's Redis replication,
+//!   metrics through the `metrics` facade;
 //! * transports by URL: `udp://` (retransmission with the same cookie inside one deadline, 10 s
 //!   by default, which the daemon's cookie cache makes idempotent), `tcp://` (one persistent
 //!   connection, reconnected, with the daemon's DTMF events as an [`EventStream`]), `ws://`,
@@ -32,7 +37,7 @@
 //! # Quick start
 //!
 //! ```no_run
-//! use rtpengine_client::{Client, DeleteOptions, Flag, OfferOptions, QueryOptions};
+//! use rtpengine_client::{Client, DeleteOptions, Flag, NgCommands, OfferOptions, QueryOptions};
 //!
 //! # async fn run() -> Result<(), rtpengine_client::Error> {
 //! let client = Client::connect("udp://127.0.0.1:2223").await?;
@@ -85,6 +90,7 @@
 #![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+mod api;
 pub mod bencode;
 mod client;
 mod cluster;
@@ -96,9 +102,16 @@ mod version;
 
 // Every type a user names is here, at the root, and only here (the modules behind are private);
 // `bencode` and `message` hold the sans-IO codec and wire functions.
+pub use api::{NgCommands, DEFAULT_LIST_LIMIT};
 pub use client::{
-    Client, ClientBuilder, Discovery, EventStream, VersionSource, DEFAULT_LIST_LIMIT,
-    DEFAULT_STREAM_COMMANDS, DEFAULT_STREAM_THRESHOLD, DEFAULT_TIMEOUT,
+    Client, ClientBuilder, Discovery, EventStream, VersionSource, DEFAULT_STREAM_COMMANDS,
+    DEFAULT_STREAM_THRESHOLD, DEFAULT_TIMEOUT,
+};
+pub use cluster::{
+    BreakerState, CallRoute, Cluster, ClusterBuilder, ClusterEvent, ClusterEvents, NodeMode,
+    NodeStatus, NodeToken, Routed, CLUSTER_METRICS, DEFAULT_AFFINITY_CAPACITY,
+    DEFAULT_AFFINITY_TTL, DEFAULT_MAX_IN_FLIGHT_PER_NODE, DEFAULT_OVERLOAD_REASONS,
+    DEFAULT_PING_INTERVAL, DEFAULT_PING_TIMEOUT,
 };
 pub use counters::{ClientStats, CommandStats, ErrorCounts, OTHER_COMMAND};
 pub use error::{Error, Result};

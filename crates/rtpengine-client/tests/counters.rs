@@ -4,6 +4,7 @@
 
 mod common;
 
+use rtpengine_client::NgCommands;
 use std::time::Duration;
 
 use bytes::Bytes;

@@ -17,6 +17,7 @@
 
 mod common;
 
+use rtpengine_client::NgCommands;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::time::Duration;

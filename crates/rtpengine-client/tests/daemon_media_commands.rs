@@ -10,6 +10,7 @@
 
 mod common;
 
+use rtpengine_client::NgCommands;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::{Duration, Instant};

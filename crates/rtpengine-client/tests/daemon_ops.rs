@@ -9,6 +9,7 @@
 
 mod common;
 
+use rtpengine_client::NgCommands;
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::time::Duration;

@@ -9,6 +9,7 @@
 
 mod common;
 
+use rtpengine_client::NgCommands;
 use std::net::IpAddr;
 use std::path::Path;
 use std::process::Command;

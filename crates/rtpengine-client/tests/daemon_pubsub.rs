@@ -6,6 +6,7 @@
 
 mod common;
 
+use rtpengine_client::NgCommands;
 use std::net::SocketAddr;
 use std::time::Duration;
 

@@ -13,6 +13,7 @@
 
 mod common;
 
+use rtpengine_client::NgCommands;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 

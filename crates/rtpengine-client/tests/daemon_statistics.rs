@@ -6,6 +6,7 @@
 
 mod common;
 
+use rtpengine_client::NgCommands;
 use std::time::Duration;
 
 use common::{connect, daemon_version, is_10_5, media_target, offer_answer, start, udp};

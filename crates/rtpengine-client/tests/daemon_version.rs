@@ -7,6 +7,7 @@
 
 mod common;
 
+use rtpengine_client::NgCommands;
 use std::time::Duration;
 
 use common::{assert_log, client_for, connect, daemon_version, logged, start, unsupported};

@@ -4,6 +4,7 @@
 
 mod common;
 
+use rtpengine_client::NgCommands;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -3,6 +3,7 @@
 //! request a fake server receives (no floats, no nulls, the same content as the bencode
 //! request); requests JSON cannot carry; how JSON replies are read.
 
+use rtpengine_client::NgCommands;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

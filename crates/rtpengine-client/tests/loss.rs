@@ -9,6 +9,7 @@
 
 mod common;
 
+use rtpengine_client::NgCommands;
 use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};

@@ -5,6 +5,7 @@
 
 mod common;
 
+use rtpengine_client::NgCommands;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 

@@ -6,6 +6,7 @@
 
 mod common;
 
+use rtpengine_client::NgCommands;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 

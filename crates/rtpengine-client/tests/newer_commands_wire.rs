@@ -7,6 +7,7 @@
 
 mod common;
 
+use rtpengine_client::NgCommands;
 use bytes::Bytes;
 use common::{client_for, unsupported};
 use rtpengine_client::bencode::{encode, Dict, Value};

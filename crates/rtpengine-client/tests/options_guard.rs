@@ -6,6 +6,7 @@
 
 mod common;
 
+use rtpengine_client::NgCommands;
 use common::{fake_and_client, ip, SDP};
 use rtpengine_client::bencode::Value;
 use rtpengine_client::{

@@ -1,6 +1,7 @@
 //! Edge settings of deadlines and retransmission: no retransmission, an unbounded deadline,
 //! a zero deadline.
 
+use rtpengine_client::NgCommands;
 use std::time::Duration;
 
 use rtpengine_client::{Client, Error, RetransmitPolicy};

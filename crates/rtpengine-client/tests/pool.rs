@@ -4,6 +4,7 @@
 //! timeout. Against the real daemon (`--listen-http` serves HTTP and WebSocket), with a TCP
 //! relay counting connections.
 
+use rtpengine_client::NgCommands;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -5,6 +5,7 @@
 
 mod common;
 
+use rtpengine_client::NgCommands;
 use common::{client_for, unsupported};
 use rtpengine_client::bencode::{decode, Value};
 use rtpengine_client::{

@@ -3,6 +3,7 @@
 
 mod common;
 
+use rtpengine_client::NgCommands;
 use std::time::Duration;
 
 use common::start;

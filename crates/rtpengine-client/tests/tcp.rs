@@ -6,6 +6,7 @@
 //!
 //! The tests fail, never skip, when rtpengine is not installed.
 
+use rtpengine_client::NgCommands;
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

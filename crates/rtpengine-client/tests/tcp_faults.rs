@@ -7,6 +7,7 @@
 //! Each scenario checks what the client did on the wire (which requests arrived on which
 //! connection, with which cookie), what the caller got, and that the client recovers.
 
+use rtpengine_client::NgCommands;
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -4,6 +4,7 @@
 //! "accept anything" switch; and a client certificate, checked by a small rustls server that
 //! requires one (rtpengine 10.5 never asks for client certificates).
 
+use rtpengine_client::NgCommands;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

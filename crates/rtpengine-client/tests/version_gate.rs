@@ -9,6 +9,7 @@
 
 mod common;
 
+use rtpengine_client::NgCommands;
 use common::{benc, client_for, key_samples, key_table, with_key, SDP};
 use rtpengine_client::bencode::{Dict, Value};
 use rtpengine_client::{

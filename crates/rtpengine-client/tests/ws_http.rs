@@ -7,6 +7,7 @@
 //! is the release `RTPENGINE_RELEASE` selects (10.5, 12.5.1.31 or 26.0.1.26); where they answer
 //! differently, the test pins each release's behaviour.
 
+use rtpengine_client::NgCommands;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

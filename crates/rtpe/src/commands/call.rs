@@ -4,6 +4,7 @@
 use clap::Args;
 use rtpengine_client::bencode::Dict;
 use rtpengine_client::message::list_calls;
+use rtpengine_client::NgCommands;
 use rtpengine_client::{CallStats, DeleteOptions, QueryOptions, SdpReply};
 
 use crate::common::global::block_on;

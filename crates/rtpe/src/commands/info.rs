@@ -4,6 +4,7 @@
 use clap::Args;
 use clap_complete::Shell;
 use rtpengine_client::message::write_json_string;
+use rtpengine_client::NgCommands;
 use rtpengine_client::VersionSource;
 
 use crate::common::global::block_on;

@@ -3,6 +3,7 @@
 //! `start-forwarding`, `stop-forwarding`.
 
 use clap::Args;
+use rtpengine_client::NgCommands;
 use rtpengine_client::{BlockDtmfOptions, MediaOptions};
 
 use crate::common::global::block_on;

@@ -1,6 +1,7 @@
 //! Playback into a call: `play-media` (prints the duration when known), `stop-media` (prints
 //! the last frame position when given), `play-dtmf`. Each needs one party or `--all`.
 
+use rtpengine_client::NgCommands;
 use std::path::PathBuf;
 
 use bytes::Bytes;

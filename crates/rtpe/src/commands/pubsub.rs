@@ -4,6 +4,7 @@
 //! Commands whose reply carries an SDP print only the SDP on stdout, so they pipe; the other
 //! fields of the reply go to stderr as `name: value` lines.
 
+use rtpengine_client::NgCommands;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 

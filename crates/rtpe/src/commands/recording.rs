@@ -1,6 +1,7 @@
 //! The recording commands: `start-recording`, `stop-recording`, `pause-recording`.
 
 use clap::Args;
+use rtpengine_client::NgCommands;
 use rtpengine_client::RecordingOptions;
 
 use crate::common::global::block_on;

@@ -1,5 +1,6 @@
 //! `request`: any request, given as a JSON object; prints the reply as an indented tree.
 
+use rtpengine_client::NgCommands;
 use std::path::PathBuf;
 
 use clap::Args;

@@ -2,6 +2,7 @@
 //! media), `inject-start`/`inject-stop` (26.0), `create` (26.0; prints the SDP),
 //! `create-answer` (26.0), `mesh` (26.1).
 
+use rtpengine_client::NgCommands;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 

@@ -1,6 +1,7 @@
 //! The global options and what they set up: the client, its connection within the deadline,
 //! and the runtime a command runs on.
 
+use rtpengine_client::NgCommands;
 use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -145,7 +146,7 @@ impl GlobalArgs {
 
     /// Connects and sends a request that rtpengine answers with a bare acknowledgement; prints
     /// nothing but its warning (the reply with `--json`).
-    pub(crate) async fn send_ack<R: Request + ?Sized>(
+    pub(crate) async fn send_ack<R: Request + Sync + ?Sized>(
         &self,
         request: &R,
     ) -> Result<Output, Failure> {

@@ -3,6 +3,7 @@
 use tracing::debug;
 
 use super::Client;
+use crate::api::NgCommands;
 use crate::bencode::Encoder;
 use crate::error::{Error, Result};
 use crate::message::commands::cli::{Cli, CliReply};

@@ -5,15 +5,7 @@ pub use discover::{Discovery, VersionSource};
 mod events;
 pub use events::EventStream;
 pub use routing::{DEFAULT_STREAM_COMMANDS, DEFAULT_STREAM_THRESHOLD};
-mod cli;
-mod inject;
-mod media_control;
-mod playback;
-mod pubsub;
-mod recording;
 mod routing;
-mod session;
-mod stats;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -22,15 +14,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use tracing::{debug, debug_span, Instrument};
 
+use crate::api::NgCommands;
 use crate::bencode::Dict;
 use crate::counters::{ClientStats, CommandCells, StatsCells};
 use crate::error::{Error, Result};
-use crate::message::options::{AnswerOptions, DeleteOptions, OfferOptions, QueryOptions};
-use crate::message::reply::{CallStats, SdpReply};
 use crate::message::request::Request;
-use crate::message::{
-    check_result, check_version, encode_request, list_calls, new_cookie, request,
-};
+use crate::message::{check_result, check_version, encode_request, new_cookie};
 use crate::transport::{
     Exchange, RetransmitPolicy, Scheme, ServerUrl, TlsSettings, Transport, TransportConfig,
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_MAX_IN_FLIGHT,
@@ -40,9 +29,6 @@ use crate::version::Version;
 
 /// The deadline of a request unless set otherwise: 10 s, as in the seed client.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// `list` returns at most this many calls unless told otherwise (rtpengine's own default).
-pub const DEFAULT_LIST_LIMIT: u32 = 32;
 
 /// A handle on one rtpengine, over the transport its URL names (`udp://`, `tcp://`, `ws(s)://`,
 /// `http(s)://`).
@@ -66,7 +52,7 @@ pub const DEFAULT_LIST_LIMIT: u32 = 32;
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), rtpengine_client::Error> {
-/// use rtpengine_client::{Client, OfferOptions, Ice};
+/// use rtpengine_client::{Client, Ice, NgCommands, OfferOptions};
 ///
 /// let client = Client::connect("udp://127.0.0.1:2223").await?;
 /// client.ping().await?;
@@ -377,6 +363,8 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn demo() -> Result<(), rtpengine_client::Error> {
+    /// use rtpengine_client::NgCommands;
+    ///
     /// let client = rtpengine_client::Client::connect("udp://127.0.0.1:2223").await?;
     /// client.ping().await?;
     /// let stats = client.stats();
@@ -387,111 +375,6 @@ impl Client {
     /// ```
     pub fn stats(&self) -> ClientStats {
         self.settings.stats.snapshot()
-    }
-
-    /// `ping`: succeeds when rtpengine answers `pong`.
-    pub async fn ping(&self) -> Result<()> {
-        let reply = self.send(&request::Ping).await?;
-        match reply.get("result").and_then(|v| v.as_bytes()) {
-            Some(r) if r.as_ref() == b"pong" => Ok(()),
-            _ => Err(Error::malformed(format!(
-                "ping was answered with {reply:?} instead of pong"
-            ))),
-        }
-    }
-
-    /// `offer`: rewrites the caller's SDP so media flows through rtpengine.
-    pub async fn offer(
-        &self,
-        sdp: impl AsRef<[u8]>,
-        call_id: &str,
-        from_tag: &str,
-        options: &OfferOptions,
-    ) -> Result<SdpReply> {
-        let req = request::Offer {
-            sdp: sdp.as_ref(),
-            call_id,
-            from_tag,
-            options,
-        };
-        SdpReply::from_dict(self.send(&req).await?)
-    }
-
-    /// `answer`: rewrites the callee's SDP. `from_tag` is still the caller's tag.
-    pub async fn answer(
-        &self,
-        sdp: impl AsRef<[u8]>,
-        call_id: &str,
-        from_tag: &str,
-        to_tag: &str,
-        options: &AnswerOptions,
-    ) -> Result<SdpReply> {
-        let req = request::Answer {
-            sdp: sdp.as_ref(),
-            call_id,
-            from_tag,
-            to_tag,
-            options,
-        };
-        SdpReply::from_dict(self.send(&req).await?)
-    }
-
-    /// `delete`: ends the call (or one branch). An empty `from_tag` is not sent.
-    ///
-    /// An unknown call is a success with [`CallStats::warning`] set and no call data, unless
-    /// [`DeleteOptions::fatal`] makes it an error.
-    pub async fn delete(
-        &self,
-        call_id: &str,
-        from_tag: &str,
-        options: &DeleteOptions,
-    ) -> Result<CallStats> {
-        let req = request::Delete {
-            call_id,
-            from_tag,
-            options,
-        };
-        Ok(CallStats::from_dict(self.send(&req).await?))
-    }
-
-    /// `list`: call-ids known to rtpengine, at most `limit` ([`DEFAULT_LIST_LIMIT`] when `None`).
-    pub async fn list(&self, limit: Option<u32>) -> Result<Vec<String>> {
-        let req = request::List {
-            limit: limit.unwrap_or(DEFAULT_LIST_LIMIT),
-        };
-        list_calls(&self.send(&req).await?)
-    }
-
-    /// `query`: statistics of a call.
-    pub async fn query(&self, call_id: &str, options: &QueryOptions) -> Result<CallStats> {
-        let req = request::Query { call_id, options };
-        Ok(CallStats::from_dict(self.send(&req).await?))
-    }
-
-    /// Any command with a hand-built dictionary. `result: error` and `load limit` become errors;
-    /// the whole reply dictionary is returned otherwise.
-    pub async fn request(&self, command: &str, dict: &Dict) -> Result<Dict> {
-        self.send(&request::RawRequest { command, dict }).await
-    }
-
-    /// Sends any [`Request`] and checks its `result`.
-    pub async fn send<R: Request + ?Sized>(&self, request: &R) -> Result<Dict> {
-        let mut counted = self.settings.stats.start(request.command());
-        let reply = self.exchange(request, counted.cells()).await;
-        counted.exchanged(&reply);
-        let checked = check_result(reply?);
-        if let Err(e) = &checked {
-            counted.reply_refused(e);
-        }
-        checked
-    }
-
-    /// Sends any [`Request`] and returns the reply without looking at `result`.
-    pub async fn send_unchecked<R: Request + ?Sized>(&self, request: &R) -> Result<Dict> {
-        let mut counted = self.settings.stats.start(request.command());
-        let reply = self.exchange(request, counted.cells()).await;
-        counted.exchanged(&reply);
-        reply
     }
 
     /// Checks, encodes and sends `request`; retransmissions are counted in `stats`.
@@ -540,5 +423,25 @@ impl Client {
             stats,
         };
         transport.exchange(exchange).instrument(span).await
+    }
+}
+
+impl NgCommands for Client {
+    async fn send<R: Request + Sync + ?Sized>(&self, request: &R) -> Result<Dict> {
+        let mut counted = self.settings.stats.start(request.command());
+        let reply = self.exchange(request, counted.cells()).await;
+        counted.exchanged(&reply);
+        let checked = check_result(reply?);
+        if let Err(e) = &checked {
+            counted.reply_refused(e);
+        }
+        checked
+    }
+
+    async fn send_unchecked<R: Request + Sync + ?Sized>(&self, request: &R) -> Result<Dict> {
+        let mut counted = self.settings.stats.start(request.command());
+        let reply = self.exchange(request, counted.cells()).await;
+        counted.exchanged(&reply);
+        reply
     }
 }

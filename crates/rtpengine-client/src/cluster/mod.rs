@@ -1,8 +1,31 @@
-//! Many rtpengines as one (issue 10, in progress): the sans-IO pieces come first — placement of
-//! new calls by weighted rendezvous hashing over priority tiers, and the call → node affinity
-//! table. The `Cluster` handle that uses them is not written yet, hence the `dead_code`
-//! allowance below; it goes when the handle lands.
-#![allow(dead_code)]
+//! Many rtpengines as one: [`Cluster`] and what it is made of.
+//!
+//! * `placement` — where a new call goes (weighted rendezvous hashing over priority tiers);
+//! * `affinity` — the call → node table;
+//! * `health` — each node's circuit breaker and latency (sans-IO);
+//! * `route` — which node a request goes to (sans-IO);
+//! * `node`, `handle`, `builder` — the nodes and the handle;
+//! * `monitor` — the health task (pings, probes, purge);
+//! * `events`, `metrics` — what the cluster tells the application and the metrics facade.
 
-pub(crate) mod affinity;
-pub(crate) mod placement;
+mod affinity;
+mod builder;
+mod events;
+mod handle;
+mod health;
+pub(crate) mod metrics;
+mod monitor;
+mod node;
+mod placement;
+mod route;
+
+pub use builder::{
+    ClusterBuilder, DEFAULT_AFFINITY_CAPACITY, DEFAULT_AFFINITY_TTL,
+    DEFAULT_MAX_IN_FLIGHT_PER_NODE, DEFAULT_OVERLOAD_REASONS, DEFAULT_PING_INTERVAL,
+    DEFAULT_PING_TIMEOUT,
+};
+pub use events::{ClusterEvent, ClusterEvents};
+pub use handle::{CallRoute, Cluster, NodeStatus, Routed};
+pub use health::BreakerState;
+pub use metrics::CLUSTER_METRICS;
+pub use node::{NodeMode, NodeToken};

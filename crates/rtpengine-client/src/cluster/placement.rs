@@ -54,6 +54,7 @@ pub(crate) fn rank(call_id: &[u8], nodes: &[Candidate<'_>]) -> Vec<usize> {
 }
 
 /// The node a new call goes to, if any node is usable.
+#[cfg(test)]
 pub(crate) fn place(call_id: &[u8], nodes: &[Candidate<'_>]) -> Option<usize> {
     rank(call_id, nodes).first().copied()
 }
@@ -71,7 +72,7 @@ fn score(node_key: &str, call_id: &[u8], weight: u32) -> f64 {
 /// over both (with a separator byte that cannot occur in UTF-8), then the SplitMix64 finalizer
 /// so nearby inputs spread over all bits. Written out rather than `std`'s hasher, whose output
 /// is not promised to stay the same across Rust releases.
-fn stable_hash(node_key: &[u8], call_id: &[u8]) -> u64 {
+pub(crate) fn stable_hash(node_key: &[u8], call_id: &[u8]) -> u64 {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
     let mut h = OFFSET;

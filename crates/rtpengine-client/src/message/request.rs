@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use super::commands::command_since;
+use super::commands::{command_since, CALL_OPENING_COMMANDS};
 use super::options::{DeleteOptions, Dtls, Flag, OfferOptions, QueryOptions};
 use crate::bencode::{Dict, Encoder};
 use crate::error::{Error, Result};
@@ -24,6 +24,19 @@ pub trait Request {
     /// The call-id, when the request has one (for logs and tracing).
     fn call_id(&self) -> Option<&str> {
         None
+    }
+
+    /// Whether the request may open a call no node holds yet (`offer`, `publish`, `subscribe
+    /// request`, `create`). A [`Cluster`](crate::Cluster) places such a request on a node by
+    /// its call-id and may fail it over to another node; every other request follows its call.
+    fn opens_call(&self) -> bool {
+        CALL_OPENING_COMMANDS.contains(&self.command())
+    }
+
+    /// Whether success ends the whole call (a `delete` of no single branch): a
+    /// [`Cluster`](crate::Cluster) then forgets which node held it.
+    fn ends_call(&self) -> bool {
+        false
     }
 
     /// Writes every dictionary entry except `command`. `target` is the rtpengine version the
@@ -229,6 +242,9 @@ impl Request for Delete<'_> {
     fn command(&self) -> &str {
         "delete"
     }
+    fn ends_call(&self) -> bool {
+        self.options.to_tag.is_none() && self.options.via_branch.is_none()
+    }
     fn call_id(&self) -> Option<&str> {
         Some(self.call_id)
     }
@@ -312,6 +328,11 @@ impl Request for RawRequest<'_> {
         self.dict
             .get("call-id")
             .and_then(crate::bencode::Value::as_str)
+    }
+    fn ends_call(&self) -> bool {
+        self.command == "delete"
+            && self.dict.get("to-tag").is_none()
+            && self.dict.get("via-branch").is_none()
     }
     fn encode_keys(&self, enc: &mut Encoder<'_>, _target: Option<Version>) {
         for (k, v) in self.dict.iter() {

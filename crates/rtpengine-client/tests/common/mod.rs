@@ -6,6 +6,7 @@
 // Every test binary compiles this module on its own and uses only part of it.
 #![allow(dead_code)]
 
+use rtpengine_client::NgCommands;
 use std::borrow::Borrow;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;

@@ -44,6 +44,7 @@
 mod report;
 mod scenario;
 
+use rtpengine_client::NgCommands;
 use std::io::IsTerminal as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,7 @@
 //! The operations of the scenarios: one `ping`, one call (offer, answer, optional RTP, delete),
 //! one `query`; and the SDPs and RTP packets they send.
 
+use rtpengine_client::NgCommands;
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket as StdUdpSocket};
 use std::sync::{Mutex, MutexGuard, PoisonError};

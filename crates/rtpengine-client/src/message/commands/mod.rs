@@ -28,6 +28,11 @@ pub(crate) mod pubsub;
 pub(crate) mod recording;
 pub(crate) mod session;
 
+/// The commands that may open a call no node holds yet (see
+/// [`Request::opens_call`](crate::Request::opens_call)).
+pub(crate) const CALL_OPENING_COMMANDS: &[&str] =
+    &["offer", "publish", "subscribe request", "create"];
+
 /// Every NG command with the release that introduced it (names are case-sensitive and contain
 /// spaces).
 pub const COMMANDS: &[(&str, Since)] = &[
