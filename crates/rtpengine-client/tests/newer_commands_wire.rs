@@ -7,10 +7,10 @@
 
 mod common;
 
-use rtpengine_client::NgCommands;
 use bytes::Bytes;
 use common::{client_for, unsupported};
 use rtpengine_client::bencode::{encode, Dict, Value};
+use rtpengine_client::NgCommands;
 use rtpengine_client::{
     AnswerOptions, Client, ConnectOptions, CreateMedia, Error, Flag, InjectOptions, MeshOptions,
     MeshTag, OfferOptions, PayloadFormat, TransformCodec, TransformMedia, TransformOptions,

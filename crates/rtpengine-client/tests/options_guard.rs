@@ -6,9 +6,9 @@
 
 mod common;
 
-use rtpengine_client::NgCommands;
 use common::{fake_and_client, ip, SDP};
 use rtpengine_client::bencode::Value;
+use rtpengine_client::NgCommands;
 use rtpengine_client::{
     AddressFamily, AudioPlayer, Client, CodecOptions, Direction, Dtls, DtlsFingerprint,
     DtlsReverse, EndpointLearning, Error, Extmap, Flag, Ice, IceLite, MediaEcho, Moh, OfferOptions,

@@ -5,9 +5,9 @@
 
 mod common;
 
-use rtpengine_client::NgCommands;
 use common::{client_for, unsupported};
 use rtpengine_client::bencode::{decode, Value};
+use rtpengine_client::NgCommands;
 use rtpengine_client::{
     Client, ConnectOptions, DeleteOptions, Dtls, Error, Flag, Ice, MediaOptions, OfferOptions,
     PlayDtmfOptions, RecordCall, RecordingOptions, Replace, SdpAttr, SdpAttrSection, Selector,

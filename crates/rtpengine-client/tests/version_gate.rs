@@ -9,9 +9,9 @@
 
 mod common;
 
-use rtpengine_client::NgCommands;
 use common::{benc, client_for, key_samples, key_table, with_key, SDP};
 use rtpengine_client::bencode::{Dict, Value};
+use rtpengine_client::NgCommands;
 use rtpengine_client::{
     AddressFamily, AliasKey, AudioPlayer, Bundle, Client, CodecOptions, DeleteOptions, DropTraffic,
     Dtls, DtlsFingerprint, DtlsReverse, EndpointLearning, Error, Flag, Ice, IceLite, MediaEcho,

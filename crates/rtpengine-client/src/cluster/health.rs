@@ -5,8 +5,8 @@
 //! * **Closed** (usable): failures are counted; `failure_threshold` consecutive ones open it.
 //! * **Open** (down): nothing new is sent until `until`; then the next [`Health::poll`] moves
 //!   it to half-open.
-//! * **Half-open**: one probe (the health task's ping, or a follow-up of a call that lives on
-//!   the node) decides: success closes it, failure opens it again for twice as long (capped).
+//! * **Half-open**: still down (no request is sent there); the health task's ping probes it:
+//!   success closes it, failure opens it again for twice as long (capped).
 //!
 //! Only what the node did counts: a success is any answer (an rtpengine error about a call is
 //! an answer), a failure a timeout, a transport error or an overload answer. Local errors

@@ -31,10 +31,10 @@ impl NodeView<'_> {
         self.mode == NodeMode::Active && self.breaker == BreakerState::Closed
     }
 
-    /// May serve the calls it holds (a half-open node gets them: they have nowhere else to go,
-    /// and one of them is as good a probe as a ping).
+    /// May serve the calls it holds: not disabled, and answering (a half-open node is still
+    /// down until its probe succeeds, so its calls fail fast rather than wait).
     fn serves_its_calls(&self) -> bool {
-        self.mode != NodeMode::Disabled && self.breaker != BreakerState::Open
+        self.mode != NodeMode::Disabled && self.breaker == BreakerState::Closed
     }
 }
 
@@ -201,6 +201,8 @@ mod tests {
             Plan::Follow(1)
         );
         nodes[0].breaker = BreakerState::Open;
+        assert_eq!(plan(answer(b"c"), Some(1), &nodes, NO_PEERS), Plan::Down(1));
+        nodes[0].breaker = BreakerState::HalfOpen;
         assert_eq!(plan(answer(b"c"), Some(1), &nodes, NO_PEERS), Plan::Down(1));
         nodes[0].breaker = BreakerState::Closed;
         nodes[0].mode = NodeMode::Disabled;

@@ -1,0 +1,446 @@
+//! A `Cluster` of real rtpengine daemons: placement spread, adding a node, drain, overload
+//! failover, a node killed under load, re-admission, two proxies agreeing. (HA with Redis:
+//! `cluster_ha.rs`.)
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use rtpengine_client::{
+    Cluster, ClusterBuilder, ClusterEvent, ClusterEvents, DeleteOptions, Error, NgCommands,
+    NodeToken, Offer, OfferOptions, QueryOptions, RetransmitPolicy,
+};
+use rtpengine_testkit::rtp::sdp_audio;
+use rtpengine_testkit::Rtpengine;
+
+fn start(n: usize) -> Vec<Rtpengine> {
+    Rtpengine::builder()
+        .start_many(n)
+        .unwrap_or_else(|e| panic!("start {n} rtpengine daemons: {e}"))
+}
+
+/// A cluster tuned for tests: short deadline, fast pings and breaker.
+fn builder(urls: impl IntoIterator<Item = String>) -> ClusterBuilder {
+    Cluster::builder()
+        .nodes(urls)
+        .timeout(Duration::from_secs(2))
+        .ping(Duration::from_millis(200), Duration::from_millis(300))
+        .breaker(2, Duration::from_millis(300))
+        .client(|b| {
+            b.retransmit(RetransmitPolicy {
+                initial: Duration::from_millis(100),
+                max: Duration::from_millis(400),
+                ..RetransmitPolicy::default()
+            })
+        })
+}
+
+fn urls(daemons: &[Rtpengine]) -> Vec<String> {
+    daemons.iter().map(Rtpengine::udp_url).collect()
+}
+
+fn sdp(i: u32) -> String {
+    sdp_audio(
+        "192.0.2.10",
+        40000 + (i % 1000) as u16 * 2,
+        u64::from(i) + 1,
+    )
+}
+
+/// The daemon's own count of a command.
+async fn count(daemon: &Rtpengine, command: &str) -> u64 {
+    let client = rtpengine_client::Client::connect(&daemon.udp_url())
+        .await
+        .expect("client");
+    client
+        .statistics()
+        .await
+        .expect("statistics")
+        .command_count(command)
+        .unwrap_or(0)
+}
+
+async fn counts(daemons: &[Rtpengine], command: &str) -> Vec<u64> {
+    let mut out = Vec::new();
+    for d in daemons {
+        out.push(count(d, command).await);
+    }
+    out
+}
+
+/// Offers and deletes calls `ids` through the cluster, 16 at a time (an offer takes 4 of a
+/// daemon's 200 media ports); the node of each.
+async fn offer_and_delete(cluster: &Cluster, ids: &[String]) -> HashMap<String, NodeToken> {
+    let mut nodes = HashMap::new();
+    for chunk in ids.chunks(16) {
+        let mut tasks = Vec::new();
+        for (i, id) in chunk.iter().enumerate() {
+            let cluster = cluster.clone();
+            let id = id.clone();
+            tasks.push(tokio::spawn(async move {
+                let sdp = sdp(i as u32);
+                let options = OfferOptions::new();
+                let offer = Offer {
+                    sdp: sdp.as_bytes(),
+                    call_id: &id,
+                    from_tag: "tag-a",
+                    options: &options,
+                };
+                let routed = cluster.send_routed(&offer).await.expect("offer");
+                let deleted = cluster
+                    .delete(&id, "tag-a", &DeleteOptions::new())
+                    .await
+                    .expect("delete");
+                assert!(deleted.has_call(), "the delete found the call on its node");
+                assert!(
+                    cluster.route_of(&id).is_none(),
+                    "a deleted call is forgotten"
+                );
+                (id, routed.node)
+            }));
+        }
+        for t in tasks {
+            let (id, node) = t.await.expect("task");
+            nodes.insert(id, node);
+        }
+    }
+    nodes
+}
+
+fn ids(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}-{i}")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_calls_spread_by_weight_over_3000_calls() {
+    let daemons = start(3);
+    let weights = [1u32, 2, 1];
+    let cluster = builder(
+        daemons
+            .iter()
+            .zip(weights)
+            .map(|(d, w)| format!("{}?weight={w}", d.udp_url())),
+    )
+    .build()
+    .await
+    .expect("cluster");
+    let placed = offer_and_delete(&cluster, &ids("spread", 3000)).await;
+    assert_eq!(placed.len(), 3000);
+    let offers = counts(&daemons, "offer").await;
+    let deletes = counts(&daemons, "delete").await;
+    let total: u32 = weights.iter().sum();
+    for (i, (&offers, &w)) in offers.iter().zip(&weights).enumerate() {
+        let expected = 3000.0 * f64::from(w) / f64::from(total);
+        let off = (offers as f64 - expected).abs() / expected;
+        eprintln!("node {i}: weight {w}, {offers} offers (expected {expected}, off {off:.3})");
+        assert!(
+            off <= 0.10,
+            "node {i}: {offers} offers, expected {expected} ± 10 %"
+        );
+    }
+    // Every delete followed its call to the node that held it.
+    assert_eq!(offers, deletes);
+    assert_eq!(offers.iter().sum::<u64>(), 3000);
+    for status in cluster.nodes() {
+        assert_eq!(status.errors, 0, "{status:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fourth_node_takes_a_fair_share_of_new_calls_and_no_live_call() {
+    let mut daemons = start(4);
+    let fourth = daemons.pop().expect("four");
+    let cluster = builder(urls(&daemons)).build().await.expect("cluster");
+    // Live calls, kept through the change.
+    let live = ids("live", 60);
+    for (i, id) in live.iter().enumerate() {
+        cluster
+            .offer(sdp(i as u32), id, "tag-a", &OfferOptions::new())
+            .await
+            .expect("offer");
+    }
+    let probe = ids("probe", 1000);
+    let before = offer_and_delete(&cluster, &probe).await;
+    let token = cluster.add_node(&fourth.udp_url()).await.expect("add");
+    let after = offer_and_delete(&cluster, &probe).await;
+    let moved: Vec<&String> = probe
+        .iter()
+        .filter(|id| before[*id] != after[*id])
+        .collect();
+    let share = moved.len() as f64 / probe.len() as f64;
+    eprintln!(
+        "a fourth node: {} of 1000 placements moved ({share:.3})",
+        moved.len()
+    );
+    assert!(share <= 0.30, "{share}");
+    assert!(share >= 0.18, "the new node takes about a quarter: {share}");
+    assert!(
+        moved.iter().all(|id| after[*id] == token),
+        "moves go to the new node only"
+    );
+    assert_eq!(count(&fourth, "offer").await, moved.len() as u64);
+    // No live call moved: each follow-up reaches the node that has it; the new node saw none.
+    for id in &live {
+        let stats = cluster
+            .query(id, &QueryOptions::new())
+            .await
+            .expect("query");
+        assert!(stats.has_call(), "{id} still found");
+        assert_ne!(cluster.route_of(id).expect("known").node, token);
+    }
+    assert_eq!(count(&fourth, "query").await, 0);
+    for id in &live {
+        cluster
+            .delete(id, "tag-a", &DeleteOptions::new())
+            .await
+            .expect("delete");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_clusters_with_the_same_nodes_agree_without_talking() {
+    let daemons = start(3);
+    let one = builder(urls(&daemons)).build().await.expect("cluster");
+    // The other proxy lists the nodes in another order.
+    let mut reversed = urls(&daemons);
+    reversed.reverse();
+    let two = builder(reversed).build().await.expect("cluster");
+    let calls = ids("agree", 60);
+    for (i, id) in calls.iter().enumerate() {
+        one.offer(sdp(i as u32), id, "tag-a", &OfferOptions::new())
+            .await
+            .expect("offer");
+    }
+    // The second proxy never saw these calls: placement sends each query where the first put it.
+    for id in &calls {
+        let stats = two.query(id, &QueryOptions::new()).await.expect("query");
+        assert!(stats.has_call(), "{id}: the second proxy found the call");
+        assert_eq!(two.route_of(id), one.route_of(id));
+        two.delete(id, "tag-a", &DeleteOptions::new())
+            .await
+            .expect("delete");
+    }
+    assert_eq!(counts(&daemons, "query").await.iter().sum::<u64>(), 60);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drain_keeps_existing_calls_and_sends_new_ones_elsewhere() {
+    let daemons = start(2);
+    let cluster = builder(urls(&daemons)).build().await.expect("cluster");
+    let live = ids("drain-live", 20);
+    for (i, id) in live.iter().enumerate() {
+        cluster
+            .offer(sdp(i as u32), id, "tag-a", &OfferOptions::new())
+            .await
+            .expect("offer");
+    }
+    let a = &daemons[0];
+    let on_a: Vec<&String> = live
+        .iter()
+        .filter(|id| cluster.route_of(id).expect("known").url == a.udp_url())
+        .collect();
+    assert!(!on_a.is_empty(), "some calls on A");
+    cluster.drain(&a.udp_url()).expect("drain");
+    let offers_on_a = count(a, "offer").await;
+    offer_and_delete(&cluster, &ids("drain-new", 100)).await;
+    assert_eq!(
+        count(a, "offer").await,
+        offers_on_a,
+        "no new call on a draining node"
+    );
+    // A's calls continue on A: answer, query, delete.
+    for id in &on_a {
+        let answer = sdp_audio("192.0.2.20", 42000, 7);
+        cluster
+            .answer(answer, id, "tag-a", "tag-b", &OfferOptions::new())
+            .await
+            .expect("answer on the draining node");
+        assert!(cluster
+            .delete(id, "tag-a", &DeleteOptions::new())
+            .await
+            .expect("delete")
+            .has_call());
+    }
+    assert_eq!(count(a, "answer").await, on_a.len() as u64);
+    cluster.enable(&a.udp_url()).expect("enable");
+    offer_and_delete(&cluster, &ids("drain-back", 100)).await;
+    assert!(count(a, "offer").await > offers_on_a, "enabled again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overload_answers_fail_over_to_the_next_node() {
+    let a = Rtpengine::builder()
+        .max_sessions(2)
+        .start()
+        .expect("start rtpengine");
+    let b = Rtpengine::start().expect("start rtpengine");
+    // Tiers make the order certain: A first, B only when A cannot take the call.
+    let cluster = builder([
+        format!("{}?tier=0", a.udp_url()),
+        format!("{}?tier=1", b.udp_url()),
+    ])
+    .build()
+    .await
+    .expect("cluster");
+    let mut events = cluster.events();
+    for i in 0..10u32 {
+        let id = format!("overload-{i}");
+        let started = Instant::now();
+        cluster
+            .offer(sdp(i), &id, "tag-a", &OfferOptions::new())
+            .await
+            .expect("every offer succeeds somewhere");
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "no deadline spent"
+        );
+    }
+    let on_a = cluster
+        .node_client(&a.udp_url())
+        .unwrap()
+        .list(None)
+        .await
+        .unwrap();
+    let on_b = cluster
+        .node_client(&b.udp_url())
+        .unwrap()
+        .list(None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (on_a.len(), on_b.len()),
+        (2, 8),
+        "A took its two sessions, B the rest"
+    );
+    let failover = next_event(&mut events, |e| matches!(e, ClusterEvent::Failover { .. })).await;
+    let ClusterEvent::Failover { reason, .. } = failover else {
+        unreachable!()
+    };
+    assert!(reason.contains("limit"), "{reason}");
+}
+
+async fn next_event(
+    events: &mut ClusterEvents,
+    want: impl Fn(&ClusterEvent) -> bool,
+) -> ClusterEvent {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let e = events.recv().await.expect("events");
+            if want(&e) {
+                return e;
+            }
+        }
+    })
+    .await
+    .expect("the event within 10 s")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_under_load_costs_no_new_call_and_its_calls_fail_fast() {
+    let mut daemons = start(3);
+    let cluster = builder(urls(&daemons)).build().await.expect("cluster");
+    let mut events = cluster.events();
+    let live = ids("kill-live", 60);
+    for (i, id) in live.iter().enumerate() {
+        cluster
+            .offer(sdp(i as u32), id, "tag-a", &OfferOptions::new())
+            .await
+            .expect("offer");
+    }
+    let victim_url = daemons[0].udp_url();
+    let on_victim: Vec<String> = live
+        .iter()
+        .filter(|id| cluster.route_of(id).expect("known").url == victim_url)
+        .cloned()
+        .collect();
+    assert!(!on_victim.is_empty());
+    // Load: 300 new calls in flight while the node dies.
+    let load = {
+        let cluster = cluster.clone();
+        tokio::spawn(async move {
+            let mut worst = Duration::ZERO;
+            let mut handles = Vec::new();
+            for (i, id) in ids("kill-new", 300).into_iter().enumerate() {
+                let cluster = cluster.clone();
+                handles.push(tokio::spawn(async move {
+                    let started = Instant::now();
+                    let result = cluster
+                        .offer(sdp(i as u32), &id, "tag-a", &OfferOptions::new())
+                        .await;
+                    let took = started.elapsed();
+                    // Free the ports (the node may be the dead one: then the call is lost with it).
+                    if result.is_ok() {
+                        let _ = cluster.delete(&id, "tag-a", &DeleteOptions::new()).await;
+                    }
+                    (result, took)
+                }));
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            let mut failed = Vec::new();
+            for h in handles {
+                let (result, took) = h.await.expect("task");
+                worst = worst.max(took);
+                if let Err(e) = result {
+                    failed.push(e);
+                }
+            }
+            (failed, worst)
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let killed_at = Instant::now();
+    daemons[0].kill().expect("kill");
+    next_event(
+        &mut events,
+        |e| matches!(e, ClusterEvent::NodeDown { node, .. } if *node == victim_url),
+    )
+    .await;
+    let detected = killed_at.elapsed();
+    let (failed, worst) = load.await.expect("load");
+    eprintln!("kill under load: detected in {detected:?}, worst new call {worst:?}");
+    assert!(failed.is_empty(), "every new call succeeded: {failed:?}");
+    assert!(
+        worst <= Duration::from_secs(2) + Duration::from_millis(200),
+        "{worst:?}"
+    );
+    // Follow-ups of the dead node's calls fail fast, naming node and call.
+    for id in &on_victim {
+        let started = Instant::now();
+        let e = cluster
+            .query(id, &QueryOptions::new())
+            .await
+            .expect_err("the call's node is down");
+        assert!(
+            started.elapsed() < Duration::from_millis(50),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            matches!(&e, Error::NodeDown { node, call_id } if *node == victim_url && call_id == id),
+            "{e}"
+        );
+    }
+    // The other calls are untouched.
+    for id in live.iter().filter(|id| !on_victim.contains(id)) {
+        assert!(cluster
+            .query(id, &QueryOptions::new())
+            .await
+            .expect("query")
+            .has_call());
+    }
+    // The node comes back: the breaker re-admits it and it takes new calls again.
+    let restarted_at = Instant::now();
+    daemons[0].restart().expect("restart");
+    next_event(
+        &mut events,
+        |e| matches!(e, ClusterEvent::NodeUp { node, .. } if *node == victim_url),
+    )
+    .await;
+    let recovery = restarted_at.elapsed();
+    eprintln!("re-admitted {recovery:?} after the restart");
+    let before = count(&daemons[0], "offer").await;
+    offer_and_delete(&cluster, &ids("kill-back", 60)).await;
+    assert!(
+        count(&daemons[0], "offer").await > before,
+        "new calls reach the node again"
+    );
+}
