@@ -10,7 +10,7 @@ use rtpengine_client::COMMANDS;
 use crate::commands::media_control::MediaKind;
 use crate::commands::recording::RecordingKind;
 use crate::commands::{
-    bench, call, events, info, media_control, playback, pubsub, recording, request, session,
+    bench, call, events, info, media_control, nodes, playback, pubsub, recording, request, session,
 };
 use crate::common::{Failure, GlobalArgs, Output};
 
@@ -84,6 +84,7 @@ impl Cli {
             Command::Request(c) => request::run(g, c),
             Command::Bench(c) => bench::run(g, c),
             Command::Events(c) => events::run(g, c),
+            Command::Nodes => nodes::run(g),
             Command::StartRecording(c) => recording::run(g, RecordingKind::Start, c),
             Command::StopRecording(c) => recording::run(g, RecordingKind::Stop, c),
             Command::PauseRecording(c) => recording::run(g, RecordingKind::Pause, c),
@@ -141,6 +142,9 @@ pub(crate) enum Command {
     /// Print the events rtpengine pushes (DTMF with --dtmf-log-ng-tcp), one per line, until
     /// interrupted; needs a tcp:// server.
     Events(events::EventsCmd),
+    /// Ping every --server and print each node's URL, weight, tier, health, version and
+    /// latency; exits 3 when a node did not answer.
+    Nodes,
 
     // --- call control (each also answers to rtpengine's own command name) ---
     /// Start recording the call.

@@ -2,12 +2,12 @@
 //! (print a summary of the call), `list` (prints call-ids).
 
 use clap::Args;
-use rtpengine_client::bencode::Dict;
+use rtpengine_client::bencode::{Dict, Value};
 use rtpengine_client::message::list_calls;
 use rtpengine_client::NgCommands;
 use rtpengine_client::{CallStats, DeleteOptions, QueryOptions, SdpReply};
 
-use crate::common::global::block_on;
+use crate::common::global::{block_on, Target};
 use crate::common::input::{read_sdp, SdpSource};
 use crate::common::options::OptionArgs;
 use crate::common::render::json_line;
@@ -147,22 +147,56 @@ pub(crate) fn delete(g: &GlobalArgs, c: &DeleteCmd) -> Result<Output, Failure> {
     })
 }
 
-/// `list`: one call-id per line.
+/// `list`: one call-id per line. With several `--server`s every node is asked and the lists
+/// are joined (at most `--limit` in all; `--json`: one `calls` list).
 pub(crate) fn list(g: &GlobalArgs, c: &ListCmd) -> Result<Output, Failure> {
     let mut dict = Dict::new();
     if let Some(limit) = c.limit {
         dict.push("limit", i64::from(limit));
     }
     block_on(async {
-        let client = g.connect().await?;
-        let reply = client
-            .request("list", &dict)
-            .await
-            .map_err(|e| g.failure(e))?;
+        let target = g.connect().await?;
         let mut out = Output::default();
-        if let Some(w) = reply.get_string("warning") {
-            out.warnings.push(w);
-        }
+        let reply = match &target {
+            Target::One(client) => {
+                let reply = client
+                    .request("list", &dict)
+                    .await
+                    .map_err(|e| g.failure(e))?;
+                if let Some(w) = reply.get_string("warning") {
+                    out.warnings.push(w);
+                }
+                reply
+            }
+            Target::Many(cluster) => {
+                let mut calls = Vec::new();
+                for node in cluster.nodes() {
+                    let client = cluster
+                        .node_client(&node.url)
+                        .map_err(|e| g.failure(e))?
+                        .with_timeout(cluster.timeout());
+                    let reply = client.request("list", &dict).await.map_err(|e| {
+                        let mut failure = g.failure(e);
+                        failure.message = format!("{}: {}", node.url, failure.message);
+                        failure
+                    })?;
+                    if let Some(w) = reply.get_string("warning") {
+                        out.warnings.push(format!("{}: {w}", node.url));
+                    }
+                    calls.extend(list_calls(&reply).map_err(|e| g.failure(e))?);
+                }
+                if let Some(limit) = c.limit {
+                    calls.truncate(limit as usize);
+                }
+                let mut joined = Dict::new();
+                joined.push("result", "ok");
+                joined.push(
+                    "calls",
+                    calls.into_iter().map(Value::from).collect::<Vec<_>>(),
+                );
+                joined
+            }
+        };
         if g.json {
             out.stdout = json_line(&reply);
         } else {

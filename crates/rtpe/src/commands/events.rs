@@ -20,6 +20,8 @@ pub(crate) struct EventsCmd {
 /// Connects over the stream transport and prints each event on its own line (JSON with
 /// `--json`) until `--count` events or Ctrl-C.
 pub(crate) fn run(global: &GlobalArgs, cmd: &EventsCmd) -> Result<Output, Failure> {
+    // Events come over one connection to one daemon.
+    global.single("events")?;
     block_on(async {
         let client = connect_client(global, global.server()).await?;
         let mut events = client.events().ok_or_else(|| {

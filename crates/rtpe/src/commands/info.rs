@@ -28,7 +28,7 @@ pub(crate) struct CliCmd {
     pub(crate) body: Vec<String>,
 }
 
-/// `ping`: prints `pong`.
+/// `ping`: prints `pong` (with several `--server`s: a node of the cluster answered).
 pub(crate) fn ping(g: &GlobalArgs) -> Result<Output, Failure> {
     block_on(async {
         let client = g.connect().await?;
@@ -45,10 +45,11 @@ pub(crate) fn ping(g: &GlobalArgs) -> Result<Output, Failure> {
     })
 }
 
-/// `statistics`: a summary of the daemon's statistics.
+/// `statistics`: a summary of the daemon's statistics (one `--server` only).
 pub(crate) fn statistics(g: &GlobalArgs) -> Result<Output, Failure> {
+    g.single("statistics")?;
     block_on(async {
-        let client = g.connect().await?;
+        let client = g.connect_one().await?;
         let stats = client.statistics().await.map_err(|e| g.failure(e))?;
         let mut out = Output::default();
         if let Some(w) = stats.raw.get_string("warning") {
@@ -63,10 +64,12 @@ pub(crate) fn statistics(g: &GlobalArgs) -> Result<Output, Failure> {
     })
 }
 
-/// `version`: discovers the daemon's release and prints it (how it was found on stderr).
+/// `version`: discovers the daemon's release and prints it (how it was found on stderr; one
+/// `--server` only: `nodes` shows every node's).
 pub(crate) fn version(g: &GlobalArgs) -> Result<Output, Failure> {
+    g.single("version")?;
     block_on(async {
-        let client = g.connect().await?;
+        let client = g.connect_one().await?;
         let found = client
             .discover_version_detail()
             .await
@@ -92,11 +95,12 @@ pub(crate) fn version(g: &GlobalArgs) -> Result<Output, Failure> {
     })
 }
 
-/// `cli`: the response of rtpengine's CLI, ending with a line break.
+/// `cli`: the response of rtpengine's CLI, ending with a line break (one `--server` only).
 pub(crate) fn cli(g: &GlobalArgs, c: &CliCmd) -> Result<Output, Failure> {
+    g.single("cli")?;
     let body = c.body.join(" ");
     block_on(async {
-        let client = g.connect().await?;
+        let client = g.connect_one().await?;
         let reply = client.cli(&body).await.map_err(|e| g.failure(e))?;
         let stdout = if g.json {
             json_line(&reply.raw)

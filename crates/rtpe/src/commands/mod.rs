@@ -6,6 +6,7 @@ pub(crate) mod call;
 pub(crate) mod events;
 pub(crate) mod info;
 pub(crate) mod media_control;
+pub(crate) mod nodes;
 pub(crate) mod playback;
 pub(crate) mod pubsub;
 pub(crate) mod recording;

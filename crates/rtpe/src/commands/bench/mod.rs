@@ -57,10 +57,10 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::common::global::client_builder;
+use crate::common::global::{client_builder, Target};
 use crate::common::outcome::EXIT_TIMEOUT;
 use crate::common::{usage, Failure, GlobalArgs, Output, EXIT_OTHER};
-use report::{Report, Stats};
+use report::{NodeCount, Report, Stats};
 use scenario::{lock, LiveCalls, Naming, Server};
 
 /// Operations when neither `--count` nor `--duration` is given.
@@ -181,19 +181,28 @@ fn parse_rate(s: &str) -> Result<f64, String> {
     }
 }
 
-/// What the workers share.
-struct Shared {
-    scenario: Scenario,
-    servers: Vec<Server>,
-    naming: Naming,
-    media: bool,
-    query_calls: u64,
+/// When operations start: the count, the end of `--duration` and the pace of `--rate`.
+struct Schedule {
     /// `--count`, when the run is bounded by count.
     count: Option<u64>,
     /// When `--duration` ends.
     end: Option<Instant>,
     rate: Option<f64>,
     start: Instant,
+}
+
+/// What the workers share.
+struct Shared {
+    scenario: Scenario,
+    /// The server, or the cluster of several (calls placed by call-id).
+    server: Server,
+    /// One handle per node for the ping scenario, which goes round-robin (a ping names no call
+    /// to place); `[server]` with one server.
+    pingers: Vec<Server>,
+    naming: Naming,
+    media: bool,
+    query_calls: u64,
+    schedule: Schedule,
     /// The next operation's number.
     next: AtomicU64,
     /// Operations finished.
@@ -203,19 +212,16 @@ struct Shared {
 }
 
 impl Shared {
-    /// The server of operation (or call) `k`.
-    fn server(&self, k: u64) -> &Server {
-        let n = self.servers.len() as u64;
-        &self.servers[(k % n) as usize]
-    }
-
     /// Runs operation `k`.
     async fn operation(&self, k: u64) {
         match self.scenario {
-            Scenario::Ping => scenario::ping(self.server(k), &self.stats).await,
+            Scenario::Ping => {
+                let n = self.pingers.len() as u64;
+                scenario::ping(&self.pingers[(k % n) as usize], &self.stats).await;
+            }
             Scenario::Call => {
                 scenario::call(
-                    self.server(k),
+                    &self.server,
                     &self.naming,
                     k,
                     self.media,
@@ -226,11 +232,13 @@ impl Shared {
             }
             Scenario::Query => {
                 let call = k % self.query_calls;
-                scenario::query(self.server(call), &self.naming, call, &self.stats).await;
+                scenario::query(&self.server, &self.naming, call, &self.stats).await;
             }
         }
     }
+}
 
+impl Schedule {
     /// When operation `k` may start (None: now), or `Err` when it is past the end.
     fn slot(&self, k: u64) -> Result<Option<Instant>, ()> {
         if self.count.is_some_and(|n| k >= n) {
@@ -259,7 +267,7 @@ async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             return;
         }
         let k = shared.next.fetch_add(1, Ordering::Relaxed);
-        match shared.slot(k) {
+        match shared.schedule.slot(k) {
             Err(()) => return,
             Ok(None) => {}
             Ok(Some(at)) => {
@@ -302,23 +310,43 @@ pub(crate) fn run(global: &GlobalArgs, cmd: &BenchCmd) -> Result<Output, Failure
     runtime.block_on(bench(global, cmd))
 }
 
-/// Connects to every server (nothing is sent).
-async fn connect(global: &GlobalArgs) -> Result<Vec<Server>, Failure> {
+/// Connects to the server, or to the cluster of several (nothing is sent): the target and the
+/// ping scenario's handle on each node.
+async fn connect(global: &GlobalArgs) -> Result<(Server, Vec<Server>), Failure> {
     let timeout = Duration::from_millis(global.timeout);
-    let mut servers = Vec::new();
-    for url in &global.servers {
+    if !global.is_cluster() {
+        let url = global.server();
         let builder = client_builder(global, url)?.timeout(timeout);
         let client = tokio::time::timeout(timeout, builder.connect())
             .await
             .map_err(|_| Failure::new(EXIT_TIMEOUT, format!("timed out connecting to {url}")))?
             .map_err(|e| Failure::from_client(e, global.timeout))?;
-        servers.push(Server::new(client));
+        let server = Server::new(Target::One(client));
+        return Ok((server.clone(), vec![server]));
     }
-    Ok(servers)
+    // Every request gets the whole --timeout (the cluster's own deadline, failovers included).
+    let cluster = global.cluster().await?.with_timeout(timeout);
+    let first = cluster
+        .nodes()
+        .first()
+        .and_then(|n| cluster.node_client(&n.url).ok())
+        .map(|c| c.server_addr())
+        .ok_or_else(|| Failure::new(EXIT_OTHER, "the cluster has no node"))?;
+    let pingers = cluster
+        .nodes()
+        .iter()
+        .map(|n| {
+            cluster
+                .on(&n.token)
+                .map(|pinned| Server::with_addr(Target::Many(pinned), first))
+                .map_err(|e| Failure::from_client(e, global.timeout))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((Server::with_addr(Target::Many(cluster), first), pingers))
 }
 
 async fn bench(global: &GlobalArgs, cmd: &BenchCmd) -> Result<Output, Failure> {
-    let servers = connect(global).await?;
+    let (server, pingers) = connect(global).await?;
     let naming = Naming::new();
     let query_calls = u64::from(cmd.calls.unwrap_or(DEFAULT_QUERY_CALLS));
     let mut out = Output::default();
@@ -326,15 +354,14 @@ async fn bench(global: &GlobalArgs, cmd: &BenchCmd) -> Result<Output, Failure> {
     // The query scenario's calls, created before the clock starts.
     if cmd.scenario == Scenario::Query {
         let created = tokio::select! {
-            created = create_calls(&servers, &naming, query_calls) => created,
+            created = create_calls(&server, &naming, query_calls) => created,
             _ = tokio::signal::ctrl_c() => Err((
                 None,
                 Failure::new(EXIT_OTHER, "interrupted while creating the query scenario's calls"),
             )),
         };
         if let Err((n, mut failure)) = created {
-            let deleted =
-                delete_calls(&servers, &naming, 0..n.map_or(query_calls, |n| n + 1)).await;
+            let deleted = delete_calls(&server, &naming, 0..n.map_or(query_calls, |n| n + 1)).await;
             failure.warnings.extend(deleted.err());
             return Err(failure);
         }
@@ -347,14 +374,17 @@ async fn bench(global: &GlobalArgs, cmd: &BenchCmd) -> Result<Output, Failure> {
     let start = Instant::now();
     let shared = Arc::new(Shared {
         scenario: cmd.scenario,
-        servers,
+        server,
+        pingers,
         naming,
         media: cmd.media,
         query_calls,
-        count,
-        end: cmd.duration.map(|d| start + d),
-        rate: cmd.rate,
-        start,
+        schedule: Schedule {
+            count,
+            end: cmd.duration.map(|d| start + d),
+            rate: cmd.rate,
+            start,
+        },
         next: AtomicU64::new(0),
         done: AtomicU64::new(0),
         live: LiveCalls::default(),
@@ -362,7 +392,8 @@ async fn bench(global: &GlobalArgs, cmd: &BenchCmd) -> Result<Output, Failure> {
     });
 
     let progress = progress_bar(global.json, count, cmd.duration);
-    let retransmissions_before = retransmissions(&shared.servers);
+    let retransmissions_before = retransmissions(&shared.server.client);
+    let nodes_before = node_counts(&shared.server.client);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut workers = JoinSet::new();
     for _ in 0..cmd.concurrency {
@@ -374,7 +405,8 @@ async fn bench(global: &GlobalArgs, cmd: &BenchCmd) -> Result<Output, Failure> {
 
     let interrupted = wait_for_workers(&mut workers, &stop_tx).await;
     let elapsed = start.elapsed();
-    let retransmissions = retransmissions(&shared.servers) - retransmissions_before;
+    let retransmissions = retransmissions(&shared.server.client) - retransmissions_before;
+    let nodes = node_delta(&nodes_before, node_counts(&shared.server.client));
     if let Some(ticker) = ticker {
         ticker.abort();
     }
@@ -389,7 +421,7 @@ async fn bench(global: &GlobalArgs, cmd: &BenchCmd) -> Result<Output, Failure> {
         Scenario::Query => (0..query_calls).collect(),
         Scenario::Ping => Vec::new(),
     };
-    if let Err(warning) = delete_calls(&shared.servers, &shared.naming, leftovers).await {
+    if let Err(warning) = delete_calls(&shared.server, &shared.naming, leftovers).await {
         out.warnings.push(warning);
     }
 
@@ -419,6 +451,7 @@ async fn bench(global: &GlobalArgs, cmd: &BenchCmd) -> Result<Output, Failure> {
         elapsed,
         retransmissions,
         interrupted,
+        nodes,
         stats,
     };
     out.stdout = if global.json {
@@ -431,23 +464,58 @@ async fn bench(global: &GlobalArgs, cmd: &BenchCmd) -> Result<Output, Failure> {
     Ok(out)
 }
 
-/// UDP retransmissions so far by the clients of every server (their counters).
-fn retransmissions(servers: &[Server]) -> u64 {
-    servers
-        .iter()
-        .map(|server| server.client.stats().retransmissions)
-        .sum()
+/// UDP retransmissions so far by the client, or the clients of every node (their counters).
+fn retransmissions(target: &Target) -> u64 {
+    match target {
+        Target::One(client) => client.stats().retransmissions,
+        Target::Many(cluster) => cluster
+            .nodes()
+            .iter()
+            .map(|n| n.stats.retransmissions)
+            .sum(),
+    }
+}
+
+/// Each node's request counts so far (none for one server).
+fn node_counts(target: &Target) -> Vec<NodeCount> {
+    match target {
+        Target::One(_) => Vec::new(),
+        Target::Many(cluster) => cluster
+            .nodes()
+            .into_iter()
+            .map(|n| NodeCount {
+                url: n.url,
+                requests: n.requests,
+                ok: n.ok,
+                errors: n.errors,
+            })
+            .collect(),
+    }
+}
+
+/// What each node did between two snapshots of [`node_counts`].
+fn node_delta(before: &[NodeCount], after: Vec<NodeCount>) -> Vec<NodeCount> {
+    after
+        .into_iter()
+        .map(|mut n| {
+            if let Some(b) = before.iter().find(|b| b.url == n.url) {
+                n.requests -= b.requests;
+                n.ok -= b.ok;
+                n.errors -= b.errors;
+            }
+            n
+        })
+        .collect()
 }
 
 /// Creates calls `0..count` (the query scenario's), one after the other. `Err` names the call
 /// that failed.
 async fn create_calls(
-    servers: &[Server],
+    server: &Server,
     naming: &Naming,
     count: u64,
 ) -> Result<(), (Option<u64>, Failure)> {
     for n in 0..count {
-        let server = &servers[(n % servers.len() as u64) as usize];
         if let Err(e) = scenario::create_call(server, naming, n).await {
             let timeout_ms = u64::try_from(server.client.timeout().as_millis()).unwrap_or(u64::MAX);
             let mut failure = Failure::from_client(e, timeout_ms);
@@ -493,14 +561,12 @@ async fn wait_for_workers(workers: &mut JoinSet<()>, stop: &watch::Sender<bool>)
 
 /// Deletes calls (delete-delay 0) concurrently; `Err` is a warning naming how many failed.
 async fn delete_calls(
-    servers: &[Server],
+    server: &Server,
     naming: &Naming,
     calls: impl IntoIterator<Item = u64>,
 ) -> Result<(), String> {
     let mut tasks = JoinSet::new();
-    let n = servers.len() as u64;
     for call in calls {
-        let server = &servers[(call % n) as usize];
         let client = server.client.clone();
         let call_id = naming.call_id(call);
         tasks.spawn(async move {
@@ -570,10 +636,10 @@ async fn tick(shared: Arc<Shared>, bar: ProgressBar, duration: Option<Duration>)
         };
         last = (now, requests);
         let done = shared.done.load(Ordering::Relaxed);
-        if shared.count.is_some() {
+        if shared.schedule.count.is_some() {
             bar.set_position(done);
         } else if duration.is_some() {
-            bar.set_position((shared.start.elapsed().as_secs_f64() * 10.0) as u64);
+            bar.set_position((shared.schedule.start.elapsed().as_secs_f64() * 10.0) as u64);
         }
         let calls = match shared.scenario {
             Scenario::Call => format!("{done} calls, "),
@@ -645,20 +711,11 @@ mod tests {
     #[test]
     fn slots() {
         let start = Instant::now();
-        let shared = |count, end: Option<Duration>, rate| Shared {
-            scenario: Scenario::Ping,
-            servers: Vec::new(),
-            naming: Naming::new(),
-            media: false,
-            query_calls: 1,
+        let shared = |count, end: Option<Duration>, rate| Schedule {
             count,
             end: end.map(|d| start + d),
             rate,
             start,
-            next: AtomicU64::new(0),
-            done: AtomicU64::new(0),
-            live: LiveCalls::default(),
-            stats: Mutex::new(Stats::default()),
         };
         let s = shared(Some(3), None, None);
         assert_eq!(s.slot(2), Ok(None));

@@ -203,12 +203,26 @@ impl Stats {
     }
 }
 
+/// What one node of a cluster did during the run (requests the cluster sent it, failovers
+/// included, health pings not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NodeCount {
+    /// The node's URL (canonical, without the query).
+    pub(crate) url: String,
+    /// Requests sent to it.
+    pub(crate) requests: u64,
+    /// Of those, answered `ok`.
+    pub(crate) ok: u64,
+    /// Of those, failed.
+    pub(crate) errors: u64,
+}
+
 /// The run as a whole.
 #[derive(Debug)]
 pub(crate) struct Report {
     /// `ping`, `call` or `query`.
     pub(crate) scenario: &'static str,
-    /// The servers, in round-robin order.
+    /// The servers, as given (several: the nodes of the cluster).
     pub(crate) servers: Vec<String>,
     /// Operations in flight at most.
     pub(crate) concurrency: usize,
@@ -224,6 +238,8 @@ pub(crate) struct Report {
     pub(crate) retransmissions: u64,
     /// Whether Ctrl-C ended the run early.
     pub(crate) interrupted: bool,
+    /// Per node of a cluster (empty with one server).
+    pub(crate) nodes: Vec<NodeCount>,
     /// The measurements.
     pub(crate) stats: Stats,
 }
@@ -367,6 +383,13 @@ impl Report {
             s.errors.timeout, s.errors.rtpengine, s.errors.other
         );
         let _ = writeln!(out, "retransmissions  {}", self.retransmissions);
+        for node in &self.nodes {
+            let _ = writeln!(
+                out,
+                "node             {} requests {} (ok {}, errors {})",
+                node.url, node.requests, node.ok, node.errors
+            );
+        }
         out
     }
 
@@ -435,6 +458,19 @@ impl Report {
                 }),
             );
         }
+        if !self.nodes.is_empty() {
+            let nodes: Map<String, Value> = self
+                .nodes
+                .iter()
+                .map(|n| {
+                    (
+                        n.url.clone(),
+                        json!({"requests": n.requests, "ok": n.ok, "errors": n.errors}),
+                    )
+                })
+                .collect();
+            map.insert("nodes".into(), Value::Object(nodes));
+        }
         map.insert("error_samples".into(), json!(s.samples));
         Value::Object(map)
     }
@@ -455,6 +491,7 @@ mod tests {
             elapsed: Duration::from_secs(2),
             retransmissions: 3,
             interrupted: false,
+            nodes: Vec::new(),
             stats,
         }
     }

@@ -7,11 +7,12 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket as StdUdpSocket};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use rtpengine_client::{Client, DeleteOptions, Error, OfferOptions, QueryOptions};
+use rtpengine_client::{DeleteOptions, Error, OfferOptions, QueryOptions};
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
 use super::report::Stats;
+use crate::common::global::Target;
 
 /// RTP packets sent in each direction of a call with `--media`.
 pub(crate) const MEDIA_PACKETS: u16 = 5;
@@ -22,20 +23,32 @@ const MEDIA_WAIT: Duration = Duration::from_secs(2);
 /// 20 ms of PCMU silence.
 const PCMU_FRAME: [u8; 160] = [0xff; 160];
 
-/// One server of the run.
-#[derive(Debug)]
+/// What the run sends to: one server, or a cluster of several.
+#[derive(Debug, Clone)]
 pub(crate) struct Server {
-    /// Its client (one UDP socket, shared by every worker).
-    pub(crate) client: Client,
-    /// The local address towards it: the SDPs' address and where `--media` sockets bind.
+    /// Its client (one UDP socket, shared by every worker), or the cluster (one per node).
+    pub(crate) client: Target,
+    /// The local address towards it (a cluster: towards its first node): the SDPs' address and
+    /// where `--media` sockets bind.
     pub(crate) local_ip: IpAddr,
 }
 
 impl Server {
-    /// A server with the local address the system routes towards it.
-    pub(crate) fn new(client: Client) -> Self {
-        let local_ip = local_ip_towards(client.server_addr());
+    /// One server, with the local address the system routes towards it.
+    pub(crate) fn new(client: Target) -> Self {
+        let local_ip = match &client {
+            Target::One(c) => local_ip_towards(c.server_addr()),
+            Target::Many(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        };
         Self { client, local_ip }
+    }
+
+    /// A target with the local address the system routes towards `addr`.
+    pub(crate) fn with_addr(client: Target, addr: SocketAddr) -> Self {
+        Self {
+            client,
+            local_ip: local_ip_towards(addr),
+        }
     }
 }
 
