@@ -6,7 +6,11 @@
 //! ```
 //!
 //! * `--server URL`: rtpengine's NG address, `udp://host[:port]`; defaults to `$RTPE_SERVER`,
-//!   else `udp://127.0.0.1:2223`.
+//!   else `udp://127.0.0.1:2223`. Repeated, the servers form a cluster for every command: a
+//!   call is placed on one node by its call-id and its later requests follow it there;
+//!   `URL?weight=N&tier=N` sets a node's share of new calls (default 1, 0: backup only) and
+//!   its priority tier (default 0, lower first). `statistics`, `version`, `cli` and `events`
+//!   talk to one daemon and refuse several servers (exit 2); `list` joins every node's calls.
 //! * `--timeout MS`: the whole deadline in milliseconds, retransmissions included (default
 //!   10000).
 //! * `--json`: print the whole reply dictionary as one JSON object (keys in reply order).
@@ -45,8 +49,12 @@
 //! * `bench SCENARIO [--count N | --duration SECS] [--concurrency C] [--rate R] [--media]
 //!   [--calls K] [--threads N]`: a load generator (`ping`, `call` = offer + answer + delete,
 //!   `query`) reporting throughput, latency percentiles, errors by kind and retransmissions;
-//!   `--server` may be given several times (load spread round-robin; other commands use the
-//!   first). It exits 0 whenever the run happened, errors included (see `bench`).
+//!   with several `--server`s, calls are placed through the cluster (pings go round-robin) and
+//!   the report counts each node's requests. It exits 0 whenever the run happened, errors
+//!   included (see `bench`).
+//! * `nodes`: pings every `--server` and prints each node's URL, weight, tier, health (up or
+//!   down), version and latency (`--json`: an array of objects); exits 3 when a node did not
+//!   answer.
 //!
 //! Every other NG command has a subcommand, named with dashes and also answering to rtpengine's
 //! own name (`rtpe "block DTMF"` is `rtpe block-dtmf`):

@@ -19,8 +19,10 @@
 //! (operations in flight at the end finish and count). At most `--concurrency C` operations are
 //! in flight (default 16). `--rate R` paces the starts evenly at R operations per second
 //! (requests for `ping`/`query`, calls for `call`); without it they go as fast as the
-//! concurrency allows. With several `--server`s, operation k goes to server k mod n (a call's
-//! requests all go to its server). `--timeout` is each request's deadline.
+//! concurrency allows. With several `--server`s the requests go through the library's
+//! `Cluster`: each call is placed on a node by its call-id (weight and tier from
+//! `URL?weight=N&tier=N`) and its requests follow it there; pings, which name no call, go
+//! round-robin over the nodes. `--timeout` is each request's deadline (failovers included).
 //!
 //! A live progress bar (rate, errors) is drawn on stderr when stderr is a terminal and `--json`
 //! is not given. The report goes to stdout: requests, ok, errors by kind (timeout, rtpengine's
@@ -30,7 +32,8 @@
 //! `Client::stats`), and seconds. `--json` prints one object with `requests`,
 //! `ok`, `errors`, `error_kinds`, `retransmissions`, `seconds`, `per_second`, `latency_us`
 //! (`p50`, `p90`, `p99`, `p999`, `max`, `min`, `mean`, `count`), `commands`, `calls` (call),
-//! `media` (--media) and `error_samples`.
+//! `media` (--media), `nodes` (several servers: `{URL: {requests, ok, errors}}` over the
+//! measured run, failovers included) and `error_samples`.
 //!
 //! Every call the bench creates is deleted (delete-delay 0): after each call, after errors
 //! (a failed offer or answer is followed by a delete; calls whose delete failed are deleted again
@@ -321,7 +324,7 @@ async fn connect(global: &GlobalArgs) -> Result<(Server, Vec<Server>), Failure> 
             .await
             .map_err(|_| Failure::new(EXIT_TIMEOUT, format!("timed out connecting to {url}")))?
             .map_err(|e| Failure::from_client(e, global.timeout))?;
-        let server = Server::new(Target::One(client));
+        let server = Server::new(client);
         return Ok((server.clone(), vec![server]));
     }
     // Every request gets the whole --timeout (the cluster's own deadline, failovers included).
@@ -338,11 +341,11 @@ async fn connect(global: &GlobalArgs) -> Result<(Server, Vec<Server>), Failure> 
         .map(|n| {
             cluster
                 .on(&n.token)
-                .map(|pinned| Server::with_addr(Target::Many(pinned), first))
+                .map(|pinned| Server::with_addr(first, Target::Many(pinned)))
                 .map_err(|e| Failure::from_client(e, global.timeout))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok((Server::with_addr(Target::Many(cluster), first), pingers))
+    Ok((Server::with_addr(first, Target::Many(cluster)), pingers))
 }
 
 async fn bench(global: &GlobalArgs, cmd: &BenchCmd) -> Result<Output, Failure> {

@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket as StdUdpSocket};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use rtpengine_client::{DeleteOptions, Error, OfferOptions, QueryOptions};
+use rtpengine_client::{Client, DeleteOptions, Error, OfferOptions, QueryOptions};
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
@@ -35,16 +35,12 @@ pub(crate) struct Server {
 
 impl Server {
     /// One server, with the local address the system routes towards it.
-    pub(crate) fn new(client: Target) -> Self {
-        let local_ip = match &client {
-            Target::One(c) => local_ip_towards(c.server_addr()),
-            Target::Many(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        };
-        Self { client, local_ip }
+    pub(crate) fn new(client: Client) -> Self {
+        Self::with_addr(client.server_addr(), Target::One(client))
     }
 
     /// A target with the local address the system routes towards `addr`.
-    pub(crate) fn with_addr(client: Target, addr: SocketAddr) -> Self {
+    pub(crate) fn with_addr(addr: SocketAddr, client: Target) -> Self {
         Self {
             client,
             local_ip: local_ip_towards(addr),
