@@ -11,9 +11,10 @@ deps:
 demo: deps
 	cargo run --quiet -p rtpengine-client --example demo
 
+# Every feature on (the Redis-shared call table is off by default).
 test: deps
-	cargo test --workspace --all-targets
-	cargo test --workspace --doc
+	cargo test --workspace --all-targets --all-features
+	cargo test --workspace --doc --all-features
 
 # The real-daemon suites of the library and the test kit against one newer release, e.g.
 # `make test-release RELEASE=12.5` (installs its chroot first).
@@ -21,7 +22,7 @@ RELEASE ?= 12.5
 
 test-release:
 	./scripts/install-deps.sh $(RELEASE)
-	RTPENGINE_RELEASE=$(RELEASE) cargo test -p rtpengine-client -p rtpengine-testkit --tests
+	RTPENGINE_RELEASE=$(RELEASE) cargo test -p rtpengine-client -p rtpengine-testkit --tests --all-features
 
 # Every release CI covers besides the host's 10.5.
 test-releases:
@@ -30,5 +31,5 @@ test-releases:
 
 lint:
 	cargo fmt --all --check
-	cargo clippy --workspace --all-targets -- -D warnings
-	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p rtpengine-client -p rtpengine-testkit
+	cargo clippy --workspace --all-targets --all-features -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features -p rtpengine-client -p rtpengine-testkit

@@ -107,6 +107,8 @@ pub use client::{
     Client, ClientBuilder, Discovery, EventStream, VersionSource, DEFAULT_STREAM_COMMANDS,
     DEFAULT_STREAM_THRESHOLD, DEFAULT_TIMEOUT,
 };
+#[cfg(feature = "redis")]
+pub use cluster::DEFAULT_SHARED_AFFINITY_PREFIX;
 pub use cluster::{
     BreakerState, CallRoute, Cluster, ClusterBuilder, ClusterEvent, ClusterEvents, NodeMode,
     NodeStatus, NodeToken, Routed, CLUSTER_METRICS, DEFAULT_AFFINITY_CAPACITY,

@@ -158,7 +158,10 @@ async fn calls_of_a_dead_node_continue_on_its_ha_peer_and_stay_there() {
     assert_eq!(count(&cluster, &b_url, "query").await, 1);
 
     // y moves on its first request too.
-    let y = cluster.query("ha-y", &QueryOptions::new()).await.expect("query y on B");
+    let y = cluster
+        .query("ha-y", &QueryOptions::new())
+        .await
+        .expect("query y on B");
     assert!(y.has_call());
     assert!(cluster.route_of("ha-y").expect("known").moved);
 

@@ -56,6 +56,8 @@ pub struct ClusterBuilder {
     wait_when_busy: bool,
     affinity_ttl: Duration,
     affinity_capacity: usize,
+    #[cfg(feature = "redis")]
+    shared: Option<(String, String)>,
 }
 
 impl std::fmt::Debug for ClusterBuilder {
@@ -93,6 +95,8 @@ impl ClusterBuilder {
             wait_when_busy: true,
             affinity_ttl: DEFAULT_AFFINITY_TTL,
             affinity_capacity: DEFAULT_AFFINITY_CAPACITY,
+            #[cfg(feature = "redis")]
+            shared: None,
         }
     }
 
@@ -208,6 +212,33 @@ impl ClusterBuilder {
         self
     }
 
+    /// Shares the call → node table with other proxies through Redis at `url`
+    /// (`redis://host:port/db`; feature `redis`): a call placed or moved by one proxy is found
+    /// by the others, even after their node lists or node states diverged. Keys are
+    /// [`DEFAULT_SHARED_AFFINITY_PREFIX`](crate::DEFAULT_SHARED_AFFINITY_PREFIX) + call-id
+    /// (see [`ClusterBuilder::shared_affinity_prefix`]), values node tokens, with the table's
+    /// TTL ([`ClusterBuilder::affinity`]). [`ClusterBuilder::build`] fails when Redis does not
+    /// answer; later Redis errors are logged and routing goes on without it.
+    #[cfg(feature = "redis")]
+    pub fn shared_affinity(mut self, url: impl Into<String>) -> Self {
+        let prefix = self.shared.take().map_or_else(
+            || super::shared::DEFAULT_SHARED_AFFINITY_PREFIX.to_owned(),
+            |(_, p)| p,
+        );
+        self.shared = Some((url.into(), prefix));
+        self
+    }
+
+    /// The key prefix of the shared table (after [`ClusterBuilder::shared_affinity`]), to keep
+    /// several clusters apart in one Redis database.
+    #[cfg(feature = "redis")]
+    pub fn shared_affinity_prefix(mut self, prefix: impl Into<String>) -> Self {
+        if let Some((_, p)) = self.shared.as_mut() {
+            *p = prefix.into();
+        }
+        self
+    }
+
     /// Opens a client per node and starts the health task. Sends nothing yet; the first pings
     /// go out within one ping interval.
     pub async fn build(self) -> Result<Cluster> {
@@ -221,6 +252,14 @@ impl ClusterBuilder {
                 return Err(Error::invalid(format!("node {} is listed twice", s.key)));
             }
         }
+        #[cfg(feature = "redis")]
+        let shared = match &self.shared {
+            Some((url, prefix)) => Some(
+                super::shared::SharedAffinity::connect(url, prefix.clone(), self.affinity_ttl)
+                    .await?,
+            ),
+            None => None,
+        };
         let (events, _) = broadcast::channel(1024);
         let inner = Arc::new(Inner {
             nodes: RwLock::new(Vec::new()),
@@ -239,6 +278,8 @@ impl ClusterBuilder {
                 timeout: self.timeout,
             },
             monitor: Mutex::new(None),
+            #[cfg(feature = "redis")]
+            shared,
         });
         let cluster = Cluster::from_inner(Arc::clone(&inner), self.timeout);
         for spec in specs {

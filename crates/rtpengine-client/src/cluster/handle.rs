@@ -54,6 +54,9 @@ pub(crate) struct Inner {
     pub(crate) events: broadcast::Sender<ClusterEvent>,
     pub(crate) config: Config,
     pub(crate) monitor: Mutex<Option<AbortHandle>>,
+    /// The call → node table shared with other proxies through Redis.
+    #[cfg(feature = "redis")]
+    pub(crate) shared: Option<super::shared::SharedAffinity>,
 }
 
 impl Drop for Inner {
@@ -436,7 +439,13 @@ impl Cluster {
                 node: self.node_by_token(token)?.id,
                 moved: false,
             }),
-            (None, Some(c)) => lock(&self.inner.affinity).get(c.as_bytes(), Instant::now()),
+            (None, Some(c)) => {
+                let local = lock(&self.inner.affinity).get(c.as_bytes(), Instant::now());
+                match local {
+                    Some(route) => Some(route),
+                    None => self.shared_lookup(c, deadline).await,
+                }
+            }
             (None, None) => None,
         };
         let nodes = self.inner.nodes();
@@ -465,7 +474,8 @@ impl Cluster {
                 let (reply, _) = self.attempt(node, request, deadline, checked).await;
                 let reply = reply?;
                 let moved = known.is_some_and(|r| r.moved);
-                self.remember(request, call_id, Route { node: id, moved });
+                self.remember(request, call_id, Route { node: id, moved }, known)
+                    .await;
                 Ok(self.routed(node, reply, moved, 1))
             }
             Plan::Move { from, to } => {
@@ -496,14 +506,11 @@ impl Cluster {
                         to: peer.spec.key.clone(),
                     });
                 }
-                self.remember(
-                    request,
-                    call_id,
-                    Route {
-                        node: to,
-                        moved: true,
-                    },
-                );
+                let route = Route {
+                    node: to,
+                    moved: true,
+                };
+                self.remember(request, call_id, route, known).await;
                 Ok(self.routed(peer, reply, true, 1))
             }
             Plan::Down(id) => {
@@ -536,14 +543,11 @@ impl Cluster {
                     let (reply, verdict) = self.attempt(node, request, share, checked).await;
                     match (reply, verdict) {
                         (Ok(reply), _) => {
-                            self.remember(
-                                request,
-                                call_id,
-                                Route {
-                                    node: id,
-                                    moved: false,
-                                },
-                            );
+                            let route = Route {
+                                node: id,
+                                moved: false,
+                            };
+                            self.remember(request, call_id, route, known).await;
                             return Ok(self.routed(node, reply, false, i as u32 + 1));
                         }
                         (Err(e), Verdict::Unavailable) => {
@@ -588,22 +592,79 @@ impl Cluster {
     }
 
     /// After a success: the call lives on `route.node`, or nowhere after its final delete.
-    fn remember<R: Request + ?Sized>(&self, request: &R, call_id: Option<&str>, route: Route) {
+    /// `known` is where the request was routed from (the table's entry, if any).
+    async fn remember<R: Request + ?Sized>(
+        &self,
+        request: &R,
+        call_id: Option<&str>,
+        route: Route,
+        known: Option<Route>,
+    ) {
         let Some(call_id) = call_id else { return };
         if self.pinned.is_some() && !request.opens_call() {
             // A forced request for a call elsewhere does not move the call.
-            let known = lock(&self.inner.affinity).get(call_id.as_bytes(), Instant::now());
-            if known.is_some_and(|k| k.node != route.node) {
+            let recorded = lock(&self.inner.affinity).get(call_id.as_bytes(), Instant::now());
+            if recorded.is_some_and(|k| k.node != route.node) {
                 return;
             }
         }
-        let mut affinity = lock(&self.inner.affinity);
-        if request.ends_call() {
-            affinity.remove(call_id.as_bytes());
-        } else {
-            affinity.insert(call_id.as_bytes(), route, Instant::now());
+        let ends = request.ends_call();
+        {
+            let mut affinity = lock(&self.inner.affinity);
+            if ends {
+                affinity.remove(call_id.as_bytes());
+            } else {
+                affinity.insert(call_id.as_bytes(), route, Instant::now());
+            }
+        }
+        self.shared_record(call_id, ends, (known != Some(route)).then_some(route))
+            .await;
+    }
+
+    /// The call's node per the shared table, recorded locally; `None` without one.
+    #[cfg(feature = "redis")]
+    async fn shared_lookup(&self, call_id: &str, deadline: Instant) -> Option<Route> {
+        let shared = self.inner.shared.as_ref()?;
+        let budget = deadline.saturating_duration_since(Instant::now());
+        let found = shared.get(call_id, budget).await?;
+        let Ok(node) = self.node_by_token(&found.token) else {
+            warn!(call_id, token = %found.token, "shared call table names a node this cluster lacks");
+            return None;
+        };
+        let route = Route {
+            node: node.id,
+            moved: found.moved,
+        };
+        lock(&self.inner.affinity).insert(call_id.as_bytes(), route, Instant::now());
+        Some(route)
+    }
+
+    #[cfg(not(feature = "redis"))]
+    async fn shared_lookup(&self, _call_id: &str, _deadline: Instant) -> Option<Route> {
+        None
+    }
+
+    /// Writes a new or changed route (`changed`), or the call's end, to the shared table.
+    #[cfg(feature = "redis")]
+    async fn shared_record(&self, call_id: &str, ends: bool, changed: Option<Route>) {
+        let Some(shared) = self.inner.shared.as_ref() else {
+            return;
+        };
+        if ends {
+            shared.remove(call_id).await;
+        } else if let Some(route) = changed {
+            if let Some(node) = self.node_by_id(route.node) {
+                let entry = super::shared::SharedRoute {
+                    token: node.token.clone(),
+                    moved: route.moved,
+                };
+                shared.set(call_id, &entry).await;
+            }
         }
     }
+
+    #[cfg(not(feature = "redis"))]
+    async fn shared_record(&self, _call_id: &str, _ends: bool, _changed: Option<Route>) {}
 
     /// Sends `request` to one node by `deadline`: the reply, and what it means for failover.
     async fn attempt<R: Request + Sync + ?Sized>(

@@ -6,6 +6,7 @@
 //! * `route` — which node a request goes to (sans-IO);
 //! * `node`, `handle`, `builder` — the nodes and the handle;
 //! * `monitor` — the health task (pings, probes, purge);
+//! * `shared` — the table shared through Redis (feature `redis`);
 //! * `events`, `metrics` — what the cluster tells the application and the metrics facade.
 
 mod affinity;
@@ -18,6 +19,8 @@ mod monitor;
 mod node;
 mod placement;
 mod route;
+#[cfg(feature = "redis")]
+mod shared;
 
 pub use builder::{
     ClusterBuilder, DEFAULT_AFFINITY_CAPACITY, DEFAULT_AFFINITY_TTL,
@@ -29,3 +32,5 @@ pub use handle::{CallRoute, Cluster, NodeStatus, Routed};
 pub use health::BreakerState;
 pub use metrics::CLUSTER_METRICS;
 pub use node::{NodeMode, NodeToken};
+#[cfg(feature = "redis")]
+pub use shared::DEFAULT_SHARED_AFFINITY_PREFIX;
