@@ -444,3 +444,79 @@ async fn a_node_killed_under_load_costs_no_new_call_and_its_calls_fail_fast() {
         "new calls reach the node again"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_node_gets_half_the_deadline_and_the_next_node_the_rest() {
+    let mut a = Rtpengine::start().expect("start rtpengine");
+    let b = Rtpengine::start().expect("start rtpengine");
+    let cluster = builder([
+        format!("{}?tier=0", a.udp_url()),
+        format!("{}?tier=1", b.udp_url()),
+    ])
+    // Pings slower than the test, so only the request finds the hang.
+    .ping(Duration::from_secs(30), Duration::from_millis(300))
+    .build()
+    .await
+    .expect("cluster");
+    let mut events = cluster.events();
+    a.stop().expect("SIGSTOP A");
+    let options = OfferOptions::new();
+    let sdp = sdp(1);
+    let offer = Offer {
+        sdp: sdp.as_bytes(),
+        call_id: "hung-1",
+        from_tag: "tag-a",
+        options: &options,
+    };
+    let started = Instant::now();
+    let routed = cluster.send_routed(&offer).await.expect("B takes the call");
+    let took = started.elapsed();
+    a.cont().expect("SIGCONT A");
+    eprintln!("failover from a hung node took {took:?} of a 2 s deadline");
+    assert_eq!(
+        (routed.url.as_str(), routed.attempts),
+        (b.udp_url().as_str(), 2)
+    );
+    assert!(
+        took >= Duration::from_millis(990) && took < Duration::from_millis(1400),
+        "A had half of the 2 s deadline: {took:?}"
+    );
+    let ClusterEvent::Failover {
+        from, to, reason, ..
+    } = next_event(&mut events, |e| matches!(e, ClusterEvent::Failover { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!((from, to), (a.udp_url(), b.udp_url()));
+    assert!(reason.contains("no reply"), "{reason}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_rtpengine_error_about_the_call_never_fails_over() {
+    let daemons = start(2);
+    let cluster = builder(urls(&daemons)).build().await.expect("cluster");
+    // An answer for a call nobody has: the node placement picks says so, nobody else is asked.
+    let e = cluster
+        .answer(
+            sdp(1),
+            "never-offered",
+            "tag-a",
+            "tag-b",
+            &OfferOptions::new(),
+        )
+        .await
+        .expect_err("unknown call");
+    assert!(e.is_rtpengine_error(), "{e}");
+    assert_eq!(counts(&daemons, "answer").await.iter().sum::<u64>(), 1);
+    // An offer rtpengine refuses (no SDP body it can parse) is not retried elsewhere either.
+    let e = cluster
+        .offer("not an SDP", "bad-sdp", "tag-a", &OfferOptions::new())
+        .await
+        .expect_err("refused");
+    assert!(e.is_rtpengine_error(), "{e}");
+    assert_eq!(counts(&daemons, "offer").await.iter().sum::<u64>(), 1);
+    // Neither marks a node down: they are answers.
+    for status in cluster.nodes() {
+        assert_eq!(status.breaker, rtpengine_client::BreakerState::Closed);
+    }
+}
