@@ -520,3 +520,40 @@ async fn an_rtpengine_error_about_the_call_never_fails_over() {
         assert_eq!(status.breaker, rtpengine_client::BreakerState::Closed);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_token_kept_in_dialog_state_routes_later_requests() {
+    let daemons = start(2);
+    let first = builder(urls(&daemons)).build().await.expect("cluster");
+    let calls = ids("token", 20);
+    let mut tokens = Vec::new();
+    for (i, id) in calls.iter().enumerate() {
+        first
+            .offer(sdp(i as u32), id, "tag-a", &OfferOptions::new())
+            .await
+            .expect("offer");
+        // What an application stores in its dialog: text.
+        tokens.push(first.route_of(id).expect("placed").node.to_string());
+    }
+    drop(first);
+    // The proxy restarts with node A drained: placement alone would send A's calls to B.
+    let second = builder(urls(&daemons)).build().await.expect("cluster");
+    second.drain(&daemons[0].udp_url()).expect("drain");
+    for (id, token) in calls.iter().zip(&tokens) {
+        let token: NodeToken = token.parse().expect("a token reads back");
+        second.assign(id, &token).expect("assign");
+        let stats = second.query(id, &QueryOptions::new()).await.expect("query");
+        assert!(stats.has_call(), "{id} found on its node");
+    }
+    // A token also forces a new call's node, draining or not.
+    let a = second.nodes()[0].token.clone();
+    let pinned = second.on(&a).expect("pinned view");
+    pinned
+        .offer(sdp(99), "token-forced", "tag-a", &OfferOptions::new())
+        .await
+        .expect("offer");
+    assert_eq!(second.route_of("token-forced").expect("placed").node, a);
+    assert!(second
+        .on(&"n0000000000000000".parse().expect("token"))
+        .is_err());
+}
