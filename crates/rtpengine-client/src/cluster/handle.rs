@@ -218,7 +218,11 @@ pub struct NodeStatus {
 ///   hashing of the call-id picks among the usable nodes of the best tier: proxies with the
 ///   same node list agree without talking, and adding a node moves only the new calls that
 ///   hash to it. Every later request of the call follows it there (the call → node table,
-///   refreshed on use, forgotten after the final `delete` or an idle TTL).
+///   refreshed on use, forgotten after the final `delete` or an idle TTL). A request for a call
+///   the cluster never saw (another proxy placed it) goes where placement puts its call-id,
+///   without failover. A request naming no call (`ping`, `list`, `statistics`, `transform`, …)
+///   goes to a usable node picked per request and fails over like a new call; address one node
+///   with [`Cluster::node_client`].
 /// * **Failover under one deadline.** A new call's request that times out, fails on the
 ///   transport, finds the node at its in-flight cap or gets an overload answer moves to the
 ///   next node in placement order, all within the request's deadline; each node gets at most
@@ -527,56 +531,62 @@ impl Cluster {
                 reason: self.no_node_reason(&nodes),
             }),
             Plan::Place(order) => {
-                let mut last = None;
+                // The last unavailable node's answer, returned when time runs out.
+                let mut last: Option<(Result<Dict>, &Arc<Node>, u32)> = None;
                 for (i, &id) in order.iter().enumerate() {
                     let Some(node) = find(id) else { continue };
                     if Instant::now() >= deadline {
                         break;
                     }
+                    let next = order[i + 1..].iter().find_map(|&n| find(n));
                     // While another node remains, this one gets half of what is left.
-                    let share = if i + 1 < order.len() {
+                    let share = if next.is_some() {
                         let left = deadline.saturating_duration_since(Instant::now());
                         Instant::now() + left / 2
                     } else {
                         deadline
                     };
+                    let attempts = i as u32 + 1;
                     let (reply, verdict) = self.attempt(node, request, share, checked).await;
-                    match (reply, verdict) {
-                        (Ok(reply), _) => {
-                            let route = Route {
-                                node: id,
-                                moved: false,
-                            };
-                            self.remember(request, call_id, route, known).await;
-                            return Ok(self.routed(node, reply, false, i as u32 + 1));
-                        }
-                        (Err(e), Verdict::Unavailable) => {
-                            if let Some(next) = order[i + 1..].iter().find_map(|&n| find(n)) {
-                                debug!(from = %node.spec.key, to = %next.spec.key, error = %e, "failover");
-                                metrics::failover(
-                                    &node.spec.key,
-                                    &next.spec.key,
-                                    request.command(),
-                                );
-                                self.inner.emit(ClusterEvent::Failover {
-                                    call_id: call_id.map(str::to_owned),
-                                    command: request.command().to_owned(),
-                                    from: node.spec.key.clone(),
-                                    to: next.spec.key.clone(),
-                                    reason: e.to_string(),
-                                });
-                            }
-                            last = Some(e);
-                        }
-                        (Err(e), _) => return Err(e),
-                    }
+                    let Some(next) = next.filter(|_| matches!(verdict, Verdict::Unavailable))
+                    else {
+                        // Answered, a local error, or no node left: this is the result.
+                        let reply = reply?;
+                        let route = Route {
+                            node: id,
+                            moved: false,
+                        };
+                        self.remember(request, call_id, route, known).await;
+                        return Ok(self.routed(node, reply, false, attempts));
+                    };
+                    let reason = match &reply {
+                        Err(e) => e.to_string(),
+                        // An overload answer of an unchecked request.
+                        Ok(dict) => format!("overload answer {:?}", result_kind(dict).ok()),
+                    };
+                    debug!(from = %node.spec.key, to = %next.spec.key, %reason, "failover");
+                    metrics::failover(&node.spec.key, &next.spec.key, request.command());
+                    self.inner.emit(ClusterEvent::Failover {
+                        call_id: call_id.map(str::to_owned),
+                        command: request.command().to_owned(),
+                        from: node.spec.key.clone(),
+                        to: next.spec.key.clone(),
+                        reason,
+                    });
+                    last = Some((reply, node, attempts));
                 }
-                Err(last.unwrap_or_else(|| Error::Timeout {
-                    server: "cluster".into(),
-                    command: request.command().to_owned(),
-                    attempts: 0,
-                    deadline: self.timeout,
-                }))
+                match last {
+                    Some((Ok(reply), node, attempts)) => {
+                        Ok(self.routed(node, reply, false, attempts))
+                    }
+                    Some((Err(e), _, _)) => Err(e),
+                    None => Err(Error::Timeout {
+                        server: "cluster".into(),
+                        command: request.command().to_owned(),
+                        attempts: 0,
+                        deadline: self.timeout,
+                    }),
+                }
             }
         }
     }
