@@ -190,17 +190,15 @@ mod tests {
             plan(answer(b"c"), Some(1), &nodes, NO_PEERS),
             Plan::Follow(1)
         );
-        nodes[0].breaker = BreakerState::HalfOpen;
-        assert_eq!(
-            plan(answer(b"c"), Some(1), &nodes, NO_PEERS),
-            Plan::Follow(1)
-        );
         // A re-offer is a follow-up too: no failover.
         assert_eq!(
             plan(offer(b"c"), Some(1), &nodes, NO_PEERS),
             Plan::Follow(1)
         );
         nodes[0].breaker = BreakerState::Open;
+        assert_eq!(plan(answer(b"c"), Some(1), &nodes, NO_PEERS), Plan::Down(1));
+        // Half-open is still down for the calls: only the probe decides.
+        nodes[0].breaker = BreakerState::HalfOpen;
         assert_eq!(plan(answer(b"c"), Some(1), &nodes, NO_PEERS), Plan::Down(1));
         nodes[0].breaker = BreakerState::HalfOpen;
         assert_eq!(plan(answer(b"c"), Some(1), &nodes, NO_PEERS), Plan::Down(1));
