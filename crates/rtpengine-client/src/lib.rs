@@ -111,7 +111,7 @@ pub use client::{
 pub use cluster::DEFAULT_SHARED_AFFINITY_PREFIX;
 pub use cluster::{
     BreakerState, CallRoute, Cluster, ClusterBuilder, ClusterEvent, ClusterEvents, NodeMode,
-    NodeStatus, NodeToken, Routed, CLUSTER_METRICS, DEFAULT_AFFINITY_CAPACITY,
+    NodeStatus, NodeToken, NodeUrl, Routed, CLUSTER_METRICS, DEFAULT_AFFINITY_CAPACITY,
     DEFAULT_AFFINITY_TTL, DEFAULT_MAX_IN_FLIGHT_PER_NODE, DEFAULT_OVERLOAD_REASONS,
     DEFAULT_PING_INTERVAL, DEFAULT_PING_TIMEOUT,
 };

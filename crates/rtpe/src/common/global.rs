@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args};
 use rtpengine_client::bencode::Dict;
-use rtpengine_client::{Client, ClientBuilder, Cluster, Error, ServerUrl, Version};
+use rtpengine_client::{Client, ClientBuilder, Cluster, Error, NodeUrl, ServerUrl, Version};
 use tokio::time::Instant;
 
 use rtpengine_client::{Ack, Request};
@@ -378,40 +378,16 @@ pub(crate) async fn connect_client(
         .map_err(|e| Failure::from_client(e, global.timeout))
 }
 
-/// Parses `--server`: a URL with an optional `?weight=N&tier=N` (for a cluster's node).
+/// Parses `--server`: a URL with an optional `?weight=N&tier=N` (for a cluster's node), read by
+/// the library's one reader of that syntax.
 fn parse_server(s: &str) -> Result<ServerArg, String> {
-    let (base, query) = match s.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (s, None),
-    };
-    let mut server = ServerArg {
-        url: parse_url(base)?,
+    let node = NodeUrl::parse(s).map_err(|e| e.to_string())?;
+    Ok(ServerArg {
+        url: node.url.clone(),
         text: s.to_owned(),
-        weight: 1,
-        tier: 0,
-    };
-    for pair in query
-        .into_iter()
-        .flat_map(|q| q.split('&'))
-        .filter(|p| !p.is_empty())
-    {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let number = || {
-            value
-                .parse::<u32>()
-                .map_err(|_| format!("'{name}' must be a whole number ≥ 0, not '{value}'"))
-        };
-        match name {
-            "weight" => server.weight = number()?,
-            "tier" => server.tier = number()?,
-            _ => {
-                return Err(format!(
-                    "unknown parameter '{name}' (a server URL takes ?weight=N&tier=N)"
-                ))
-            }
-        }
-    }
-    Ok(server)
+        weight: node.weight,
+        tier: node.tier,
+    })
 }
 
 /// Parses a plain URL (`--stream`, and `--server` before its query).

@@ -10,7 +10,7 @@ use tokio::sync::broadcast;
 use super::affinity::Affinity;
 use super::handle::{Cluster, Config, Inner};
 use super::health::HealthConfig;
-use super::node::{NodeId, NodeSpec};
+use super::node::{NodeId, NodeUrl};
 use crate::client::{ClientBuilder, DEFAULT_TIMEOUT};
 use crate::error::{Error, Result};
 
@@ -245,7 +245,7 @@ impl ClusterBuilder {
         let specs = self
             .nodes
             .iter()
-            .map(|u| NodeSpec::parse(u))
+            .map(|u| NodeUrl::parse(u))
             .collect::<Result<Vec<_>>>()?;
         for (i, s) in specs.iter().enumerate() {
             if specs[..i].iter().any(|o| o.key == s.key) {

@@ -15,7 +15,7 @@ use super::builder::ClusterBuilder;
 use super::events::{ClusterEvent, ClusterEvents};
 use super::health::{BreakerState, Failure, HealthConfig, Transition};
 use super::metrics::{self, Outcome};
-use super::node::{Node, NodeId, NodeMode, NodeSpec, NodeToken};
+use super::node::{Node, NodeId, NodeMode, NodeToken, NodeUrl};
 use super::route::{plan, NodeView, Plan, RequestView};
 use crate::api::NgCommands;
 use crate::bencode::Dict;
@@ -198,7 +198,8 @@ pub struct NodeStatus {
     pub latency: Option<Duration>,
     /// Requests in flight now.
     pub in_flight: usize,
-    /// Requests the cluster sent it (pings not included).
+    /// Requests the cluster routed to it: sent, or refused at its in-flight cap (pings and
+    /// requests refused locally, e.g. by the version gate, not included).
     pub requests: u64,
     /// Of those, answered `ok`.
     pub ok: u64,
@@ -686,7 +687,6 @@ impl Cluster {
     ) -> (Result<Dict>, Verdict) {
         let command = request.command();
         let key = node.spec.key.as_str();
-        node.count_request();
         let busy = || Error::NodeBusy {
             node: key.to_owned(),
             limit: node.max_in_flight,
@@ -705,6 +705,7 @@ impl Cluster {
         let _permit = match permit {
             Ok(p) => p,
             Err(e) => {
+                node.count_request();
                 node.count_error();
                 metrics::request(key, command, Outcome::Busy, Duration::ZERO);
                 return (Err(e), Verdict::Unavailable);
@@ -724,10 +725,14 @@ impl Cluster {
         let elapsed = started.elapsed();
         let (outcome, health) = self.judge(&reply);
         metrics::request(key, command, outcome, elapsed);
-        if outcome == Outcome::Ok {
-            node.count_ok();
-        } else {
-            node.count_error();
+        // A local error (the version gate, encoding) never reached the node.
+        if outcome != Outcome::Local {
+            node.count_request();
+            if outcome == Outcome::Ok {
+                node.count_ok();
+            } else {
+                node.count_error();
+            }
         }
         match health {
             Some(Ok(())) => self.inner.report(node, Ok(elapsed)),
@@ -798,7 +803,7 @@ impl Cluster {
 
     /// Adds a node at run time (`URL[?weight=N&tier=N]`); it takes new calls at once. Its token.
     pub async fn add_node(&self, url: &str) -> Result<NodeToken> {
-        let spec = NodeSpec::parse(url)?;
+        let spec = NodeUrl::parse(url)?;
         if self.inner.nodes().iter().any(|n| n.spec.key == spec.key) {
             return Err(Error::invalid(format!(
                 "node {} is already in the cluster",
@@ -808,7 +813,7 @@ impl Cluster {
         self.add_spec(spec).await
     }
 
-    pub(crate) async fn add_spec(&self, spec: NodeSpec) -> Result<NodeToken> {
+    pub(crate) async fn add_spec(&self, spec: NodeUrl) -> Result<NodeToken> {
         let config = &self.inner.config;
         let builder = Client::builder(spec.url.to_string());
         let builder = match &config.template {
@@ -841,7 +846,11 @@ impl Cluster {
     /// held fail with [`Error::NodeDown`] (or move to an HA peer). Drain it first to let its
     /// calls end.
     pub fn remove_node(&self, node: &str) -> Result<()> {
-        let id = self.resolve(node)?.id;
+        let removed = self.resolve(node)?;
+        let id = removed.id;
+        // Its gauges stop at "down, nothing in flight" rather than their last values.
+        metrics::node_up(&removed.spec.key, false);
+        metrics::in_flight(&removed.spec.key, 0);
         self.inner
             .nodes
             .write()
@@ -913,7 +922,7 @@ impl Cluster {
     /// The node a URL (any spelling that parses to the same node) or a token names.
     pub(crate) fn resolve(&self, node: &str) -> Result<Arc<Node>> {
         let nodes = self.inner.nodes();
-        let key = NodeSpec::parse(node).ok().map(|s| s.key);
+        let key = NodeUrl::parse(node).ok().map(|s| s.key);
         nodes
             .into_iter()
             .find(|n| key.as_deref() == Some(n.spec.key.as_str()) || n.token.as_str() == node)

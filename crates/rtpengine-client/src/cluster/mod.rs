@@ -31,6 +31,6 @@ pub use events::{ClusterEvent, ClusterEvents};
 pub use handle::{CallRoute, Cluster, NodeStatus, Routed};
 pub use health::BreakerState;
 pub use metrics::CLUSTER_METRICS;
-pub use node::{NodeMode, NodeToken};
+pub use node::{NodeMode, NodeToken, NodeUrl};
 #[cfg(feature = "redis")]
 pub use shared::DEFAULT_SHARED_AFFINITY_PREFIX;

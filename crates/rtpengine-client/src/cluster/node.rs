@@ -96,20 +96,27 @@ impl std::str::FromStr for NodeToken {
     }
 }
 
-/// A node as configured: URL, weight and tier.
+/// A cluster node's URL as written in configuration: `scheme://host[:port][/path]` with optional
+/// `?weight=N&tier=N` (weight 1 and tier 0 by default). The one reader of that syntax, for
+/// [`ClusterBuilder::node`](crate::ClusterBuilder::node), [`Cluster::add_node`](crate::Cluster::add_node)
+/// and command lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct NodeSpec {
-    /// The URL without its query, spelled canonically (`udp://host:port`): the identity every
-    /// proxy hashes.
+#[non_exhaustive]
+pub struct NodeUrl {
+    /// The URL without its query.
+    pub url: ServerUrl,
+    /// The node's share of new calls within its tier (0: a backup).
+    pub weight: u32,
+    /// Its priority tier (0 first).
+    pub tier: u32,
+    /// `url` spelled canonically: the identity every proxy hashes.
     pub(crate) key: String,
-    pub(crate) url: ServerUrl,
-    pub(crate) weight: u32,
-    pub(crate) tier: u32,
 }
 
-impl NodeSpec {
-    /// Reads `scheme://host[:port][/path][?weight=N&tier=N]` (weight 1, tier 0 by default).
-    pub(crate) fn parse(text: &str) -> Result<Self> {
+impl NodeUrl {
+    /// Reads `scheme://host[:port][/path][?weight=N&tier=N]`; a bad URL or parameter is
+    /// [`Error::BadUrl`] naming it.
+    pub fn parse(text: &str) -> Result<Self> {
         let (base, query) = match text.split_once('?') {
             Some((b, q)) => (b, Some(q)),
             None => (text, None),
@@ -150,13 +157,32 @@ impl NodeSpec {
         }
         Ok(spec)
     }
+
+    /// The URL spelled canonically (`udp://host:port`, no query): the node's identity, which
+    /// every proxy with the same node list hashes alike.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl std::fmt::Display for NodeUrl {
+    /// The canonical URL with the weight and tier when they are not the defaults.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.key)?;
+        match (self.weight, self.tier) {
+            (1, 0) => Ok(()),
+            (w, 0) => write!(f, "?weight={w}"),
+            (1, t) => write!(f, "?tier={t}"),
+            (w, t) => write!(f, "?weight={w}&tier={t}"),
+        }
+    }
 }
 
 /// A live node.
 #[derive(Debug)]
 pub(crate) struct Node {
     pub(crate) id: NodeId,
-    pub(crate) spec: NodeSpec,
+    pub(crate) spec: NodeUrl,
     pub(crate) token: NodeToken,
     pub(crate) client: Client,
     mode: AtomicU8,
@@ -177,7 +203,7 @@ pub(crate) struct Node {
 impl Node {
     pub(crate) fn new(
         id: NodeId,
-        spec: NodeSpec,
+        spec: NodeUrl,
         client: Client,
         health: HealthConfig,
         max_in_flight: usize,
@@ -269,19 +295,23 @@ mod tests {
 
     #[test]
     fn url_query_sets_weight_and_tier() {
-        let s = NodeSpec::parse("udp://127.0.0.1?weight=3&tier=1").unwrap();
-        assert_eq!(
-            (s.key.as_str(), s.weight, s.tier),
-            ("udp://127.0.0.1:2223", 3, 1)
-        );
-        let s = NodeSpec::parse("udp://127.0.0.1:2224").unwrap();
+        let s = NodeUrl::parse("udp://127.0.0.1?weight=3&tier=1").unwrap();
+        assert_eq!((s.key(), s.weight, s.tier), ("udp://127.0.0.1:2223", 3, 1));
+        let s = NodeUrl::parse("udp://127.0.0.1:2224").unwrap();
         assert_eq!((s.weight, s.tier), (1, 0));
-        let e = NodeSpec::parse("udp://127.0.0.1?weight=x").unwrap_err();
+        let e = NodeUrl::parse("udp://127.0.0.1?weight=x").unwrap_err();
         assert!(
             e.to_string().contains("'weight' must be a whole number"),
             "{e}"
         );
-        let e = NodeSpec::parse("udp://127.0.0.1?colour=red").unwrap_err();
+        assert_eq!(
+            NodeUrl::parse("UDP://127.0.0.1?tier=2&weight=3")
+                .unwrap()
+                .to_string(),
+            "udp://127.0.0.1:2223?weight=3&tier=2"
+        );
+        assert_eq!(s.to_string(), "udp://127.0.0.1:2224");
+        let e = NodeUrl::parse("udp://127.0.0.1?colour=red").unwrap_err();
         assert!(e.to_string().contains("unknown parameter 'colour'"), "{e}");
     }
 
