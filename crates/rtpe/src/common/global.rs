@@ -264,29 +264,12 @@ impl GlobalArgs {
     /// Connects to the first server alone, within `--timeout` (the client gets what connecting
     /// left over).
     pub(crate) async fn connect_one(&self) -> Result<Client, Failure> {
-        let timeout_ms = self.timeout;
-        let deadline = Duration::from_millis(timeout_ms);
-        let start = Instant::now();
-        let timed_out = || {
-            Failure::new(
-                EXIT_TIMEOUT,
-                format!(
-                    "timed out: no reply from rtpengine at {} within {timeout_ms} ms",
-                    self.server()
-                ),
-            )
-        };
+        let deadline = Duration::from_millis(self.timeout);
         let connect = client_builder(self, self.server())?
             .timeout(deadline)
             .connect();
-        let client = tokio::time::timeout(deadline, connect)
-            .await
-            .map_err(|_| timed_out())?
-            .map_err(|e| self.failure(e))?;
-        let remaining = deadline.saturating_sub(start.elapsed());
-        if remaining.is_zero() {
-            return Err(timed_out());
-        }
+        let what = format!("no reply from rtpengine at {}", self.server());
+        let (client, remaining) = self.within_timeout(connect, &what).await?;
         Ok(client.with_timeout(remaining))
     }
 
@@ -299,22 +282,34 @@ impl GlobalArgs {
                  several --server options",
             ));
         }
-        let timeout_ms = self.timeout;
-        let deadline = Duration::from_millis(timeout_ms);
-        let start = Instant::now();
         let settings = ClientSettings::of(self)?;
         let build = Cluster::builder()
             .nodes(self.servers.iter().map(|s| s.text.clone()))
             .client(move |b| settings.apply(b))
-            .timeout(deadline)
+            .timeout(Duration::from_millis(self.timeout))
             .build();
+        let (cluster, remaining) = self
+            .within_timeout(build, "could not connect to the nodes")
+            .await?;
+        Ok(cluster.with_timeout(remaining))
+    }
+
+    /// Runs `open` within `--timeout`: what it opened and the time left for the requests.
+    async fn within_timeout<T>(
+        &self,
+        open: impl Future<Output = Result<T, Error>>,
+        what: &str,
+    ) -> Result<(T, Duration), Failure> {
+        let timeout_ms = self.timeout;
+        let deadline = Duration::from_millis(timeout_ms);
+        let start = Instant::now();
         let timed_out = || {
             Failure::new(
                 EXIT_TIMEOUT,
-                format!("timed out: connecting to the nodes took longer than {timeout_ms} ms"),
+                format!("timed out: {what} within {timeout_ms} ms"),
             )
         };
-        let cluster = tokio::time::timeout(deadline, build)
+        let opened = tokio::time::timeout(deadline, open)
             .await
             .map_err(|_| timed_out())?
             .map_err(|e| self.failure(e))?;
@@ -322,7 +317,7 @@ impl GlobalArgs {
         if remaining.is_zero() {
             return Err(timed_out());
         }
-        Ok(cluster.with_timeout(remaining))
+        Ok((opened, remaining))
     }
 
     /// Connects and sends a request that rtpengine answers with a bare acknowledgement; prints
