@@ -6,57 +6,18 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use rtpengine_client::{
-    Cluster, ClusterBuilder, ClusterEvent, ClusterEvents, DeleteOptions, Error, NgCommands,
-    NodeToken, Offer, OfferOptions, QueryOptions, RetransmitPolicy,
+    Cluster, ClusterEvent, DeleteOptions, Error, NgCommands, NodeToken, Offer, OfferOptions,
+    QueryOptions,
 };
 use rtpengine_testkit::rtp::sdp_audio;
 use rtpengine_testkit::Rtpengine;
 
-fn start(n: usize) -> Vec<Rtpengine> {
-    Rtpengine::builder()
-        .start_many(n)
-        .unwrap_or_else(|e| panic!("start {n} rtpengine daemons: {e}"))
-}
-
-/// A cluster tuned for tests: short deadline, fast pings and breaker.
-fn builder(urls: impl IntoIterator<Item = String>) -> ClusterBuilder {
-    Cluster::builder()
-        .nodes(urls)
-        .timeout(Duration::from_secs(2))
-        .ping(Duration::from_millis(200), Duration::from_millis(300))
-        .breaker(2, Duration::from_millis(300))
-        .client(|b| {
-            b.retransmit(RetransmitPolicy {
-                initial: Duration::from_millis(100),
-                max: Duration::from_millis(400),
-                ..RetransmitPolicy::default()
-            })
-        })
-}
-
-fn urls(daemons: &[Rtpengine]) -> Vec<String> {
-    daemons.iter().map(Rtpengine::udp_url).collect()
-}
-
-fn sdp(i: u32) -> String {
-    sdp_audio(
-        "192.0.2.10",
-        40000 + (i % 1000) as u16 * 2,
-        u64::from(i) + 1,
-    )
-}
+mod cluster_common;
+use cluster_common::{builder, command_count, ids, next_event, sdp, start, urls};
 
 /// The daemon's own count of a command.
 async fn count(daemon: &Rtpengine, command: &str) -> u64 {
-    let client = rtpengine_client::Client::connect(&daemon.udp_url())
-        .await
-        .expect("client");
-    client
-        .statistics()
-        .await
-        .expect("statistics")
-        .command_count(command)
-        .unwrap_or(0)
+    command_count(&daemon.udp_url(), command).await
 }
 
 async fn counts(daemons: &[Rtpengine], command: &str) -> Vec<u64> {
@@ -104,10 +65,6 @@ async fn offer_and_delete(cluster: &Cluster, ids: &[String]) -> HashMap<String, 
         }
     }
     nodes
-}
-
-fn ids(prefix: &str, n: usize) -> Vec<String> {
-    (0..n).map(|i| format!("{prefix}-{i}")).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -316,22 +273,6 @@ async fn overload_answers_fail_over_to_the_next_node() {
         unreachable!()
     };
     assert!(reason.contains("limit"), "{reason}");
-}
-
-async fn next_event(
-    events: &mut ClusterEvents,
-    want: impl Fn(&ClusterEvent) -> bool,
-) -> ClusterEvent {
-    tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            let e = events.recv().await.expect("events");
-            if want(&e) {
-                return e;
-            }
-        }
-    })
-    .await
-    .expect("the event within 10 s")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,11 +5,13 @@
 use std::time::{Duration, Instant};
 
 use rtpengine_client::{
-    Answer, Cluster, ClusterEvent, ClusterEvents, DeleteOptions, Error, NgCommands, OfferOptions,
-    QueryOptions, RetransmitPolicy,
+    Answer, Cluster, ClusterEvent, DeleteOptions, Error, NgCommands, OfferOptions, QueryOptions,
 };
 use rtpengine_testkit::rtp::sdp_audio;
 use rtpengine_testkit::{RedisServer, Rtpengine};
+
+mod cluster_common;
+use cluster_common::{builder, command_count, next_event};
 
 struct Ha {
     _redis: RedisServer,
@@ -38,18 +40,7 @@ fn start_ha() -> Ha {
 async fn cluster(ha: &Ha, peers: bool) -> Cluster {
     let a = format!("{}?tier=0", ha.a.udp_url());
     let b = format!("{}?tier=1", ha.b.udp_url());
-    let mut builder = Cluster::builder()
-        .nodes([a, b])
-        .timeout(Duration::from_secs(2))
-        .ping(Duration::from_millis(200), Duration::from_millis(300))
-        .breaker(2, Duration::from_millis(300))
-        .client(|b| {
-            b.retransmit(RetransmitPolicy {
-                initial: Duration::from_millis(100),
-                max: Duration::from_millis(400),
-                ..RetransmitPolicy::default()
-            })
-        });
+    let mut builder = builder([a, b]);
     if peers {
         builder = builder.ha_peers([ha.a.udp_url(), ha.b.udp_url()]);
     }
@@ -70,28 +61,6 @@ async fn wait_until_listed(cluster: &Cluster, node: &str, call_id: &str) {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-async fn next_event(
-    events: &mut ClusterEvents,
-    want: impl Fn(&ClusterEvent) -> bool,
-) -> ClusterEvent {
-    tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            let e = events.recv().await.expect("events");
-            if want(&e) {
-                return e;
-            }
-        }
-    })
-    .await
-    .expect("the event within 10 s")
-}
-
-async fn count(cluster: &Cluster, node: &str, command: &str) -> u64 {
-    let client = cluster.node_client(node).expect("node");
-    let stats = client.statistics().await.expect("statistics");
-    stats.command_count(command).unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,13 +118,13 @@ async fn calls_of_a_dead_node_continue_on_its_ha_peer_and_stay_there() {
     );
     let route = cluster.route_of("ha-x").expect("known");
     assert!(route.moved && route.url == b_url);
-    assert_eq!(count(&cluster, &b_url, "answer").await, 1);
+    assert_eq!(command_count(&b_url, "answer").await, 1);
     let stats = cluster
         .query("ha-x", &QueryOptions::new())
         .await
         .expect("query on B");
     assert!(stats.has_call());
-    assert_eq!(count(&cluster, &b_url, "query").await, 1);
+    assert_eq!(command_count(&b_url, "query").await, 1);
 
     // y moves on its first request too.
     let y = cluster
@@ -194,13 +163,13 @@ async fn calls_of_a_dead_node_continue_on_its_ha_peer_and_stay_there() {
         "y moved to B and stays there"
     );
     assert!(cluster.route_of("ha-x").expect("known").moved);
-    let answers_on_a = count(&cluster, &a_url, "answer").await;
+    let answers_on_a = command_count(&a_url, "answer").await;
     cluster
         .answer(&answer_sdp, "ha-x", "tag-a", "tag-b", &OfferOptions::new())
         .await
         .expect("re-answer");
     assert_eq!(
-        count(&cluster, &a_url, "answer").await,
+        command_count(&a_url, "answer").await,
         answers_on_a,
         "nothing back to A"
     );
@@ -262,5 +231,5 @@ async fn without_ha_peers_the_calls_of_a_dead_node_fail_fast() {
         "{e}"
     );
     // B knows the call (Redis), but without declared peers the cluster does not move it.
-    assert_eq!(count(&cluster, &ha.b.udp_url(), "answer").await, 0);
+    assert_eq!(command_count(&ha.b.udp_url(), "answer").await, 0);
 }

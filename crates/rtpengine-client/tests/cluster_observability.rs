@@ -10,45 +10,24 @@ use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 use metrics_util::MetricKind;
 use rtpengine_client::{
     AnswerOptions, BreakerState, Cluster, ClusterBuilder, ClusterEvent, DeleteOptions, Error,
-    NgCommands, Offer, OfferOptions, QueryOptions, RetransmitPolicy, Version, CLUSTER_METRICS,
+    NgCommands, Offer, OfferOptions, QueryOptions, Version, CLUSTER_METRICS,
 };
-use rtpengine_testkit::rtp::sdp_audio;
 use rtpengine_testkit::Rtpengine;
+
+mod cluster_common;
+use cluster_common::{sdp, start};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
-fn start(n: usize) -> Vec<Rtpengine> {
-    Rtpengine::builder()
-        .start_many(n)
-        .unwrap_or_else(|e| panic!("start {n} rtpengine daemons: {e}"))
-}
-
-/// A cluster tuned for tests: short deadline and retransmissions. Pings are rare (the first
+/// A cluster tuned for tests (see `cluster_common::builder`) whose pings are rare (the first
 /// after ~30 s), so only requests move the breakers; a half-open node is still probed at once.
 fn builder(urls: impl IntoIterator<Item = String>) -> ClusterBuilder {
-    Cluster::builder()
-        .nodes(urls)
-        .timeout(Duration::from_secs(2))
+    cluster_common::builder(urls)
         .ping(Duration::from_secs(60), Duration::from_millis(300))
         .breaker(2, Duration::from_secs(60))
-        .client(|b| {
-            b.retransmit(RetransmitPolicy {
-                initial: Duration::from_millis(100),
-                max: Duration::from_millis(400),
-                ..RetransmitPolicy::default()
-            })
-        })
-}
-
-fn sdp(i: u32) -> String {
-    sdp_audio(
-        "192.0.2.10",
-        40000 + (i % 1000) as u16 * 2,
-        u64::from(i) + 1,
-    )
 }
 
 // ---- Metrics
