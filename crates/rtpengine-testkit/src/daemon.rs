@@ -33,13 +33,14 @@ use std::io::{BufRead, BufReader, Read};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::error::TestkitError;
+use crate::process::Process;
 use crate::release::{parse_version, Release, CHROOT_BINARY};
 
 /// Environment variable that overrides the location of the host's rtpengine binary. Used only
@@ -186,57 +187,6 @@ pub(crate) fn release_port(port: u16) {
     reserved().ports.remove(&port);
 }
 
-/// Sends `signal` (a name such as `STOP`, `CONT`) to process `pid` with the `kill` tool.
-pub(crate) fn send_signal(pid: u32, signal: &str) -> std::io::Result<()> {
-    let status = Command::new(system_tool("kill", "/bin/kill"))
-        .arg(format!("-{signal}"))
-        .arg(pid.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(std::io::Error::other(format!(
-            "kill -{signal} {pid} failed with {status}"
-        )))
-    }
-}
-
-/// The state letter of process `pid` from `/proc/PID/stat` (`R`, `S`, `T` for stopped, `Z`...).
-pub(crate) fn process_state(pid: u32) -> Option<char> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name is in parentheses and may contain anything; the state follows the last ')'.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    rest.split_whitespace().next()?.chars().next()
-}
-
-/// Waits up to one second until process `pid` is (`stopped == true`) or is no longer stopped.
-pub(crate) fn wait_stopped(pid: u32, stopped: bool) -> std::io::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(1);
-    loop {
-        let state = process_state(pid);
-        let is_stopped = matches!(state, Some('T' | 't'));
-        if is_stopped == stopped {
-            return Ok(());
-        }
-        if state.is_none() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                format!("process {pid} is gone"),
-            ));
-        }
-        if Instant::now() >= deadline {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                format!("process {pid} is still in state {state:?} after 1 s"),
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
 /// Reads Linux's ephemeral port range, if available.
 fn ephemeral_range() -> Option<RangeInclusive<u16>> {
     let s = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
@@ -351,7 +301,7 @@ fn tail_lines(log: &str, n: usize) -> String {
 }
 
 /// Finds a system tool (`chroot`, `unshare`) on `PATH`, else at `fallback`.
-fn system_tool(name: &str, fallback: &str) -> PathBuf {
+pub(crate) fn system_tool(name: &str, fallback: &str) -> PathBuf {
     search_path(name).unwrap_or_else(|| PathBuf::from(fallback))
 }
 
@@ -804,9 +754,7 @@ impl RtpengineBuilder {
         let mut daemon = Rtpengine {
             args,
             startup_timeout: self.startup_timeout,
-            pid: child.id(),
-            child,
-            reaped: false,
+            process: Process::new(child, "rtpengine"),
             binary,
             launcher: launcher.clone(),
             log,
@@ -877,12 +825,10 @@ enum Ready {
 /// # Ok::<(), rtpengine_testkit::TestkitError>(())
 /// ```
 pub struct Rtpengine {
-    child: Child,
+    process: Process,
     /// The arguments it was started with, for [`Rtpengine::restart`].
     args: Vec<OsString>,
     startup_timeout: Duration,
-    pid: u32,
-    reaped: bool,
     binary: PathBuf,
     launcher: Launcher,
     log: Arc<Mutex<String>>,
@@ -901,7 +847,7 @@ pub struct Rtpengine {
 impl std::fmt::Debug for Rtpengine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Rtpengine")
-            .field("pid", &self.pid)
+            .field("pid", &self.process.id())
             .field("release", &self.launcher.release())
             .field("binary", &self.binary)
             .field("ng_udp", &self.ng_udp)
@@ -935,8 +881,7 @@ impl Rtpengine {
         let ping = format!("{cookie} d7:command4:pinge");
         let mut buf = [0u8; 2048];
         loop {
-            if let Some(status) = self.child.try_wait().map_err(Ready::Io)? {
-                self.reaped = true;
+            if let Some(status) = self.process.try_exit().map_err(Ready::Io)? {
                 return Err(Ready::Exited(status));
             }
             if Instant::now() >= deadline {
@@ -1007,7 +952,7 @@ impl Rtpengine {
 
     /// Process id of the daemon.
     pub fn pid(&self) -> u32 {
-        self.pid
+        self.process.id()
     }
 
     /// Path of the binary that was started, on the host (for a chroot release, inside its
@@ -1173,32 +1118,12 @@ impl Rtpengine {
 
     /// Whether the daemon process is still alive.
     pub fn is_running(&mut self) -> bool {
-        if self.reaped {
-            return false;
-        }
-        match self.child.try_wait() {
-            Ok(None) => true,
-            Ok(Some(_)) => {
-                self.reaped = true;
-                false
-            }
-            Err(_) => false,
-        }
+        self.process.is_running()
     }
 
     /// Kills the daemon (SIGKILL) and waits for it to exit. Idempotent.
     pub fn kill(&mut self) -> std::io::Result<()> {
-        if self.reaped {
-            return Ok(());
-        }
-        // `kill` fails only if the process was already reaped, which `reaped` tracks;
-        // an already-exited (zombie) process is fine to signal.
-        let kill_result = self.child.kill();
-        let wait_result = self.child.wait();
-        if wait_result.is_ok() {
-            self.reaped = true;
-        }
-        kill_result.and(wait_result.map(|_| ()))
+        self.process.kill()
     }
 
     /// Freezes the daemon (SIGSTOP) and waits until the kernel reports it stopped.
@@ -1208,33 +1133,18 @@ impl Rtpengine {
     /// then are answered late. [`Rtpengine::kill`], [`Rtpengine::restart`] and dropping work on
     /// a stopped daemon. An error if the daemon is not running.
     pub fn stop(&mut self) -> std::io::Result<()> {
-        self.ensure_running()?;
-        send_signal(self.pid, "STOP")?;
-        wait_stopped(self.pid, true)
+        self.process.stop()
     }
 
     /// Resumes a daemon frozen by [`Rtpengine::stop`] (SIGCONT) and waits until the kernel
     /// reports it running. Harmless on a running daemon; an error if it is dead.
     pub fn cont(&mut self) -> std::io::Result<()> {
-        self.ensure_running()?;
-        send_signal(self.pid, "CONT")?;
-        wait_stopped(self.pid, false)
+        self.process.cont()
     }
 
     /// Whether the daemon is frozen by [`Rtpengine::stop`].
     pub fn is_stopped(&self) -> bool {
-        !self.reaped && matches!(process_state(self.pid), Some('T' | 't'))
-    }
-
-    fn ensure_running(&mut self) -> std::io::Result<()> {
-        if self.is_running() {
-            Ok(())
-        } else {
-            Err(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                format!("rtpengine (pid {}) is not running", self.pid),
-            ))
-        }
+        self.process.is_stopped()
     }
 
     /// Starts the daemon again after a crash: kills it first if it still runs (also when
@@ -1277,9 +1187,7 @@ impl Rtpengine {
                 self.readers
                     .extend(spawn_reader(err, Arc::clone(&self.log)));
             }
-            self.pid = child.id();
-            self.child = child;
-            self.reaped = false;
+            self.process = Process::new(child, "rtpengine");
             match self.wait_ready(self.startup_timeout) {
                 Ok(()) => return Ok(()),
                 Err(Ready::Exited(status)) => {
@@ -1322,7 +1230,7 @@ impl Rtpengine {
 impl Drop for Rtpengine {
     fn drop(&mut self) {
         if let Err(e) = self.kill() {
-            tracing::warn!(pid = self.pid, error = %e, "failed to kill rtpengine");
+            tracing::warn!(pid = self.process.id(), error = %e, "failed to kill rtpengine");
         }
     }
 }

@@ -105,6 +105,7 @@ pub mod daemon;
 pub mod error;
 pub mod fake;
 pub mod import_graph;
+mod process;
 pub mod proxy;
 pub mod redis;
 pub mod release;

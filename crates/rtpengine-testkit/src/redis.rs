@@ -25,15 +25,14 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::daemon::{
-    is_executable_file, process_state, release_port, reserve_tcp_port, send_signal, wait_stopped,
-};
+use crate::daemon::{is_executable_file, release_port, reserve_tcp_port};
 use crate::error::TestkitError;
+use crate::process::Process;
 
 /// Environment variable that overrides the location of the `redis-server` binary.
 pub const REDIS_SERVER_BIN_ENV: &str = "REDIS_SERVER_BIN";
@@ -75,8 +74,7 @@ pub fn locate_redis_server() -> Result<PathBuf, TestkitError> {
 
 /// A running `redis-server` on 127.0.0.1, killed (SIGKILL) when dropped.
 pub struct RedisServer {
-    child: Child,
-    reaped: bool,
+    process: Process,
     port: u16,
     dir: PathBuf,
     log: Arc<Mutex<String>>,
@@ -85,7 +83,7 @@ pub struct RedisServer {
 impl std::fmt::Debug for RedisServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisServer")
-            .field("pid", &self.child.id())
+            .field("pid", &self.process.id())
             .field("port", &self.port)
             .field("dir", &self.dir)
             .finish_non_exhaustive()
@@ -169,8 +167,7 @@ impl RedisServer {
             spawn_reader(err, Arc::clone(&log));
         }
         let mut server = RedisServer {
-            child,
-            reaped: false,
+            process: Process::new(child, "redis-server"),
             port,
             dir,
             log,
@@ -178,8 +175,7 @@ impl RedisServer {
 
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         loop {
-            if let Some(status) = server.child.try_wait()? {
-                server.reaped = true;
+            if let Some(status) = server.process.try_exit()? {
                 std::thread::sleep(Duration::from_millis(50));
                 return Ok(Err(redis_error(format!(
                     "redis-server exited during startup with {status}\n\
@@ -213,7 +209,7 @@ impl RedisServer {
 
     /// Process id of the server.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.process.id()
     }
 
     /// A URL for database `db`: `redis://127.0.0.1:P/db`.
@@ -287,69 +283,36 @@ impl RedisServer {
 
     /// Whether the server process is still alive.
     pub fn is_running(&mut self) -> bool {
-        if self.reaped {
-            return false;
-        }
-        match self.child.try_wait() {
-            Ok(None) => true,
-            Ok(Some(_)) => {
-                self.reaped = true;
-                false
-            }
-            Err(_) => false,
-        }
+        self.process.is_running()
     }
 
     /// Freezes the server (SIGSTOP): connections stay open, commands go unanswered until
     /// [`RedisServer::cont`]. An error if it is not running.
     pub fn stop(&mut self) -> std::io::Result<()> {
-        self.ensure_running()?;
-        send_signal(self.child.id(), "STOP")?;
-        wait_stopped(self.child.id(), true)
+        self.process.stop()
     }
 
     /// Resumes a server frozen by [`RedisServer::stop`] (SIGCONT).
     pub fn cont(&mut self) -> std::io::Result<()> {
-        self.ensure_running()?;
-        send_signal(self.child.id(), "CONT")?;
-        wait_stopped(self.child.id(), false)
+        self.process.cont()
     }
 
     /// Whether the server is frozen by [`RedisServer::stop`].
     pub fn is_stopped(&self) -> bool {
-        !self.reaped && matches!(process_state(self.child.id()), Some('T' | 't'))
-    }
-
-    fn ensure_running(&mut self) -> std::io::Result<()> {
-        if self.is_running() {
-            Ok(())
-        } else {
-            Err(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                format!("redis-server (pid {}) is not running", self.child.id()),
-            ))
-        }
+        self.process.is_stopped()
     }
 
     /// Kills the server (SIGKILL) and waits for it to exit. Idempotent. Its data is gone
     /// (nothing is persisted).
     pub fn kill(&mut self) -> std::io::Result<()> {
-        if self.reaped {
-            return Ok(());
-        }
-        let kill_result = self.child.kill();
-        let wait_result = self.child.wait();
-        if wait_result.is_ok() {
-            self.reaped = true;
-        }
-        kill_result.and(wait_result.map(|_| ()))
+        self.process.kill()
     }
 }
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
         if let Err(e) = self.kill() {
-            tracing::warn!(pid = self.child.id(), error = %e, "failed to kill redis-server");
+            tracing::warn!(pid = self.process.id(), error = %e, "failed to kill redis-server");
         }
         release_port(self.port);
         let _ = std::fs::remove_dir_all(&self.dir);
