@@ -83,20 +83,28 @@ impl<N: Copy> Affinity<N> {
         self.entries.len()
     }
 
-    /// Frees one slot at least: the expired entries, else the least recently used one. A scan,
-    /// which only a full table pays for.
+    /// Frees one slot at least: the expired entries, else the least recently used 1/64 of the
+    /// table (at least one), so a full table pays one scan per many inserts, not per insert.
     fn make_room(&mut self, now: Instant) {
         if self.purge(now) > 0 {
             return;
         }
-        let oldest = self
-            .entries
-            .iter()
-            .min_by_key(|(_, e)| e.last_used)
-            .map(|(k, _)| k.clone());
-        if let Some(k) = oldest {
-            self.entries.remove(&k);
+        let evict = (self.entries.len() / 64).max(1);
+        let mut ages: Vec<Instant> = self.entries.values().map(|e| e.last_used).collect();
+        if ages.is_empty() {
+            return;
         }
+        let (_, cutoff, _) = ages.select_nth_unstable(evict - 1);
+        let cutoff = *cutoff;
+        let mut left = evict;
+        self.entries.retain(|_, e| {
+            if left > 0 && e.last_used <= cutoff {
+                left -= 1;
+                false
+            } else {
+                true
+            }
+        });
     }
 }
 
@@ -146,5 +154,30 @@ mod tests {
         a.insert(b"e", 5, t0 + Duration::from_secs(65));
         assert_eq!(a.len(), 2, "b and c expired; d and e left");
         assert_eq!(a.purge(t0 + Duration::from_secs(200)), 2);
+    }
+
+    #[test]
+    fn a_full_table_evicts_the_oldest_sixty_fourth_at_once() {
+        let t0 = Instant::now();
+        let mut a = Affinity::new(TTL, 640);
+        for i in 0..640u32 {
+            a.insert(
+                &i.to_be_bytes(),
+                i,
+                t0 + Duration::from_millis(u64::from(i)),
+            );
+        }
+        let later = t0 + Duration::from_secs(1);
+        a.insert(b"new", 1000, later);
+        // The ten least recently used went; the next nine inserts need no scan.
+        assert_eq!(a.len(), 631);
+        for i in 0..10u32 {
+            assert_eq!(a.get(&i.to_be_bytes(), later), None, "{i}");
+        }
+        assert_eq!(a.get(&10u32.to_be_bytes(), later), Some(10));
+        for i in 0..9u32 {
+            a.insert(&(5000 + i).to_be_bytes(), i, later);
+        }
+        assert_eq!(a.len(), 640);
     }
 }
