@@ -498,3 +498,26 @@ async fn a_node_token_kept_in_dialog_state_routes_later_requests() {
         .on(&"n0000000000000000".parse().expect("token"))
         .is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_default_settings_a_dead_node_is_seen_down_within_3_s() {
+    let mut daemons = start(2);
+    let cluster = Cluster::connect(urls(&daemons)).await.expect("cluster");
+    let mut events = cluster.events();
+    // Let the first pings go out, as in a cluster that has been up a while.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let victim = daemons[0].udp_url();
+    daemons[0].kill().expect("kill");
+    let killed = Instant::now();
+    next_event(
+        &mut events,
+        |e| matches!(e, ClusterEvent::NodeDown { node, .. } if *node == victim),
+    )
+    .await;
+    let detected = killed.elapsed();
+    eprintln!("default settings: a dead node seen down after {detected:?}");
+    assert!(detected <= Duration::from_millis(3200), "{detected:?}");
+    // The live one stays up.
+    let live = &cluster.nodes()[1];
+    assert_eq!(live.breaker, rtpengine_client::BreakerState::Closed);
+}
