@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::message::commands::COMMANDS;
 
 /// The name of the row counting commands outside the catalogue (sent with
-/// [`Client::request`](super::Client::request) or a hand-written [`Request`](crate::Request)).
+/// [`NgCommands::request`](crate::NgCommands::request) or a hand-written [`Request`](crate::Request)).
 pub const OTHER_COMMAND: &str = "other";
 
 /// A snapshot of a client's counters, shared by every clone of the client (and by
@@ -27,7 +27,7 @@ pub const OTHER_COMMAND: &str = "other";
 /// `errors` other than [`ErrorCounts::rtpengine`], [`ErrorCounts::load_limit`] and
 /// [`ErrorCounts::malformed_reply`] (failures without a reply: refused before sending, socket
 /// failures, the client closing), or `cancelled` (the caller dropped the request future); until
-/// then it counts in `in_flight`. A reply that [`Client::send`](super::Client::send) turns into
+/// then it counts in `in_flight`. A reply that [`NgCommands::send`](crate::NgCommands::send) turns into
 /// an error (`result: error`, `load limit`, no `result`) counts in `replies` and in `errors`.
 /// Once no request is in flight:
 ///

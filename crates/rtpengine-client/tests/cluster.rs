@@ -464,8 +464,8 @@ async fn an_rtpengine_error_about_the_call_never_fails_over() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_token_kept_in_dialog_state_routes_later_requests() {
-    let daemons = start(2);
-    let first = builder(urls(&daemons)).build().await.expect("cluster");
+    let daemons = start(3);
+    let first = builder(urls(&daemons[..2])).build().await.expect("cluster");
     let calls = ids("token", 20);
     let mut tokens = Vec::new();
     for (i, id) in calls.iter().enumerate() {
@@ -477,16 +477,24 @@ async fn a_node_token_kept_in_dialog_state_routes_later_requests() {
         tokens.push(first.route_of(id).expect("placed").node.to_string());
     }
     drop(first);
-    // The proxy restarts with node A drained: placement alone would send A's calls to B.
-    let second = builder(urls(&daemons)).build().await.expect("cluster");
-    second.drain(&daemons[0].udp_url()).expect("drain");
+    // The proxy restarts with a third, heavily weighted node: placement alone would send most
+    // of the calls' requests there, where they are not.
+    let mut nodes = urls(&daemons[..2]);
+    nodes.push(format!("{}?weight=50", daemons[2].udp_url()));
+    let second = builder(nodes).build().await.expect("cluster");
     for (id, token) in calls.iter().zip(&tokens) {
         let token: NodeToken = token.parse().expect("a token reads back");
         second.assign(id, &token).expect("assign");
         let stats = second.query(id, &QueryOptions::new()).await.expect("query");
         assert!(stats.has_call(), "{id} found on its node");
     }
+    assert_eq!(
+        count(&daemons[2], "query").await,
+        0,
+        "nothing went to the third node"
+    );
     // A token also forces a new call's node, draining or not.
+    second.drain(&daemons[0].udp_url()).expect("drain");
     let a = second.nodes()[0].token.clone();
     let pinned = second.on(&a).expect("pinned view");
     pinned

@@ -8,7 +8,8 @@
 //! * A request that may open a call (`offer`, `publish`, …) for an unknown call-id, and a
 //!   request that names no call, go down the placement order, failing over.
 //! * Any other request for an unknown call-id goes to the node placement picks for that
-//!   call-id (where a proxy with the same node list put it), without failing over.
+//!   call-id (where a proxy with the same node list put it) among the nodes that serve their
+//!   calls (draining ones included), without failing over.
 
 use super::health::BreakerState;
 use super::node::{NodeId, NodeMode};
@@ -95,13 +96,20 @@ pub(crate) fn plan(
             None => Plan::Down(id),
         };
     }
+    // A follow-up of a call placed elsewhere looks where placement put it then: a draining node
+    // still holds its calls, so it counts here.
+    let follow_up = request.has_call && !request.opens_call;
     let candidates: Vec<Candidate<'_>> = nodes
         .iter()
         .map(|n| Candidate {
             key: n.key,
             weight: n.weight,
             tier: n.tier,
-            usable: n.takes_new_calls(),
+            usable: if follow_up {
+                n.serves_its_calls()
+            } else {
+                n.takes_new_calls()
+            },
         })
         .collect();
     let order: Vec<NodeId> = rank(request.key, &candidates)
@@ -110,7 +118,7 @@ pub(crate) fn plan(
         .collect();
     match order.first() {
         None => Plan::NoNode,
-        Some(&first) if request.has_call && !request.opens_call => Plan::Follow(first),
+        Some(&first) if follow_up => Plan::Follow(first),
         Some(_) => Plan::Place(order),
     }
 }
@@ -163,6 +171,28 @@ mod tests {
             plan(answer(b"call"), None, &nodes, NO_PEERS),
             Plan::Follow(order[0])
         );
+    }
+
+    #[test]
+    fn a_follow_up_of_an_unseen_call_looks_on_draining_nodes_too() {
+        let mut nodes = [view(1, "a"), view(2, "b"), view(3, "c")];
+        let placed: Vec<NodeId> = (0..100u32)
+            .map(|i| {
+                let key = format!("call-{i}");
+                match plan(offer(key.as_bytes()), None, &nodes, NO_PEERS) {
+                    Plan::Place(order) => order[0],
+                    other => panic!("{other:?}"),
+                }
+            })
+            .collect();
+        nodes[0].mode = NodeMode::Draining;
+        for (i, &node) in placed.iter().enumerate() {
+            let key = format!("call-{i}");
+            assert_eq!(
+                plan(answer(key.as_bytes()), None, &nodes, NO_PEERS),
+                Plan::Follow(node)
+            );
+        }
     }
 
     #[test]

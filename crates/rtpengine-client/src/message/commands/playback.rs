@@ -93,7 +93,7 @@ impl FromStr for DtmfDigit {
     }
 }
 
-/// What [`Client::play_dtmf`](crate::Client::play_dtmf) takes as the event: a [`DtmfDigit`], a
+/// What [`NgCommands::play_dtmf`](crate::NgCommands::play_dtmf) takes as the event: a [`DtmfDigit`], a
 /// `char` (`'5'`, `'#'`), a code (`11u8`) or a `&str` (`"#"`, `"11"`). Anything else than 0–15
 /// or `0`–`9`, `*`, `#`, `A`–`D` is refused with [`Error::InvalidRequest`] naming `code`.
 pub trait IntoDtmfDigit {
