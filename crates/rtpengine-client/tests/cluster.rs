@@ -529,3 +529,90 @@ async fn with_default_settings_a_dead_node_is_seen_down_within_3_s() {
     let live = &cluster.nodes()[1];
     assert_eq!(live.breaker, rtpengine_client::BreakerState::Closed);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disabled_and_removed_nodes_fail_their_calls_fast_and_take_no_new_ones() {
+    let daemons = start(3);
+    let cluster = builder(urls(&daemons)).build().await.expect("cluster");
+    let live = ids("admin", 30);
+    for (i, id) in live.iter().enumerate() {
+        cluster
+            .offer(sdp(i as u32), id, "tag-a", &OfferOptions::new())
+            .await
+            .expect("offer");
+    }
+    let on = |url: &str| -> Vec<String> {
+        live.iter()
+            .filter(|id| cluster.route_of(id).expect("known").url == url)
+            .cloned()
+            .collect()
+    };
+    let (a, b) = (daemons[0].udp_url(), daemons[1].udp_url());
+    let (on_a, on_b) = (on(&a), on(&b));
+    assert!(!on_a.is_empty() && !on_b.is_empty());
+    cluster.disable(&a).expect("disable");
+    cluster.remove_node(&b).expect("remove");
+    assert_eq!(cluster.nodes().len(), 2);
+    for id in on_a.iter().chain(&on_b) {
+        let started = Instant::now();
+        let e = cluster
+            .query(id, &QueryOptions::new())
+            .await
+            .expect_err("its node is out");
+        assert!(started.elapsed() < Duration::from_millis(50));
+        assert!(
+            matches!(&e, Error::NodeDown { call_id, .. } if call_id == id),
+            "{e}"
+        );
+    }
+    let (offers_a, offers_b) = (
+        count(&daemons[0], "offer").await,
+        count(&daemons[1], "offer").await,
+    );
+    offer_and_delete(&cluster, &ids("admin-new", 40)).await;
+    assert_eq!(
+        count(&daemons[0], "offer").await,
+        offers_a,
+        "none on the disabled node"
+    );
+    assert_eq!(
+        count(&daemons[1], "offer").await,
+        offers_b,
+        "none on the removed node"
+    );
+    // Enabled again, A serves its calls.
+    cluster.enable(&a).expect("enable");
+    for id in &on_a {
+        assert!(cluster
+            .query(id, &QueryOptions::new())
+            .await
+            .expect("query")
+            .has_call());
+    }
+    assert!(matches!(cluster.drain(&b), Err(Error::UnknownNode { .. })));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overload_reason_of_the_application_fails_over() {
+    let daemons = start(2);
+    // Pretend rtpengine's SDP parse failure were an overload: the offer is tried on both.
+    let cluster = builder(urls(&daemons))
+        .overload_reason("failed to parse SDP")
+        .build()
+        .await
+        .expect("cluster");
+    let e = cluster
+        .offer("not an SDP", "parse-fails", "tag-a", &OfferOptions::new())
+        .await
+        .expect_err("refused everywhere");
+    assert!(
+        e.reason()
+            .is_some_and(|r| r.to_lowercase().contains("parse")),
+        "{e}"
+    );
+    assert_eq!(
+        counts(&daemons, "offer").await,
+        vec![1, 1],
+        "both nodes asked"
+    );
+}
