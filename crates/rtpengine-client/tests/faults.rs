@@ -251,7 +251,11 @@ async fn default_schedule_and_timeout() {
     let client = Client::connect(&fake.url()).await.unwrap();
     assert_eq!(client.timeout(), DEFAULT_TIMEOUT);
     let expected = RetransmitPolicy::default().schedule(DEFAULT_TIMEOUT);
-    assert_eq!(expected, [ms(0), ms(500), ms(1500), ms(3500), ms(7500)]);
+    // To a silent server: 200 ms doubling to 1 s, 12 datagrams in the 10 s deadline.
+    assert_eq!(
+        expected,
+        [0, 200, 600, 1400, 2400, 3400, 4400, 5400, 6400, 7400, 8400, 9400].map(ms)
+    );
 
     let (err, offsets, took) = ping_into_silence(&client, &times).await;
     assert_timeout(&err, "ping", expected.len(), DEFAULT_TIMEOUT);
@@ -282,16 +286,16 @@ async fn with_timeout_shortens_the_schedule() {
     );
 
     let expected = RetransmitPolicy::default().schedule(Duration::from_secs(3));
-    assert_eq!(expected, [ms(0), ms(500), ms(1500)]);
+    assert_eq!(expected, [0, 200, 600, 1400, 2400].map(ms));
     let (err, offsets, took) = ping_into_silence(&short, &times).await;
-    assert_timeout(&err, "ping", 3, Duration::from_secs(3));
+    assert_timeout(&err, "ping", 5, Duration::from_secs(3));
     assert_schedule(&offsets, &expected);
     assert!(took.abs_diff(Duration::from_secs(3)) <= ms(20), "{took:?}");
 
     // A deadline that falls exactly on a send time does not send that copy.
-    let (err, offsets, _) = ping_into_silence(&client.with_timeout(ms(1500)), &times).await;
-    assert_timeout(&err, "ping", 2, ms(1500));
-    assert_schedule(&offsets, &[ms(0), ms(500)]);
+    let (err, offsets, _) = ping_into_silence(&client.with_timeout(ms(1400)), &times).await;
+    assert_timeout(&err, "ping", 3, ms(1400));
+    assert_schedule(&offsets, &[0, 200, 600].map(ms));
 }
 
 #[tokio::test(start_paused = true)]
@@ -304,15 +308,15 @@ async fn builder_timeout_and_window() {
         .unwrap();
     assert_eq!(client.timeout(), ms(1200));
     let (err, offsets, took) = ping_into_silence(&client, &times).await;
-    assert_timeout(&err, "ping", 2, ms(1200));
-    assert_schedule(&offsets, &[ms(0), ms(500)]);
+    assert_timeout(&err, "ping", 3, ms(1200));
+    assert_schedule(&offsets, &[0, 200, 600].map(ms));
     assert!(took.abs_diff(ms(1200)) <= ms(20), "{took:?}");
 
-    // A long deadline: no copy later than the 25 s window, intervals capped at 4 s.
+    // A long deadline: no copy later than the 25 s window, intervals capped at 1 s.
     let long = Duration::from_secs(40);
     let expected = RetransmitPolicy::default().schedule(long);
-    assert_eq!(expected.len(), 9);
-    assert_eq!(expected.last(), Some(&ms(23_500)));
+    assert_eq!(expected.len(), 27);
+    assert_eq!(expected.last(), Some(&ms(24_400)));
     let (err, offsets, took) = ping_into_silence(&client.with_timeout(long), &times).await;
     assert_timeout(&err, "ping", expected.len(), long);
     assert_schedule(&offsets, &expected);
@@ -421,10 +425,10 @@ async fn huge_deadlines_and_intervals_do_not_panic() {
         .await
         .unwrap();
     client.ping().await.unwrap();
-    // The first client sent the default schedule within the 25 s window (9 copies), the second
+    // The first client sent the default schedule within the 25 s window (27 copies), the second
     // only once: its huge interval schedules no retransmission.
     let first = RetransmitPolicy::default().schedule(Duration::MAX).len();
-    assert_eq!(first, 9);
+    assert_eq!(first, 27);
     assert_eq!(fake.received_count(), first + 1);
 }
 
@@ -439,10 +443,11 @@ async fn duplicate_replies_are_dropped_without_cross_talk() {
         Some("dup") => vec![
             FakeAction::Reply(marked("1")),
             FakeAction::Reply(marked("2")),
-            FakeAction::ReplyAfter(ms(150), marked("3")),
+            FakeAction::ReplyAfter(ms(60), marked("3")),
         ],
-        // Answered after the late duplicate of "dup" has arrived.
-        Some("next") => vec![FakeAction::ReplyAfter(ms(300), marked("next"))],
+        // Answered after the late duplicate of "dup" has arrived, before the first
+        // retransmission (200 ms).
+        Some("next") => vec![FakeAction::ReplyAfter(ms(120), marked("next"))],
         _ => vec![FakeAction::Reply(marked("other"))],
     })
     .await;
@@ -617,8 +622,9 @@ async fn nesting_bomb_alone_times_out_cleanly() {
     let bombs = nesting_bombs();
     let count = bombs.len();
     let (_fake, client) = fake_and_client(move |_| spaced(&bombs)).await;
-    let err = client.with_timeout(ms(300)).ping().await.unwrap_err();
-    assert_timeout(&err, "ping", 1, ms(300));
+    // Shorter than the first retransmission interval (200 ms): one copy, one set of bombs.
+    let err = client.with_timeout(ms(150)).ping().await.unwrap_err();
+    assert_timeout(&err, "ping", 1, ms(150));
     assert_dropped(&logs, UNDECODABLE, count, &client);
 }
 

@@ -7,7 +7,8 @@
 //! every other reply to its waiter.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use tokio::net::UdpSocket;
@@ -15,6 +16,7 @@ use tokio::time::Instant;
 use tracing::{debug, warn};
 
 use super::inflight::InFlight;
+use super::retransmit::{Backoff, RttEstimator};
 use super::{DriverGuard, Exchange};
 use crate::bencode::Dict;
 use crate::error::{Error, Result};
@@ -27,6 +29,31 @@ struct Shared {
     socket: UdpSocket,
     server: SocketAddr,
     inflight: InFlight,
+    /// The server's round-trip estimate (sets the first retransmission interval).
+    rtt: Mutex<RttEstimator>,
+    /// When the server was last heard from (any datagram from it), in microseconds since
+    /// `epoch` plus one (0: never): a request whose copy got no answer while the server answered
+    /// others was lost, not ignored, and retransmits at the timeout rather than backing off.
+    last_heard: AtomicU64,
+    epoch: Instant,
+}
+
+impl Shared {
+    fn heard_now(&self) {
+        let micros = u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX - 1);
+        self.last_heard.store(micros + 1, Ordering::Relaxed);
+    }
+
+    /// Whether the server was heard from after `since`.
+    fn heard_since(&self, since: Instant) -> bool {
+        let last = self.last_heard.load(Ordering::Relaxed);
+        let since = u64::try_from(since.duration_since(self.epoch).as_micros()).unwrap_or(u64::MAX);
+        last > since.saturating_add(1)
+    }
+
+    fn rtt(&self) -> std::sync::MutexGuard<'_, RttEstimator> {
+        self.rtt.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// A cheap, cloneable handle on one UDP socket and its driver task.
@@ -53,6 +80,9 @@ impl UdpTransport {
             socket,
             server,
             inflight: InFlight::new(max_in_flight),
+            rtt: Mutex::new(RttEstimator::default()),
+            last_heard: AtomicU64::new(0),
+            epoch: Instant::now(),
         });
         let task = tokio::spawn(drive(Arc::clone(&shared)));
         Ok(Self {
@@ -113,17 +143,23 @@ impl UdpTransport {
             .inflight
             .register(ex.cookie.clone(), Bytes::new())?;
         let mut attempts: u32 = 0;
+        let mut backoff = Backoff::new(self.shared.rtt().rto(policy), policy);
+        let mut previous_send = start;
         loop {
+            let sent_at = Instant::now();
             self.send(&ex.message).await?;
             attempts += 1;
             if attempts > 1 {
                 ex.stats.retransmitted();
                 debug!(attempts, "retransmitted");
             }
+            // Heard from the server since the previous copy: that copy was lost, not ignored.
+            let heard = attempts > 1 && self.shared.heard_since(previous_send);
+            previous_send = sent_at;
             let since_start = start.elapsed();
             // A zero interval means no retransmission (as in `RetransmitPolicy::schedule`), not
             // a send loop.
-            let interval = policy.interval(attempts);
+            let interval = backoff.after_send(heard);
             let next = (since_start < policy.window && !interval.is_zero())
                 .then(|| Instant::now().checked_add(interval))
                 .flatten()
@@ -131,7 +167,12 @@ impl UdpTransport {
                 .unwrap_or(deadline);
             tokio::select! {
                 reply = &mut registration.rx => {
-                    debug!(attempts, elapsed = ?start.elapsed(), "reply received");
+                    let took = start.elapsed();
+                    debug!(attempts, elapsed = ?took, "reply received");
+                    if attempts == 1 {
+                        // Karn: only a request answered on its first copy measures the path.
+                        self.shared.rtt().sample(took);
+                    }
                     return ex.received(reply);
                 }
                 () = tokio::time::sleep_until(next) => {
@@ -190,6 +231,7 @@ async fn drive(shared: Arc<Shared>) {
             debug!(%from, len, "dropping datagram from a foreign address");
             continue;
         }
+        shared.heard_now();
         // Copy out exactly this datagram, so a held reply never pins a 64 KiB buffer.
         let datagram = Bytes::copy_from_slice(&buf[..len]);
         match parse_message(&datagram) {
