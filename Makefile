@@ -1,5 +1,5 @@
 # The two entry points of the README. Each installs what it needs first.
-.PHONY: demo test deps lint test-release test-releases
+.PHONY: demo test deps lint test-release test-releases fuzz
 
 # Newer rtpengine releases to install as well (Debian chroots), e.g. `make deps RELEASES="12.5 26.0"`;
 # the tests run one with RTPENGINE_RELEASE=12.5.
@@ -33,3 +33,20 @@ lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --all-features -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features -p rtpengine-client -p rtpengine-testkit
+
+# Coverage-guided fuzzing (cargo-fuzz, libFuzzer) of the bencode codec, message parsing and
+# typed replies, TCP framing, JSON bodies and URLs: every target in turn, FUZZ_SECONDS each,
+# e.g. `make fuzz FUZZ_SECONDS=600`. Needs the nightly toolchain (`rustup toolchain install
+# nightly`); installs cargo-fuzz if missing. Seeds are fuzz/corpus/ (real daemon replies);
+# what the fuzzer adds goes to fuzz/work/, crashes to fuzz/artifacts/ (both ignored by git).
+FUZZ_SECONDS ?= 120
+FUZZ_TARGETS ?= bencode_decode message_parse tcp_framing json_bodies url_parse
+
+fuzz:
+	@rustup toolchain list | grep -q '^nightly' || { echo "make fuzz needs the nightly toolchain: rustup toolchain install nightly" >&2; exit 1; }
+	@command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+		mkdir -p work/$$t && \
+		cargo +nightly fuzz run $$t work/$$t corpus/$$t -- \
+			-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 || exit 1; \
+	done

@@ -158,7 +158,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The retransmission schedule (default: 500 ms doubling to 4 s, within 25 s).
+    /// The retransmission policy over UDP (default: adaptive, 200 ms floor, 1 s cap, within
+    /// 25 s; see [`RetransmitPolicy`]).
     pub fn retransmit(mut self, policy: RetransmitPolicy) -> Self {
         self.retransmit = policy;
         self
