@@ -6,14 +6,13 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use rtpengine_client::{
-    Cluster, ClusterEvent, DeleteOptions, Error, NgCommands, NodeToken, Offer, OfferOptions,
-    QueryOptions,
+    Cluster, ClusterEvent, DeleteOptions, Error, NgCommands, NodeToken, OfferOptions, QueryOptions,
 };
 use rtpengine_testkit::rtp::sdp_audio;
 use rtpengine_testkit::Rtpengine;
 
 mod cluster_common;
-use cluster_common::{builder, command_count, ids, next_event, sdp, start, urls};
+use cluster_common::{builder, command_count, ids, next_event, routed_offer, sdp, start, urls};
 
 /// The daemon's own count of a command.
 async fn count(daemon: &Rtpengine, command: &str) -> u64 {
@@ -38,15 +37,7 @@ async fn offer_and_delete(cluster: &Cluster, ids: &[String]) -> HashMap<String, 
             let cluster = cluster.clone();
             let id = id.clone();
             tasks.push(tokio::spawn(async move {
-                let sdp = sdp(i as u32);
-                let options = OfferOptions::new();
-                let offer = Offer {
-                    sdp: sdp.as_bytes(),
-                    call_id: &id,
-                    from_tag: "tag-a",
-                    options: &options,
-                };
-                let routed = cluster.send_routed(&offer).await.expect("offer");
+                let routed = routed_offer(&cluster, &id, i as u32).await.expect("offer");
                 let deleted = cluster
                     .delete(&id, "tag-a", &DeleteOptions::new())
                     .await
@@ -401,16 +392,10 @@ async fn a_hung_node_gets_half_the_deadline_and_the_next_node_the_rest() {
     .expect("cluster");
     let mut events = cluster.events();
     a.stop().expect("SIGSTOP A");
-    let options = OfferOptions::new();
-    let sdp = sdp(1);
-    let offer = Offer {
-        sdp: sdp.as_bytes(),
-        call_id: "hung-1",
-        from_tag: "tag-a",
-        options: &options,
-    };
     let started = Instant::now();
-    let routed = cluster.send_routed(&offer).await.expect("B takes the call");
+    let routed = routed_offer(&cluster, "hung-1", 1)
+        .await
+        .expect("B takes the call");
     let took = started.elapsed();
     a.cont().expect("SIGCONT A");
     eprintln!("failover from a hung node took {took:?} of a 2 s deadline");

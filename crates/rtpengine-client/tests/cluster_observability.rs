@@ -15,7 +15,7 @@ use rtpengine_client::{
 use rtpengine_testkit::Rtpengine;
 
 mod cluster_common;
-use cluster_common::{sdp, start};
+use cluster_common::{routed_offer, sdp, start};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing_subscriber::layer::{Context, SubscriberExt};
@@ -131,15 +131,7 @@ async fn metrics_count_requests_failovers_breaker_and_gauges_per_node() {
     // Calls that come and go on both nodes.
     for i in 0..20u32 {
         let id = format!("obs-m-{i}");
-        let options = OfferOptions::new();
-        let sdp = sdp(i);
-        let offer = Offer {
-            sdp: sdp.as_bytes(),
-            call_id: &id,
-            from_tag: "tag-a",
-            options: &options,
-        };
-        let routed = cluster.send_routed(&offer).await.expect("offer");
+        let routed = routed_offer(&cluster, &id, i).await.expect("offer");
         assert_eq!(routed.attempts, 1);
         *offers_ok.entry(routed.url.clone()).or_default() += 1;
         cluster
@@ -151,15 +143,9 @@ async fn metrics_count_requests_failovers_breaker_and_gauges_per_node() {
     assert_eq!(offers_ok.len(), 2, "both nodes took calls: {offers_ok:?}");
 
     // One call stays; its node is the victim.
-    let options = OfferOptions::new();
-    let kept_sdp = sdp(100);
-    let kept = Offer {
-        sdp: kept_sdp.as_bytes(),
-        call_id: "obs-m-kept",
-        from_tag: "tag-a",
-        options: &options,
-    };
-    let routed = cluster.send_routed(&kept).await.expect("offer kept");
+    let routed = routed_offer(&cluster, "obs-m-kept", 100)
+        .await
+        .expect("offer kept");
     *offers_ok.entry(routed.url.clone()).or_default() += 1;
     let victim = routed.url.clone();
     let survivor = urls.iter().find(|u| **u != victim).expect("other").clone();
@@ -190,15 +176,7 @@ async fn metrics_count_requests_failovers_breaker_and_gauges_per_node() {
     let mut i = 200u32;
     while (failovers == 0 || !node_down) && Instant::now() < deadline {
         let id = format!("obs-m-after-{i}");
-        let sdp = sdp(i);
-        let offer = Offer {
-            sdp: sdp.as_bytes(),
-            call_id: &id,
-            from_tag: "tag-a",
-            options: &options,
-        };
-        let routed = cluster
-            .send_routed(&offer)
+        let routed = routed_offer(&cluster, &id, i)
             .await
             .expect("a new call survives the kill");
         assert_eq!(routed.url, survivor);

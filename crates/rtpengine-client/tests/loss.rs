@@ -16,8 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::{media_port, offer_answer, spawn_relay, start, udp};
-use rtpengine_client::bencode::{Dict, Value};
+use common::{control_counter, media_port, offer_answer, spawn_relay, start, udp};
+use rtpengine_client::bencode::Dict;
 use rtpengine_client::message::parse_message;
 use rtpengine_client::{Client, DeleteOptions, RetransmitPolicy};
 use rtpengine_testkit::{LossPattern, LossyUdpProxy};
@@ -100,15 +100,6 @@ async fn call_flow(client: Client, i: usize, range: std::ops::RangeInclusive<u16
         .unwrap_or_else(|e| panic!("delete {call_id}: {e}"));
     assert!(stats.has_call(), "{call_id}: {:?}", stats.raw);
     assert_eq!(stats.warning, None, "{call_id}");
-}
-
-fn control_counter(statistics: &Dict, key: &str) -> i64 {
-    statistics
-        .get("statistics")
-        .and_then(|s| s.get("controlstatistics"))
-        .and_then(|c| c.get(key))
-        .and_then(Value::as_int)
-        .unwrap_or_else(|| panic!("no controlstatistics.{key}"))
 }
 
 /// Waits until `count()` reaches `want` (log lines are captured by a reader thread).

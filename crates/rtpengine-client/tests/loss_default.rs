@@ -4,12 +4,13 @@
 //! executes each offer once (its own counts); at 50 % each way at least 99 % succeed.
 
 mod common;
+use common::control_counter;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rtpengine_client::bencode::{Dict, Value};
+use rtpengine_client::bencode::Dict;
 use rtpengine_client::{
     AnswerOptions, Client, DeleteOptions, NgCommands, OfferOptions, QueryOptions, DEFAULT_TIMEOUT,
 };
@@ -80,15 +81,6 @@ async fn call(client: Client, i: usize, tally: Arc<Tally>) {
     let t = Instant::now();
     let deleted = client.delete(&id, "tag-a", &DeleteOptions::new()).await;
     tally.record(t, &deleted);
-}
-
-fn control_counter(statistics: &Dict, key: &str) -> i64 {
-    statistics
-        .get("statistics")
-        .and_then(|s| s.get("controlstatistics"))
-        .and_then(|c| c.get(key))
-        .and_then(Value::as_int)
-        .unwrap_or_else(|| panic!("no controlstatistics.{key}"))
 }
 
 /// Runs the calls at `loss` each way; (requests ok, failed, offers the daemon executed).

@@ -4,8 +4,10 @@
 
 use std::time::Duration;
 
+use rtpengine_client::bencode::Dict;
 use rtpengine_client::{
-    Client, Cluster, ClusterBuilder, ClusterEvent, ClusterEvents, NgCommands, RetransmitPolicy,
+    Client, Cluster, ClusterBuilder, ClusterEvent, ClusterEvents, NgCommands, Offer, OfferOptions,
+    RetransmitPolicy, Routed,
 };
 use rtpengine_testkit::rtp::sdp_audio;
 use rtpengine_testkit::Rtpengine;
@@ -46,6 +48,23 @@ pub(crate) fn sdp(i: u32) -> String {
         40000 + (i % 1000) as u16 * 2,
         u64::from(i) + 1,
     )
+}
+
+/// Offers call `call_id` (SDP number `i`, from-tag `tag-a`) and says where it went.
+pub(crate) async fn routed_offer(
+    cluster: &Cluster,
+    call_id: &str,
+    i: u32,
+) -> rtpengine_client::Result<Routed<Dict>> {
+    let sdp = sdp(i);
+    let options = OfferOptions::new();
+    let offer = Offer {
+        sdp: sdp.as_bytes(),
+        call_id,
+        from_tag: "tag-a",
+        options: &options,
+    };
+    cluster.send_routed(&offer).await
 }
 
 /// `n` call-ids.

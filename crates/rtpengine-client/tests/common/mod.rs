@@ -494,3 +494,14 @@ pub(crate) fn key_table(
         .collect::<Vec<_>>()
         .leak()
 }
+
+/// A counter of the daemon's `statistics` reply under `controlstatistics` (e.g.
+/// `totaloffercount`: what it executed, not what it answered from its cookie cache).
+pub(crate) fn control_counter(statistics: &Dict, key: &str) -> i64 {
+    statistics
+        .get("statistics")
+        .and_then(|s| s.get("controlstatistics"))
+        .and_then(|c| c.get(key))
+        .and_then(Value::as_int)
+        .unwrap_or_else(|| panic!("no controlstatistics.{key}"))
+}
