@@ -7,8 +7,8 @@
 //! datagrams are dropped in each direction.
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::net::UdpSocket;
 use tokio::task::JoinHandle;
@@ -59,12 +59,41 @@ pub struct ProxyStats {
     pub replies_dropped: u64,
 }
 
-#[derive(Default)]
-struct Counters {
+/// What the relay task and the handle share: counters and the settings that change at run time.
+struct Shared {
     requests_forwarded: AtomicU64,
     requests_dropped: AtomicU64,
     replies_forwarded: AtomicU64,
     replies_dropped: AtomicU64,
+    /// Drop everything both ways (a network path that went black), counted as dropped.
+    blackhole: AtomicBool,
+    /// The drop decisions for (requests, replies); replaced by `set_pattern`.
+    droppers: Mutex<(Dropper, Dropper)>,
+}
+
+impl Shared {
+    fn new(pattern: LossPattern) -> Self {
+        Shared {
+            requests_forwarded: AtomicU64::new(0),
+            requests_dropped: AtomicU64::new(0),
+            replies_forwarded: AtomicU64::new(0),
+            replies_dropped: AtomicU64::new(0),
+            blackhole: AtomicBool::new(false),
+            droppers: Mutex::new(Dropper::for_pattern(pattern)),
+        }
+    }
+
+    /// Whether the next datagram in this direction is dropped.
+    fn drop_request(&self) -> bool {
+        let mut d = self.droppers.lock().unwrap_or_else(PoisonError::into_inner);
+        // The pattern advances even in a blackhole so a deterministic pattern stays in step.
+        d.0.should_drop() | self.blackhole.load(Ordering::Relaxed)
+    }
+
+    fn drop_reply(&self) -> bool {
+        let mut d = self.droppers.lock().unwrap_or_else(PoisonError::into_inner);
+        d.1.should_drop() | self.blackhole.load(Ordering::Relaxed)
+    }
 }
 
 /// Per-direction drop decision.
@@ -118,7 +147,7 @@ impl Dropper {
 /// when dropped. Must be started inside a tokio runtime.
 pub struct LossyUdpProxy {
     addr: SocketAddr,
-    counters: Arc<Counters>,
+    shared: Arc<Shared>,
     task: JoinHandle<()>,
 }
 
@@ -141,19 +170,14 @@ impl LossyUdpProxy {
             UdpSocket::bind((Ipv6Addr::UNSPECIFIED, 0)).await?
         };
         let addr = client_side.local_addr()?;
-        let counters = Arc::new(Counters::default());
+        let shared = Arc::new(Shared::new(pattern));
         let task = tokio::spawn(relay(
             client_side,
             upstream_side,
             upstream,
-            pattern,
-            Arc::clone(&counters),
+            Arc::clone(&shared),
         ));
-        Ok(LossyUdpProxy {
-            addr,
-            counters,
-            task,
-        })
+        Ok(LossyUdpProxy { addr, shared, task })
     }
 
     /// Address clients should send to.
@@ -166,9 +190,26 @@ impl LossyUdpProxy {
         format!("udp://{}", self.addr)
     }
 
+    /// Replaces the loss pattern from the next datagram on (a random pattern starts over from
+    /// its seed).
+    pub fn set_pattern(&self, pattern: LossPattern) {
+        *self
+            .shared
+            .droppers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Dropper::for_pattern(pattern);
+    }
+
+    /// Turns the blackhole on or off: while on, every datagram in either direction is dropped
+    /// (and counted as dropped), like a network path that went black; the relay's sockets stay
+    /// open, so the client sees silence, not an ICMP error.
+    pub fn set_blackhole(&self, on: bool) {
+        self.shared.blackhole.store(on, Ordering::Relaxed);
+    }
+
     /// Current counters.
     pub fn stats(&self) -> ProxyStats {
-        let c = &self.counters;
+        let c = &self.shared;
         ProxyStats {
             requests_forwarded: c.requests_forwarded.load(Ordering::Relaxed),
             requests_dropped: c.requests_dropped.load(Ordering::Relaxed),
@@ -188,10 +229,8 @@ async fn relay(
     client_side: UdpSocket,
     upstream_side: UdpSocket,
     upstream: SocketAddr,
-    pattern: LossPattern,
-    counters: Arc<Counters>,
+    counters: Arc<Shared>,
 ) {
-    let (mut req_drop, mut rep_drop) = Dropper::for_pattern(pattern);
     let mut last_client: Option<SocketAddr> = None;
     let mut cbuf = vec![0u8; 65_536];
     let mut ubuf = vec![0u8; 65_536];
@@ -200,7 +239,7 @@ async fn relay(
             r = client_side.recv_from(&mut cbuf) => {
                 let Ok((len, from)) = r else { continue };
                 last_client = Some(from);
-                if req_drop.should_drop() {
+                if counters.drop_request() {
                     counters.requests_dropped.fetch_add(1, Ordering::Relaxed);
                     continue;
                 }
@@ -216,7 +255,7 @@ async fn relay(
                     continue;
                 }
                 let Some(client) = last_client else { continue };
-                if rep_drop.should_drop() {
+                if counters.drop_reply() {
                     counters.replies_dropped.fetch_add(1, Ordering::Relaxed);
                     continue;
                 }

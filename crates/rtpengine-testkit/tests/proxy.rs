@@ -118,3 +118,41 @@ async fn relays_to_the_real_daemon() {
     let reply = ping(&sock, proxy.addr(), "real1", Duration::from_secs(2)).await;
     assert_eq!(reply, Some(b"real1 d6:result4:ponge".to_vec()));
 }
+
+#[tokio::test]
+async fn blackhole_and_pattern_change_at_run_time() {
+    let fake = FakeNg::start(|_| vec![FakeAction::pong()]).await.unwrap();
+    let proxy = LossyUdpProxy::start(fake.addr(), LossPattern::none())
+        .await
+        .unwrap();
+    let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let wait = Duration::from_millis(150);
+    assert!(ping(&sock, proxy.addr(), "b1", wait).await.is_some());
+
+    proxy.set_blackhole(true);
+    assert_eq!(ping(&sock, proxy.addr(), "b2", wait).await, None);
+    assert_eq!(ping(&sock, proxy.addr(), "b3", wait).await, None);
+    proxy.set_blackhole(false);
+    assert!(ping(&sock, proxy.addr(), "b4", wait).await.is_some());
+    // In the blackhole nothing reached the fake.
+    let cookies: Vec<_> = fake.received().iter().map(|r| r.cookie.clone()).collect();
+    assert_eq!(cookies, ["b1", "b4"]);
+
+    // Every reply lost from now on; then none again.
+    proxy.set_pattern(LossPattern::EveryNth {
+        requests: 0,
+        replies: 1,
+    });
+    assert_eq!(ping(&sock, proxy.addr(), "b5", wait).await, None);
+    proxy.set_pattern(LossPattern::none());
+    assert!(ping(&sock, proxy.addr(), "b6", wait).await.is_some());
+    assert_eq!(
+        proxy.stats(),
+        ProxyStats {
+            requests_forwarded: 4,
+            requests_dropped: 2,
+            replies_forwarded: 3,
+            replies_dropped: 1,
+        }
+    );
+}
