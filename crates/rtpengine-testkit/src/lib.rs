@@ -7,7 +7,10 @@
 //!   daemon cannot produce (lost, late, duplicated or reordered replies, wrong
 //!   cookies, garbage, replies from another port).
 //! * [`LossyUdpProxy`] relays UDP to an upstream (e.g. the real daemon) and
-//!   drops datagrams according to a [`LossPattern`].
+//!   drops datagrams according to a [`LossPattern`]; a [`Chaos`] adds duplicated,
+//!   reordered, delayed, corrupted and truncated datagrams.
+//! * [`CuttingTcpProxy`] relays TCP to an upstream (e.g. the daemon's NG TCP port) and cuts
+//!   connections in the middle of a message, as its [`TcpFaults`] say.
 //! * [`rtp`] has small RTP/SDP helpers for end-to-end media tests.
 //! * [`RedisServer`] runs a private `redis-server` for rtpengine's Redis high availability.
 //!
@@ -110,14 +113,16 @@ pub mod proxy;
 pub mod redis;
 pub mod release;
 pub mod rtp;
+pub mod tcp_proxy;
 pub mod tls;
 
 pub use daemon::{Rtpengine, RtpengineBuilder};
 pub use error::TestkitError;
 pub use fake::{FakeAction, FakeNg, FakeRequest};
-pub use proxy::{LossPattern, LossyUdpProxy, ProxyStats};
+pub use proxy::{Chaos, Faults, LossPattern, LossyUdpProxy, ProxyStats};
 pub use redis::RedisServer;
 pub use release::{Release, RTPENGINE_RELEASES_DIR_ENV, RTPENGINE_RELEASE_ENV};
 pub use rtp::{
     parse_rtp, rtp_packet, sdp_audio, sdp_audio_v6, sdp_connection_addr, sdp_media_port, RtpHeader,
 };
+pub use tcp_proxy::{CuttingTcpProxy, TcpFaults, TcpProxyStats};

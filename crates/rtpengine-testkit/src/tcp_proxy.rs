@@ -1,0 +1,269 @@
+//! A TCP relay that cuts connections in the middle of a message, for reconnection tests.
+//!
+//! [`CuttingTcpProxy`] listens on `127.0.0.1:0`; for each accepted connection it opens one to
+//! the upstream address (e.g. a real daemon's NG TCP port, [`crate::Rtpengine::ng_tcp_addr`])
+//! and relays bytes both ways, chunk by chunk, as they are read. [`TcpFaults`] gives, per
+//! direction, the probability that a chunk is the last one: only a random part of it (at least
+//! one byte short of the whole, so the cut falls inside the chunk) is passed on, and then both
+//! connections are closed. A cut request never reaches the daemon whole (rtpengine discards a
+//! partial message when its connection closes); a cut reply reaches the client in part, followed
+//! by the end of the stream. Requests that were delivered whole before a cut may have been
+//! executed, their replies lost: a client must reconnect and re-send what is still waiting (with
+//! the same cookie, so the daemon's cookie cache answers without executing twice).
+//! [`CuttingTcpProxy::cut_all`] cuts every open connection at once.
+//!
+//! TCP has no loss, duplication or corruption to inject: its checksums and retransmissions hide
+//! them. Chunks going upstream are written whole, never split further (rtpengine closes a
+//! connection holding more than 1,024 bytes of a partial message).
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+/// Where a [`CuttingTcpProxy`] cuts connections.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct TcpFaults {
+    /// Probability (0.0–1.0) that a chunk read from the client is passed on only in part and
+    /// the connection cut.
+    pub cut_requests: f64,
+    /// Probability (0.0–1.0) that a chunk read from upstream is passed on only in part and the
+    /// connection cut.
+    pub cut_replies: f64,
+    /// Seed for the deterministic pseudo-random generator (shared by all connections, so the
+    /// decisions depend on the order chunks arrive in).
+    pub seed: u64,
+}
+
+impl TcpFaults {
+    /// Never cuts.
+    pub fn none() -> Self {
+        TcpFaults::default()
+    }
+}
+
+/// Snapshot of a [`CuttingTcpProxy`]'s counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TcpProxyStats {
+    /// Client connections accepted.
+    pub connections: u64,
+    /// Connections to upstream that failed (the client connection was closed at once).
+    pub upstream_failures: u64,
+    /// Client → upstream bytes passed on.
+    pub request_bytes: u64,
+    /// Upstream → client bytes passed on.
+    pub reply_bytes: u64,
+    /// Connections cut while passing on a chunk from the client.
+    pub requests_cut: u64,
+    /// Connections cut while passing on a chunk from upstream.
+    pub replies_cut: u64,
+    /// Connections cut by [`CuttingTcpProxy::cut_all`].
+    pub forced_cuts: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    connections: AtomicU64,
+    upstream_failures: AtomicU64,
+    request_bytes: AtomicU64,
+    reply_bytes: AtomicU64,
+    requests_cut: AtomicU64,
+    replies_cut: AtomicU64,
+    forced_cuts: AtomicU64,
+}
+
+struct Shared {
+    counters: Counters,
+    faults: Mutex<(TcpFaults, fastrand::Rng)>,
+    /// Bumped by `cut_all`; every connection task watches it.
+    cut_all: watch::Sender<u64>,
+}
+
+impl Shared {
+    /// How many bytes of a chunk of `len` read from one side to pass on: `None` for all of it,
+    /// `Some(n)` (n < len) for a cut after n bytes.
+    fn decide(&self, from_client: bool, len: usize) -> Option<usize> {
+        let mut guard = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
+        let (faults, rng) = &mut *guard;
+        let p = if from_client {
+            faults.cut_requests
+        } else {
+            faults.cut_replies
+        };
+        (p > 0.0 && rng.f64() < p).then(|| rng.usize(..len.max(1)))
+    }
+}
+
+/// A TCP relay that cuts connections mid-message as its [`TcpFaults`] say; stops (closing every
+/// connection) when dropped. Must be started inside a tokio runtime.
+pub struct CuttingTcpProxy {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for CuttingTcpProxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CuttingTcpProxy")
+            .field("addr", &self.addr)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl CuttingTcpProxy {
+    /// Starts a relay on `127.0.0.1:0` to `upstream`.
+    pub async fn start(upstream: SocketAddr, faults: TcpFaults) -> std::io::Result<Self> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let (cut_all, _) = watch::channel(0);
+        let shared = Arc::new(Shared {
+            counters: Counters::default(),
+            faults: Mutex::new((faults, fastrand::Rng::with_seed(faults.seed))),
+            cut_all,
+        });
+        let task = tokio::spawn(accept(listener, upstream, Arc::clone(&shared)));
+        Ok(CuttingTcpProxy { addr, shared, task })
+    }
+
+    /// Address clients should connect to.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The address as a URL, `tcp://127.0.0.1:P`.
+    pub fn url(&self) -> String {
+        format!("tcp://{}", self.addr)
+    }
+
+    /// Replaces the faults from the next chunk on (the generator starts over from the seed).
+    pub fn set_faults(&self, faults: TcpFaults) {
+        *self
+            .shared
+            .faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) =
+            (faults, fastrand::Rng::with_seed(faults.seed));
+    }
+
+    /// Cuts every open connection now (counted in [`TcpProxyStats::forced_cuts`]); new ones are
+    /// accepted as before.
+    pub fn cut_all(&self) {
+        self.shared.cut_all.send_modify(|n| *n += 1);
+    }
+
+    /// Current counters.
+    pub fn stats(&self) -> TcpProxyStats {
+        let c = &self.shared.counters;
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        TcpProxyStats {
+            connections: load(&c.connections),
+            upstream_failures: load(&c.upstream_failures),
+            request_bytes: load(&c.request_bytes),
+            reply_bytes: load(&c.reply_bytes),
+            requests_cut: load(&c.requests_cut),
+            replies_cut: load(&c.replies_cut),
+            forced_cuts: load(&c.forced_cuts),
+        }
+    }
+}
+
+impl Drop for CuttingTcpProxy {
+    fn drop(&mut self) {
+        // The connection tasks live in the accept task's JoinSet and end with it.
+        self.task.abort();
+    }
+}
+
+async fn accept(listener: TcpListener, upstream: SocketAddr, shared: Arc<Shared>) {
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    shared.counters.connections.fetch_add(1, Ordering::Relaxed);
+                    conns.spawn(relay(stream, upstream, Arc::clone(&shared)));
+                }
+                Err(e) => tracing::debug!(error = %e, "cutting proxy: accept failed"),
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+}
+
+/// Relays one connection until either side closes it or a cut; both are closed on return.
+async fn relay(client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>) {
+    let mut cut_all = shared.cut_all.subscribe();
+    cut_all.mark_unchanged();
+    let up = match TcpStream::connect(upstream).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::debug!(error = %e, "cutting proxy: upstream connect failed");
+            shared
+                .counters
+                .upstream_failures
+                .fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+    };
+    let _ = client.set_nodelay(true);
+    let _ = up.set_nodelay(true);
+    let mut cbuf = vec![0u8; 65_536];
+    let mut ubuf = vec![0u8; 65_536];
+    let c = &shared.counters;
+    loop {
+        // (No io-util here: readiness and non-blocking reads and writes.)
+        let from_client = tokio::select! {
+            ready = client.readable() => { if ready.is_err() { return } true }
+            ready = up.readable() => { if ready.is_err() { return } false }
+            changed = cut_all.changed() => {
+                if changed.is_ok() {
+                    c.forced_cuts.fetch_add(1, Ordering::Relaxed);
+                }
+                return;
+            }
+        };
+        let (src, dst, buf) = if from_client {
+            (&client, &up, &mut cbuf)
+        } else {
+            (&up, &client, &mut ubuf)
+        };
+        let n = match src.try_read(buf) {
+            Ok(0) => return,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(_) => return,
+        };
+        let keep = shared.decide(from_client, n);
+        let pass = keep.unwrap_or(n);
+        if write_all(dst, &buf[..pass]).await.is_err() {
+            return;
+        }
+        let (bytes, cuts) = if from_client {
+            (&c.request_bytes, &c.requests_cut)
+        } else {
+            (&c.reply_bytes, &c.replies_cut)
+        };
+        bytes.fetch_add(pass as u64, Ordering::Relaxed);
+        if keep.is_some() {
+            cuts.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+    }
+}
+
+/// Writes all of `bytes` to `stream`.
+async fn write_all(stream: &TcpStream, mut bytes: &[u8]) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        stream.writable().await?;
+        match stream.try_write(bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
