@@ -623,11 +623,17 @@ async fn icmp_port_unreachable_while_the_daemon_is_down() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigstop_for_3s_under_load() {
+/// SIGSTOP under load for [`OUTAGE`], then SIGCONT: a hang, not a death (the sockets stay
+/// open, the kernel queues what arrives).
+async fn stop_and_continue(name: &str, tcp: bool) {
     let _serial = SERIAL.lock().await;
     let rtpe = common::start();
-    let client = common::connect(&rtpe).await;
+    let url = if tcp {
+        format!("tcp://{}", rtpe.ng_tcp_addr())
+    } else {
+        rtpe.udp_url()
+    };
+    let client = Client::connect(&url).await.expect("client");
     assert_eq!(client.timeout(), DEFAULT_TIMEOUT);
     let offers_before = daemon_count(&rtpe, "totaloffercount").await;
     let load = Load::start(&client);
@@ -640,21 +646,42 @@ async fn sigstop_for_3s_under_load() {
     tokio::time::sleep(UDP_INTERVAL + AFTER).await;
     let recs = load.finish().await;
     let fault = Fault {
-        name: "SIGSTOP 3 s, udp".to_owned(),
+        name: name.to_owned(),
         down,
         back,
         forgets_calls: false,
+        // Over TCP the connection stays up: nothing to wait for once the daemon runs again.
         interval: UDP_INTERVAL,
     };
     let figures = check(&fault, &client, &recs);
+    if tcp {
+        assert_eq!(
+            client.stats().reconnects,
+            0,
+            "[{name}] the connection stayed up"
+        );
+    }
     // Copies queued while it was frozen were answered from the cookie cache.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let executed = daemon_count(&rtpe, "totaloffercount").await - offers_before;
     eprintln!(
-        "[SIGSTOP 3 s, udp] the daemon executed {executed} offers; {} succeeded",
+        "[{name}] the daemon executed {executed} offers; {} succeeded",
         figures.ok_offers
     );
-    assert_eq!(executed, figures.ok_offers, "each offer executed once");
+    assert_eq!(
+        executed, figures.ok_offers,
+        "[{name}] each offer executed once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigstop_for_3s_under_load_over_udp() {
+    stop_and_continue("SIGSTOP 3 s, udp", false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigstop_for_3s_under_load_over_tcp() {
+    stop_and_continue("SIGSTOP 3 s, tcp", true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
