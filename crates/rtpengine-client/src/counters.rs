@@ -102,6 +102,8 @@ pub struct ErrorCounts {
     pub load_limit: u64,
     /// [`Error::RequestTooLarge`]: refused before sending.
     pub request_too_large: u64,
+    /// [`Error::ReplyTooLarge`]: the reply was over the client's bound.
+    pub reply_too_large: u64,
     /// [`Error::TooManyInFlight`]: refused before sending.
     pub too_many_in_flight: u64,
     /// [`Error::InvalidRequest`]: refused before sending.
@@ -135,6 +137,7 @@ impl ErrorCounts {
             ErrorKind::Rtpengine => self.rtpengine,
             ErrorKind::LoadLimit => self.load_limit,
             ErrorKind::RequestTooLarge => self.request_too_large,
+            ErrorKind::ReplyTooLarge => self.reply_too_large,
             ErrorKind::TooManyInFlight => self.too_many_in_flight,
             ErrorKind::InvalidRequest => self.invalid_request,
             ErrorKind::Unsupported => self.unsupported,
@@ -150,6 +153,7 @@ impl ErrorCounts {
             ErrorKind::Rtpengine => &mut self.rtpengine,
             ErrorKind::LoadLimit => &mut self.load_limit,
             ErrorKind::RequestTooLarge => &mut self.request_too_large,
+            ErrorKind::ReplyTooLarge => &mut self.reply_too_large,
             ErrorKind::TooManyInFlight => &mut self.too_many_in_flight,
             ErrorKind::InvalidRequest => &mut self.invalid_request,
             ErrorKind::Unsupported => &mut self.unsupported,
@@ -167,6 +171,7 @@ enum ErrorKind {
     Rtpengine,
     LoadLimit,
     RequestTooLarge,
+    ReplyTooLarge,
     TooManyInFlight,
     InvalidRequest,
     Unsupported,
@@ -175,12 +180,13 @@ enum ErrorKind {
 }
 
 impl ErrorKind {
-    const ALL: [Self; 10] = [
+    const ALL: [Self; 11] = [
         Self::Io,
         Self::MalformedReply,
         Self::Rtpengine,
         Self::LoadLimit,
         Self::RequestTooLarge,
+        Self::ReplyTooLarge,
         Self::TooManyInFlight,
         Self::InvalidRequest,
         Self::Unsupported,
@@ -195,6 +201,7 @@ impl ErrorKind {
             Error::Rtpengine { .. } => Self::Rtpengine,
             Error::LoadLimit { .. } => Self::LoadLimit,
             Error::RequestTooLarge { .. } => Self::RequestTooLarge,
+            Error::ReplyTooLarge { .. } => Self::ReplyTooLarge,
             Error::TooManyInFlight { .. } => Self::TooManyInFlight,
             Error::InvalidRequest { .. } => Self::InvalidRequest,
             Error::Unsupported { .. } => Self::Unsupported,
@@ -210,6 +217,7 @@ impl ErrorKind {
             Self::Rtpengine => "rtpengine",
             Self::LoadLimit => "load_limit",
             Self::RequestTooLarge => "request_too_large",
+            Self::ReplyTooLarge => "reply_too_large",
             Self::TooManyInFlight => "too_many_in_flight",
             Self::InvalidRequest => "invalid_request",
             Self::Unsupported => "unsupported",

@@ -64,6 +64,19 @@ pub enum Error {
         /// Which limit was exceeded.
         reason: String,
     },
+    /// The server sent a reply longer than the client's bound
+    /// ([`ClientBuilder::max_reply_size`](crate::ClientBuilder::max_reply_size)): it was dropped
+    /// without being decoded (on a stream transport, with the connection it came on).
+    #[error("reply from rtpengine at {server} is over the {limit}-byte bound ({size} bytes or more); raise ClientBuilder::max_reply_size if such replies are expected")]
+    ReplyTooLarge {
+        /// The server, as the client names it.
+        server: String,
+        /// The reply's length in bytes, or as many as were seen (or announced) when it passed
+        /// the bound.
+        size: usize,
+        /// The bound in force.
+        limit: usize,
+    },
     /// The in-flight table is full; the request was not sent.
     #[error("too many requests in flight (limit {limit})")]
     TooManyInFlight {

@@ -158,7 +158,7 @@ pub use message::statistics::{
 };
 pub use transport::{
     RetransmitPolicy, Scheme, ServerUrl, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_IDLE_CONNECTIONS,
-    DEFAULT_MAX_IN_FLIGHT, DEFAULT_POOL_SIZE, DEFAULT_PORT,
+    DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_REPLY_SIZE, DEFAULT_POOL_SIZE, DEFAULT_PORT,
 };
 pub use version::{Requirement, Requirements, Since, Version};
 

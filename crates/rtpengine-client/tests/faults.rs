@@ -675,8 +675,16 @@ async fn server_down_then_up() {
         .await
         .unwrap();
     let err = client.ping().await.unwrap_err();
+    // Real time on a busy machine: a late timer can cost the last copy or two, so the count
+    // is bounded by the schedule rather than equal to it (the paused-time tests pin it).
     let expected = client_policy_attempts(ms(20), ms(200));
-    assert_timeout(&err, "ping", expected, ms(200));
+    match &err {
+        Error::Timeout { attempts, .. } => assert!(
+            (2..=expected).contains(&(*attempts as usize)),
+            "{attempts} copies, schedule {expected}: {err}"
+        ),
+        other => panic!("expected Timeout, got {other:?}"),
+    }
 
     let fake = FakeNg::start_on(addr, |_| vec![FakeAction::pong()])
         .await

@@ -23,7 +23,7 @@ use crate::message::{check_result, check_version, encode_request, new_cookie};
 use crate::transport::{
     Exchange, RetransmitPolicy, Scheme, ServerUrl, TlsSettings, Transport, TransportConfig,
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_MAX_IN_FLIGHT,
-    DEFAULT_POOL_SIZE,
+    DEFAULT_MAX_REPLY_SIZE, DEFAULT_POOL_SIZE,
 };
 use crate::version::Version;
 
@@ -105,6 +105,7 @@ pub struct ClientBuilder {
     timeout: Duration,
     retransmit: RetransmitPolicy,
     max_in_flight: usize,
+    max_reply_size: usize,
     bind: Option<SocketAddr>,
     version: Option<Version>,
     version_check: bool,
@@ -125,6 +126,7 @@ impl ClientBuilder {
             timeout: DEFAULT_TIMEOUT,
             retransmit: RetransmitPolicy::default(),
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            max_reply_size: DEFAULT_MAX_REPLY_SIZE,
             bind: None,
             version: None,
             version_check: true,
@@ -168,6 +170,20 @@ impl ClientBuilder {
     /// The most requests in flight at once (default 16,384).
     pub fn max_in_flight(mut self, limit: usize) -> Self {
         self.max_in_flight = limit;
+        self
+    }
+
+    /// The longest reply accepted, in bytes (default and most
+    /// [`DEFAULT_MAX_REPLY_SIZE`](crate::DEFAULT_MAX_REPLY_SIZE), 64 MiB; larger values are
+    /// taken as that). A longer reply is dropped undecoded and its request fails at once with
+    /// [`Error::ReplyTooLarge`]; on `tcp`, `ws(s)` and `http(s)` the connection it came on is
+    /// closed too (other requests waiting on TCP are re-sent on a new one). It also bounds what
+    /// a stream transport buffers: a message is refused as soon as it is certain to be longer
+    /// (a WebSocket or HTTP reply by its announced length, a TCP one as it is scanned), so a
+    /// connection holds at most this plus one read. Over UDP a reply is at most one datagram
+    /// (64 KiB), so only a smaller bound changes anything there.
+    pub fn max_reply_size(mut self, bytes: usize) -> Self {
+        self.max_reply_size = bytes.min(DEFAULT_MAX_REPLY_SIZE);
         self
     }
 
@@ -257,6 +273,7 @@ impl ClientBuilder {
         let config = TransportConfig {
             bind: self.bind,
             max_in_flight: self.max_in_flight,
+            max_reply_size: self.max_reply_size,
             connect_timeout: self
                 .connect_timeout
                 .unwrap_or_else(|| DEFAULT_CONNECT_TIMEOUT.min(self.timeout)),
@@ -444,5 +461,21 @@ impl NgCommands for Client {
         let reply = self.exchange(request, counted.cells()).await;
         counted.exchanged(&reply);
         reply
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reply_bound_is_capped_at_the_framing_bound() {
+        let builder = ClientBuilder::new("udp://127.0.0.1");
+        assert_eq!(builder.max_reply_size, DEFAULT_MAX_REPLY_SIZE);
+        assert_eq!(
+            builder.clone().max_reply_size(usize::MAX).max_reply_size,
+            crate::message::MAX_MESSAGE_LEN
+        );
+        assert_eq!(builder.max_reply_size(1000).max_reply_size, 1000);
     }
 }

@@ -89,6 +89,7 @@ pub use json::{
     bencode_to_json, bencode_to_json_with, dict_to_json, json_to_dict, json_to_value,
     message_to_json, parse_json_dict, write_json_string, JsonError, NonUtf8,
 };
+pub(crate) use reply::cookie_of;
 pub use reply::{check_result, list_calls, parse_message, result_kind, MessageError, ResultKind};
 pub use request::{check_version, encode_request, MAX_STRING_LEN, MAX_UDP_PAYLOAD};
 pub use statistics::{command_long_name, command_short_name, COMMAND_SHORT_NAMES};

@@ -40,13 +40,7 @@ impl From<super::json::JsonError> for MessageError {
 /// datagram holds exactly one message). A body starting with `{` is JSON (see
 /// [JSON bodies](crate::message#json-bodies)).
 pub fn parse_message(message: &Bytes) -> Result<(Bytes, Dict), MessageError> {
-    let space = message
-        .iter()
-        .position(|&b| b == b' ')
-        .ok_or(MessageError::NoCookie)?;
-    if space == 0 {
-        return Err(MessageError::NoCookie);
-    }
+    let space = cookie_end(message).ok_or(MessageError::NoCookie)?;
     let cookie = message.slice(..space);
     let body = &message[space + 1..];
     if body.first() == Some(&b'{') {
@@ -57,6 +51,18 @@ pub fn parse_message(message: &Bytes) -> Result<(Bytes, Dict), MessageError> {
         Value::Dict(d) => Ok((cookie, d)),
         _ => Err(MessageError::NotADict),
     }
+}
+
+/// Where the cookie of `message` ends (the first space; a message starting with one has none).
+fn cookie_end(message: &[u8]) -> Option<usize> {
+    message.iter().position(|&b| b == b' ').filter(|&i| i > 0)
+}
+
+/// The cookie of a message that is not decoded (one over the size bound): the bytes before
+/// the first space among the first [`MAX_COOKIE_LEN`](super::MAX_COOKIE_LEN) + 1.
+pub(crate) fn cookie_of(message: &[u8]) -> Option<&[u8]> {
+    let head = &message[..message.len().min(super::MAX_COOKIE_LEN + 1)];
+    cookie_end(head).map(|end| &head[..end])
 }
 
 /// The outcome named by a reply's `result` key.
@@ -433,9 +439,22 @@ pub fn list_calls(reply: &Dict) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::message::MAX_COOKIE_LEN;
 
     fn msg(s: &[u8]) -> Bytes {
         Bytes::copy_from_slice(s)
+    }
+
+    #[test]
+    fn the_cookie_of_an_undecoded_message() {
+        assert_eq!(cookie_of(b"abc d6:result"), Some(&b"abc"[..]));
+        assert_eq!(cookie_of(b"abc "), Some(&b"abc"[..]));
+        assert_eq!(cookie_of(b" abc d"), None);
+        assert_eq!(cookie_of(b"abc"), None);
+        let long = [vec![b'x'; MAX_COOKIE_LEN], b" d".to_vec()].concat();
+        assert_eq!(cookie_of(&long).map(<[u8]>::len), Some(MAX_COOKIE_LEN));
+        let too_long = [vec![b'x'; MAX_COOKIE_LEN + 1], b" d".to_vec()].concat();
+        assert_eq!(cookie_of(&too_long), None);
     }
 
     #[test]

@@ -21,7 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::pool::{is_closed, Failure, Pool, Protocol};
 use super::stream::{Connector, MaybeTls};
-use super::{resolve, Exchange, ServerUrl, TransportConfig};
+use super::{reply_too_large, resolve, Exchange, ServerUrl, TransportConfig};
 use crate::bencode::Dict;
 use crate::error::{Error, Result};
 use crate::message::parse_message;
@@ -30,8 +30,6 @@ use crate::message::parse_message;
 pub(crate) const CONTENT_TYPE: &str = "application/x-rtpengine-ng";
 /// The longest response head accepted.
 const MAX_HEAD: usize = 64 * 1024;
-/// The longest response body accepted.
-const MAX_BODY: usize = 64 * 1024 * 1024;
 
 /// A cheap, cloneable handle on the connection pool of one HTTP(S) server.
 pub(crate) type HttpTransport = Pool<HttpProtocol>;
@@ -43,6 +41,7 @@ pub(crate) async fn open(url: &ServerUrl, config: &TransportConfig) -> Result<Ht
     let protocol = HttpProtocol {
         connector: Connector::new(url, server, config)?,
         label: url.to_string(),
+        max_reply_size: config.max_reply_size,
         host: url.host_port(),
         path: url.path.clone(),
     };
@@ -53,6 +52,8 @@ pub(crate) async fn open(url: &ServerUrl, config: &TransportConfig) -> Result<Ht
 pub(crate) struct HttpProtocol {
     connector: Connector,
     label: String,
+    /// The longest body read (a longer one is refused by its `Content-Length`, unread).
+    max_reply_size: usize,
     host: String,
     path: String,
 }
@@ -96,7 +97,11 @@ impl Protocol for HttpProtocol {
         ex: &Exchange<'_>,
     ) -> std::result::Result<Result<Dict>, Failure> {
         let request = self.request_bytes(&ex.message);
-        let response = conn.round_trip(&request, &self.label).await?;
+        let limit = BodyLimit {
+            bytes: self.max_reply_size,
+            server: ex.server_label,
+        };
+        let response = conn.round_trip(&request, &self.label, limit).await?;
         conn.keep_alive = response.keep_alive;
         tracing::debug!(status = response.status, "HTTP response");
         Ok(self.reply(ex, response))
@@ -183,6 +188,7 @@ impl HttpConn {
         &mut self,
         request: &[u8],
         label: &str,
+        limit: BodyLimit<'_>,
     ) -> std::result::Result<Response, Failure> {
         if let Err(e) = self.stream.write_all(request).await {
             return Err(if is_closed(&e) {
@@ -194,7 +200,7 @@ impl HttpConn {
         if let Err(e) = self.stream.flush().await {
             return Err(Failure::Other(Error::io(format!("sending to {label}"), e)));
         }
-        self.read_response(label).await
+        self.read_response(label, limit).await
     }
 
     /// Reads more bytes; `Ok(false)` at the end of the connection.
@@ -202,7 +208,11 @@ impl HttpConn {
         Ok(self.stream.read_buf(&mut self.buf).await? > 0)
     }
 
-    async fn read_response(&mut self, label: &str) -> std::result::Result<Response, Failure> {
+    async fn read_response(
+        &mut self,
+        label: &str,
+        limit: BodyLimit<'_>,
+    ) -> std::result::Result<Response, Failure> {
         let mut first_byte_seen = false;
         loop {
             // The head.
@@ -255,12 +265,7 @@ impl HttpConn {
                 ));
             }
             let (body, keep_alive) = match head.content_length {
-                Some(len) if len > MAX_BODY => {
-                    return Err(invalid(
-                        label,
-                        format!("reply body of {len} bytes is over the {MAX_BODY}-byte limit"),
-                    ))
-                }
+                Some(len) if len > limit.bytes => return Err(limit.exceeded(len)),
                 Some(len) => {
                     while self.buf.len() < len {
                         match self.fill().await {
@@ -288,11 +293,8 @@ impl HttpConn {
                 None => {
                     // Delimited by the end of the connection.
                     loop {
-                        if self.buf.len() > MAX_BODY {
-                            return Err(invalid(
-                                label,
-                                format!("reply body over the {MAX_BODY}-byte limit"),
-                            ));
+                        if self.buf.len() > limit.bytes {
+                            return Err(limit.exceeded(self.buf.len()));
                         }
                         match self.fill().await {
                             Ok(true) => {}
@@ -317,6 +319,21 @@ impl HttpConn {
                 keep_alive,
             });
         }
+    }
+}
+
+/// The longest body a response may have, and the server as the error names it.
+#[derive(Clone, Copy)]
+struct BodyLimit<'a> {
+    bytes: usize,
+    server: &'a str,
+}
+
+impl BodyLimit<'_> {
+    /// The failure for a body of `size` bytes (or more): the request fails, the connection
+    /// goes.
+    fn exceeded(self, size: usize) -> Failure {
+        Failure::Other(reply_too_large(self.server, size, self.bytes))
     }
 }
 

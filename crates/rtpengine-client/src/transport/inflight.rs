@@ -107,8 +107,7 @@ impl InFlight {
     /// Hands a reply to its waiter. Returns false when no request has this cookie (a late,
     /// duplicate or foreign reply).
     pub(crate) fn complete(&self, cookie: &[u8], reply: Dict) -> bool {
-        let entry = self.lock().entries.remove(cookie);
-        match entry {
+        match self.take(cookie) {
             Some(e) => {
                 // The caller may have given up in the meantime; nothing to do then.
                 let _ = e.waiter.send(Ok(reply));
@@ -122,6 +121,20 @@ impl InFlight {
                 false
             }
         }
+    }
+
+    /// Fails the request with `cookie` with `err`. Returns false when no request has it.
+    pub(crate) fn fail(&self, cookie: &[u8], err: Error) -> bool {
+        self.take(cookie)
+            .map(|e| {
+                let _ = e.waiter.send(Err(err));
+            })
+            .is_some()
+    }
+
+    /// Removes the entry of `cookie`.
+    fn take(&self, cookie: &[u8]) -> Option<Entry> {
+        self.lock().entries.remove(cookie)
     }
 
     /// Fails every waiting request with `err` (the table stays usable).

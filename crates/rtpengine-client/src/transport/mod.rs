@@ -93,6 +93,15 @@ impl Exchange<'_> {
     }
 }
 
+/// The error for a reply of `size` bytes (or more) over the bound `limit` from `server`.
+pub(crate) fn reply_too_large(server: &str, size: usize, limit: usize) -> Error {
+    Error::ReplyTooLarge {
+        server: server.to_owned(),
+        size,
+        limit,
+    }
+}
+
 /// Aborts a driver task when the last handle goes.
 pub(crate) struct DriverGuard(pub(crate) AbortHandle);
 
@@ -121,6 +130,12 @@ pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 32;
 /// timeout when that is shorter. A host that drops SYNs would otherwise hold a connect for the
 /// kernel's two minutes.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The longest reply a client accepts unless set otherwise
+/// ([`ClientBuilder::max_reply_size`](crate::ClientBuilder::max_reply_size)), and the most it
+/// can be set to: [`MAX_MESSAGE_LEN`](crate::message::MAX_MESSAGE_LEN), 64 MiB. A UDP reply
+/// cannot be longer than a datagram (64 KiB) anyway.
+pub const DEFAULT_MAX_REPLY_SIZE: usize = crate::message::MAX_MESSAGE_LEN;
 
 /// The error for a URL whose transport a Cargo feature left out.
 #[cfg_attr(
@@ -175,6 +190,8 @@ pub(crate) struct TransportConfig {
     pub(crate) bind: Option<SocketAddr>,
     /// In-flight table bound.
     pub(crate) max_in_flight: usize,
+    /// The longest reply accepted (and, on a stream, the most bytes buffered for one).
+    pub(crate) max_reply_size: usize,
     /// How long one connection attempt of a stream transport may take (TCP connect, TLS and
     /// WebSocket handshakes).
     pub(crate) connect_timeout: Duration,
@@ -195,6 +212,7 @@ impl Default for TransportConfig {
         Self {
             bind: None,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            max_reply_size: DEFAULT_MAX_REPLY_SIZE,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             pool_size: DEFAULT_POOL_SIZE,
             max_idle_connections: DEFAULT_MAX_IDLE_CONNECTIONS,
@@ -274,9 +292,7 @@ impl Transport {
         match url.scheme {
             Scheme::Udp => {
                 let server = resolve(url, config.bind).await?;
-                Ok(Self::Udp(
-                    udp::UdpTransport::open(server, config.bind, config.max_in_flight).await?,
-                ))
+                Ok(Self::Udp(udp::UdpTransport::open(server, config).await?))
             }
             #[cfg(feature = "tcp")]
             Scheme::Tcp if config.json => Err(Error::BadUrl {

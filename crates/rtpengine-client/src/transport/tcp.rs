@@ -22,13 +22,15 @@ use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use super::inflight::InFlight;
-use super::{resolve, tcp_connect, DriverGuard, Exchange, ServerUrl, TransportConfig};
+use super::{
+    reply_too_large, resolve, tcp_connect, DriverGuard, Exchange, ServerUrl, TransportConfig,
+};
 use crate::bencode::Dict;
 use crate::counters::StatsCells;
 use crate::error::{Error, Result};
 use crate::message::event::NgEvent;
-use crate::message::framing::FrameScanner;
-use crate::message::parse_message;
+use crate::message::framing::{FrameError, FrameScanner};
+use crate::message::{cookie_of, parse_message};
 
 /// First and longest pause between reconnection attempts.
 const BACKOFF_MIN: Duration = Duration::from_millis(50);
@@ -44,6 +46,8 @@ struct Shared {
     server: SocketAddr,
     label: String,
     inflight: InFlight,
+    /// The longest reply (and so the most bytes buffered for one message).
+    max_reply_size: usize,
     outbox: mpsc::UnboundedSender<Bytes>,
     events: broadcast::Sender<NgEvent>,
     state: Mutex<ConnState>,
@@ -80,6 +84,7 @@ impl TcpTransport {
             server,
             label: format!("tcp://{server}"),
             inflight: InFlight::new(config.max_in_flight),
+            max_reply_size: config.max_reply_size,
             outbox,
             events,
             state: Mutex::new(ConnState::default()),
@@ -276,7 +281,9 @@ async fn serve(
         writer.write_all(&msg).await?;
     }
     let mut buf = BytesMut::with_capacity(64 * 1024);
-    let mut scanner = FrameScanner::default();
+    // The buffer holds at most the current message (refused once it passes the bound) plus
+    // what one read brought after it.
+    let mut scanner = FrameScanner::new(shared.max_reply_size);
     loop {
         tokio::select! {
             msg = inbox.recv() => match msg {
@@ -312,6 +319,20 @@ fn route_messages(
         let len = match scanner.scan(buf) {
             Ok(Some(len)) => len,
             Ok(None) => return Ok(routed),
+            Err(FrameError::TooLong { limit }) => {
+                // The request it answers fails now (re-sent, it would get the same reply);
+                // nothing after the message can be found, so the connection goes too.
+                let size = buf.len().max(limit.saturating_add(1));
+                if let Some(cookie) = cookie_of(buf) {
+                    let server = shared.server.to_string();
+                    shared
+                        .inflight
+                        .fail(cookie, reply_too_large(&server, size, limit));
+                }
+                return Err(broken(format!(
+                    "a reply over the {limit}-byte bound on the NG stream"
+                )));
+            }
             Err(e) => return Err(broken(format!("undecodable data on the NG stream: {e}"))),
         };
         scanner.reset();

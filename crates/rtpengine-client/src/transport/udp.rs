@@ -17,10 +17,10 @@ use tracing::{debug, warn};
 
 use super::inflight::InFlight;
 use super::retransmit::{Backoff, RttEstimator};
-use super::{DriverGuard, Exchange};
+use super::{reply_too_large, DriverGuard, Exchange, TransportConfig};
 use crate::bencode::Dict;
 use crate::error::{Error, Result};
-use crate::message::{parse_message, MAX_UDP_PAYLOAD};
+use crate::message::{cookie_of, parse_message, MAX_UDP_PAYLOAD};
 
 /// The largest datagram the daemon (and we) read.
 const RECV_BUFFER: usize = 65_536;
@@ -29,6 +29,8 @@ struct Shared {
     socket: UdpSocket,
     server: SocketAddr,
     inflight: InFlight,
+    /// Longer replies fail their request with [`Error::ReplyTooLarge`] undecoded.
+    max_reply_size: usize,
     /// The server's round-trip estimate (sets the first retransmission interval).
     rtt: Mutex<RttEstimator>,
     /// When the server was last heard from (any datagram from it), in microseconds since
@@ -66,12 +68,8 @@ pub(crate) struct UdpTransport {
 impl UdpTransport {
     /// Binds a socket (to `bind`, or the unspecified address of the server's family) and starts
     /// the driver task.
-    pub(crate) async fn open(
-        server: SocketAddr,
-        bind: Option<SocketAddr>,
-        max_in_flight: usize,
-    ) -> Result<Self> {
-        let bind = bind.unwrap_or_else(|| match server {
+    pub(crate) async fn open(server: SocketAddr, config: &TransportConfig) -> Result<Self> {
+        let bind = config.bind.unwrap_or_else(|| match server {
             SocketAddr::V4(_) => SocketAddr::from(([0, 0, 0, 0], 0)),
             SocketAddr::V6(_) => SocketAddr::from(([0u16; 8], 0)),
         });
@@ -79,7 +77,8 @@ impl UdpTransport {
         let shared = Arc::new(Shared {
             socket,
             server,
-            inflight: InFlight::new(max_in_flight),
+            inflight: InFlight::new(config.max_in_flight),
+            max_reply_size: config.max_reply_size,
             rtt: Mutex::new(RttEstimator::default()),
             last_heard: AtomicU64::new(0),
             epoch: Instant::now(),
@@ -232,6 +231,20 @@ async fn drive(shared: Arc<Shared>) {
             continue;
         }
         shared.heard_now();
+        if len > shared.max_reply_size {
+            // Not decoded: its request fails at once rather than waiting for a reply that
+            // would be as large.
+            let err = reply_too_large(&shared.server.to_string(), len, shared.max_reply_size);
+            debug!(
+                len,
+                limit = shared.max_reply_size,
+                "reply over the size bound"
+            );
+            if let Some(cookie) = cookie_of(&buf[..len]) {
+                shared.inflight.fail(cookie, err);
+            }
+            continue;
+        }
         // Copy out exactly this datagram, so a held reply never pins a 64 KiB buffer.
         let datagram = Bytes::copy_from_slice(&buf[..len]);
         match parse_message(&datagram) {

@@ -35,15 +35,13 @@ use tracing::debug;
 
 use super::pool::{is_closed, Failure, Pool, Protocol};
 use super::stream::{Connector, MaybeTls};
-use super::{resolve, Exchange, ServerUrl, TransportConfig};
+use super::{reply_too_large, resolve, Exchange, ServerUrl, TransportConfig};
 use crate::bencode::Dict;
 use crate::error::{Error, Result};
 use crate::message::parse_message;
 
 /// The WebSocket subprotocol of NG with cookies.
 pub(crate) const SUBPROTOCOL: &str = "ng.rtpengine.com";
-/// The largest message accepted from the daemon.
-const MAX_MESSAGE: usize = 64 * 1024 * 1024;
 
 /// A cheap, cloneable handle on the WebSocket connections to one server.
 pub(crate) type WsTransport = Pool<WsProtocol>;
@@ -56,6 +54,7 @@ pub(crate) async fn open(url: &ServerUrl, config: &TransportConfig) -> Result<Ws
     let protocol = WsProtocol {
         connector: Connector::new(url, server, config)?,
         url: url.clone(),
+        max_reply_size: config.max_reply_size,
     };
     Pool::open(protocol, server, url.to_string(), config).await
 }
@@ -64,6 +63,9 @@ pub(crate) async fn open(url: &ServerUrl, config: &TransportConfig) -> Result<Ws
 pub(crate) struct WsProtocol {
     connector: Connector,
     url: ServerUrl,
+    /// The longest message (and frame) read: the library refuses longer ones as their header
+    /// arrives, so no more is buffered.
+    max_reply_size: usize,
 }
 
 /// One WebSocket connection.
@@ -97,8 +99,8 @@ impl Protocol for WsProtocol {
             HeaderValue::from_static(SUBPROTOCOL),
         );
         let config = WebSocketConfig::default()
-            .max_message_size(Some(MAX_MESSAGE))
-            .max_frame_size(Some(MAX_MESSAGE));
+            .max_message_size(Some(self.max_reply_size))
+            .max_frame_size(Some(self.max_reply_size));
         // Bounded by the pool's connect timeout, like the TCP connect before it.
         let (ws, response) =
             tokio_tungstenite::client_async_with_config(request, stream, Some(config))
@@ -125,7 +127,7 @@ impl Protocol for WsProtocol {
         conn: &mut WsConn,
         ex: &Exchange<'_>,
     ) -> std::result::Result<Result<Dict>, Failure> {
-        conn.round_trip(&ex.message, &ex.cookie).await.map(Ok)
+        conn.round_trip(ex).await.map(Ok)
     }
 
     fn reusable(_: &WsConn) -> bool {
@@ -138,8 +140,8 @@ impl Protocol for WsProtocol {
     }
 }
 
-/// A WebSocket error as a failure of one attempt.
-fn failure(e: tungstenite::Error) -> Failure {
+/// A WebSocket error as a failure of one attempt to `server`.
+fn failure(e: tungstenite::Error, server: &str) -> Failure {
     let closed = matches!(
         e,
         tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed
@@ -151,6 +153,14 @@ fn failure(e: tungstenite::Error) -> Failure {
                     | tungstenite::error::ProtocolError::SendAfterClosing
             )
         );
+    if let tungstenite::Error::Capacity(tungstenite::error::CapacityError::MessageTooLong {
+        size,
+        max_size,
+    }) = e
+    {
+        // The reply itself is the problem: this request fails (and the connection goes).
+        return Failure::Other(reply_too_large(server, size, max_size));
+    }
     let e = describe(e);
     if closed {
         Failure::ClosedBeforeReply(e)
@@ -161,13 +171,10 @@ fn failure(e: tungstenite::Error) -> Failure {
 
 impl WsConn {
     /// Sends one request and reads until its reply (answering pings meanwhile).
-    async fn round_trip(
-        &mut self,
-        message: &Bytes,
-        cookie: &[u8],
-    ) -> std::result::Result<Dict, Failure> {
+    async fn round_trip(&mut self, ex: &Exchange<'_>) -> std::result::Result<Dict, Failure> {
+        let failure = |e| failure(e, ex.server_label);
         self.ws
-            .send(Message::Binary(message.clone()))
+            .send(Message::Binary(ex.message.clone()))
             .await
             .map_err(failure)?;
         loop {
@@ -204,7 +211,7 @@ impl WsConn {
                 }
             };
             match parse_message(&data) {
-                Ok((reply_cookie, dict)) if reply_cookie == cookie => return Ok(dict),
+                Ok((reply_cookie, dict)) if reply_cookie == ex.cookie => return Ok(dict),
                 Ok((other, _)) => debug!(
                     cookie = %other.escape_ascii(),
                     "dropping a WebSocket reply for another request (late or duplicate)"
