@@ -1,25 +1,29 @@
 //! Process faults under load (issue 11, item 4): a real rtpengine is SIGKILLed and restarted
 //! on the same ports (over UDP and over TCP), frozen with SIGSTOP for 3 s and continued (a hang,
-//! not a death), cut off by a blackholed network path for 3 s, and killed and kept down for 3 s
-//! (every copy sent meanwhile draws an ICMP port unreachable), each while a steady load of mixed
-//! requests runs with the DEFAULT client settings (about 350 requests/s: eight tasks doing
-//! offer → answer → query → delete, two pinging, two more pinging with a 1.5 s deadline).
+//! not a death; over UDP and over TCP), cut off by a blackholed network path for 3 s, and killed
+//! and kept down for 3 s (every UDP copy sent meanwhile draws an ICMP port unreachable, every
+//! TCP reconnection attempt is refused), each while a steady load of mixed requests runs with
+//! the DEFAULT client settings (about 350 requests/s: eight tasks doing offer → answer → query
+//! → delete, two pinging, two more pinging with a 1.5 s deadline). The tests run one at a time
+//! (about 45 s in all).
 //!
 //! In every case: no future outlives its deadline (each is wrapped in a timeout of deadline +
 //! 2 s; a hang fails the test), every request ends by its deadline (+ a little) either with a
 //! reply or with a clear error (`Timeout` for a deadline shorter than the outage, the daemon's
 //! own "Unknown call-id" for a follow-up of a call the restarted daemon forgot), new requests
-//! succeed once the daemon is back, every request in flight when the fault hit is answered
-//! within one retransmission interval (UDP: the 1 s cap; TCP: the 2 s reconnect backoff cap) of
-//! the daemon's return plus a margin, and nothing is left in flight. A hang or a blackhole
-//! executes each offer once (the daemon's own counts: copies queued meanwhile are answered from
-//! its cookie cache). Figures are printed (`--nocapture`).
+//! succeed once the daemon is back, every request waiting during the fault is answered within
+//! one interval of the daemon's return plus a margin (UDP: the 1 s retransmission cap; TCP: the
+//! 2 s reconnection backoff cap, see [`TCP_RECONNECT`]), and nothing is left in flight (the
+//! table and the stats). A hang or a blackhole executes each offer once (the daemon's own
+//! counts: copies queued meanwhile are answered from its cookie cache). Figures are printed
+//! (`--nocapture`).
 //!
-//! What the client does with ECONNREFUSED: its UDP socket is not connected (`send_to`), and
-//! Linux reports ICMP errors only to connected UDP sockets (or with `IP_RECVERR`), so the client
-//! never sees one: a dead daemon is silence, retransmitted on the dead-server schedule until the
-//! deadline. The probe in these tests uses a connected socket to show the ICMP errors were
-//! there (its ECONNREFUSED count is printed and asserted).
+//! What the client does with ECONNREFUSED: nothing, because it never gets one. Its UDP socket
+//! is not connected (`send_to`), and Linux reports ICMP errors only to connected UDP sockets (or
+//! with `IP_RECVERR`): a dead daemon is silence, retransmitted on the dead-server schedule until
+//! the deadline (`Error::Timeout`), and no request fails early with `Error::Io`. The probe in
+//! these tests uses a connected socket to show the ICMP errors were there (its ECONNREFUSED
+//! count is printed and asserted).
 
 mod common;
 use common::control_counter;
