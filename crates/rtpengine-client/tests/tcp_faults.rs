@@ -539,13 +539,34 @@ async fn a_huge_string_length_is_refused_at_once() {
     // The claim alone exceeds the bound: the client must not wait for (or buffer) the bytes.
     let claim = MAX_MESSAGE_LEN as u64 * 16;
     let fake = first_connection_sends(format!("d6:result{claim}:pong").into_bytes()).await;
-    assert_resent_and_answered(&fake, "huge string length").await;
+    let client = client(&fake, Duration::from_secs(3)).await;
+    let start = Instant::now();
+    let err = client.ping().await.expect_err("a reply over the bound");
+    assert_reply_too_large(&err, start.elapsed());
+    // Not re-sent (it would get the same reply): the next request goes on a new connection.
+    assert_eq!(fake.seen().len(), 1);
+    client.ping().await.unwrap();
+    assert_eq!(client.connection_count(), Some(2));
+    assert_eq!(client.in_flight(), 0);
+}
+
+/// The request a reply over the (default) bound answers fails at once, clearly.
+fn assert_reply_too_large(err: &Error, took: Duration) {
+    match err {
+        Error::ReplyTooLarge { size, limit, .. } => {
+            assert_eq!(*limit, MAX_MESSAGE_LEN, "{err}");
+            assert!(*size > MAX_MESSAGE_LEN, "{err}");
+        }
+        other => panic!("expected ReplyTooLarge, got {other:?}"),
+    }
+    assert!(took < Duration::from_secs(2), "took {took:?}");
 }
 
 #[tokio::test]
 async fn a_message_growing_past_the_bound_drops_the_connection() {
     // A list that never ends, of 1 MiB strings: no single claim is too long, so the client reads
-    // up to the bound and then drops the connection, never holding much more than the bound.
+    // up to the bound and then drops the connection, never holding much more than the bound;
+    // the request it answered fails with ReplyTooLarge.
     let sent = Arc::new(AtomicUsize::new(0));
     let sent2 = Arc::clone(&sent);
     let fake = FakeTcp::start(move |mut conn| {
@@ -574,7 +595,9 @@ async fn a_message_growing_past_the_bound_drops_the_connection() {
     .await;
     let client = client(&fake, Duration::from_secs(10)).await;
     let start = Instant::now();
-    client.ping().await.expect("answered after the reconnect");
+    let err = client.ping().await.expect_err("a reply over the bound");
+    assert_reply_too_large(&err, start.elapsed());
+    client.ping().await.expect("answered on a new connection");
     let total = sent.load(Ordering::SeqCst);
     eprintln!(
         "oversized message: the server wrote {total} bytes before the client dropped the \
