@@ -1,5 +1,5 @@
 # The two entry points of the README. Each installs what it needs first.
-.PHONY: demo test deps lint test-release test-releases fuzz
+.PHONY: demo test deps lint test-release test-releases fuzz soak
 
 # Newer rtpengine releases to install as well (Debian chroots), e.g. `make deps RELEASES="12.5 26.0"`;
 # the tests run one with RTPENGINE_RELEASE=12.5.
@@ -28,6 +28,15 @@ test-release:
 test-releases:
 	$(MAKE) test-release RELEASE=12.5
 	$(MAKE) test-release RELEASE=26.0
+
+# Continuous calls with media through the real daemon for MINUTES minutes, sampling RSS, open
+# file descriptors and requests in flight (tests/soak.rs states the bounds; it fails on growth),
+# e.g. `make soak MINUTES=30`; another release: `make soak RELEASES=26.0 RTPENGINE_RELEASE=26.0`.
+# The 2-minute default also runs in `make test`.
+MINUTES ?= 2
+
+soak: deps
+	SOAK_SECONDS=$$(($(MINUTES) * 60)) cargo test -p rtpengine-client --all-features --test soak -- --nocapture
 
 lint:
 	cargo fmt --all --check
