@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use rtpengine_client::bencode::Dict;
 use rtpengine_client::{
     AnswerOptions, CallStats, Client, DeleteOptions, Error, NgCommands, OfferOptions, QueryOptions,
-    DEFAULT_TIMEOUT,
+    Version, DEFAULT_TIMEOUT,
 };
 use rtpengine_testkit::rtp::sdp_audio;
 use rtpengine_testkit::{
@@ -94,8 +94,8 @@ enum Owner {
     Own,
     /// Carries another call's marker.
     Foreign(String),
-    /// Carries no marker of this request (damaged on the way).
-    Damaged,
+    /// Carries no marker of this request (damaged on the way): what it carried instead.
+    Damaged(String),
 }
 
 /// Judges the markers found in a reply: `own` tells whether a found marker is this request's.
@@ -105,7 +105,9 @@ fn judge(
     own: impl Fn(&str) -> bool,
 ) -> Owner {
     let mut seen_own = false;
+    let mut seen = Vec::new();
     for (text, owner) in found {
+        seen.push(text.clone());
         if own(&text) {
             seen_own = true;
         } else if let Some(other) = owner.filter(|&o| o != call) {
@@ -115,7 +117,7 @@ fn judge(
     if seen_own {
         Owner::Own
     } else {
-        Owner::Damaged
+        Owner::Damaged(format!("markers {seen:?}"))
     }
 }
 
@@ -150,7 +152,7 @@ fn check_tags(stats: &CallStats, call: usize) -> Owner {
 enum Outcome {
     Ok,
     Misrouted(String),
-    Damaged,
+    Damaged(String),
     Failed(String),
 }
 
@@ -182,6 +184,8 @@ struct Tally {
     tried: AtomicU64,
     ok: AtomicU64,
     damaged: AtomicU64,
+    /// The first few damaged replies, for the summary.
+    damaged_examples: Mutex<Vec<String>>,
     /// Requests that ended later than their deadline + SLACK.
     late: AtomicU64,
     slowest_ms: AtomicU64,
@@ -207,7 +211,11 @@ impl Tally {
                 self.ok.fetch_add(1, Ordering::Relaxed);
                 true
             }
-            Outcome::Damaged => {
+            Outcome::Damaged(detail) => {
+                let mut examples = self.damaged_examples.lock().unwrap();
+                if examples.len() < 3 {
+                    examples.push(format!("{what}: {detail}"));
+                }
                 self.damaged.fetch_add(1, Ordering::Relaxed);
                 true
             }
@@ -255,7 +263,7 @@ fn outcome<T>(result: rtpengine_client::Result<T>, check: impl FnOnce(&T) -> Own
     match result {
         Ok(v) => match check(&v) {
             Owner::Own => Outcome::Ok,
-            Owner::Damaged => Outcome::Damaged,
+            Owner::Damaged(detail) => Outcome::Damaged(detail),
             Owner::Foreign(detail) => Outcome::Misrouted(detail),
         },
         Err(e) => Outcome::Failed(kind(&e)),
@@ -320,8 +328,10 @@ async fn call(client: Client, run: &'static str, i: usize, t: Arc<Tally>) {
             &format!("delete {id} (try {attempt})"),
             started,
             outcome(deleted, |s| match check_tags(s, i) {
-                // Nothing to delete: the offer never ran, or an earlier try did delete it.
-                Owner::Damaged if s.tags.is_empty() && s.warning.is_some() => Owner::Own,
+                // No tags: nothing was deleted (the offer never ran, or an earlier try deleted
+                // the call; with a warning), or a release that answers a delete without the
+                // call's statistics (12.5): nothing to tie the reply to but its cookie.
+                Owner::Damaged(_) if s.tags.is_empty() => Owner::Own,
                 other => other,
             }),
         );
@@ -349,7 +359,7 @@ async fn light(client: Client, run: &'static str, worker: usize, t: Arc<Tally>) 
                     if ids.iter().all(|id| id.starts_with(&prefix)) {
                         Owner::Own
                     } else {
-                        Owner::Damaged
+                        Owner::Damaged(format!("call-ids {ids:?}"))
                     }
                 }),
             );
@@ -360,6 +370,33 @@ async fn light(client: Client, run: &'static str, worker: usize, t: Arc<Tally>) 
 /// Runs the workload through `client`; `progress` is told the fraction of calls started (to
 /// change the faults as the run goes).
 async fn workload(
+    rtpe: &mut Rtpengine,
+    client: &Client,
+    run: &'static str,
+    progress: impl Fn(usize) + Send + Sync + 'static,
+) -> (Arc<Tally>, Duration) {
+    let work = run_workload(client, run, progress);
+    tokio::pin!(work);
+    // The daemon must survive the chaos: a crash is reported at once, with its log, rather
+    // than after every remaining request timed out.
+    let mut check = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            done = &mut work => return done,
+            _ = check.tick() => {
+                if !rtpe.is_running() {
+                    panic!(
+                        "[{run}] rtpengine {} died during the run:\n{}",
+                        rtpe.version(),
+                        rtpe.log_tail(40)
+                    );
+                }
+            }
+        }
+    }
+}
+
+async fn run_workload(
     client: &Client,
     run: &'static str,
     progress: impl Fn(usize) + Send + Sync + 'static,
@@ -372,6 +409,24 @@ async fn workload(
         tasks.spawn(light(client.clone(), run, w, Arc::clone(&tally)));
     }
     let progress = Arc::new(progress);
+    // A progress line every 10 s, so a stuck run shows where it stands.
+    let watch = {
+        let (tally, client) = (Arc::clone(&tally), client.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                let stats = client.stats();
+                eprintln!(
+                    "[{run}] … {:.0?}: {} requests ended, {} in flight, {} reconnects, {} timeouts",
+                    started.elapsed(),
+                    tally.tried.load(Ordering::Relaxed),
+                    client.in_flight(),
+                    stats.reconnects,
+                    stats.timeouts
+                );
+            }
+        })
+    };
     for i in 0..CALLS {
         let permit = Arc::clone(&slots).acquire_owned().await.expect("permit");
         progress(i);
@@ -384,6 +439,7 @@ async fn workload(
     while let Some(done) = tasks.join_next().await {
         done.expect("workload task");
     }
+    watch.abort();
     (tally, started.elapsed())
 }
 
@@ -433,6 +489,9 @@ fn check_common(
         stats.timeouts,
     );
     eprintln!("[{name}] {line}");
+    for example in t.damaged_examples.lock().unwrap().iter() {
+        eprintln!("[{name}] damaged reply to {example}");
+    }
     assert!(tried >= REQUESTS, "{tried} requests");
     assert_eq!(stats.requests, tried, "the client counted every request");
     assert!(
@@ -495,7 +554,7 @@ fn loss_at(i: usize) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn udp_ten_thousand_requests_through_loss_up_to_fifty_percent_and_every_fault() {
-    let rtpe = common::start();
+    let mut rtpe = common::start();
     let seed = 0xc4a0_5001;
     let pattern = move |loss: f64| LossPattern::Random {
         request_loss: loss,
@@ -511,7 +570,7 @@ async fn udp_ten_thousand_requests_through_loss_up_to_fifty_percent_and_every_fa
     let client = Client::connect(&proxy.url()).await.expect("client");
     assert_eq!(client.timeout(), DEFAULT_TIMEOUT);
     let relay = Arc::clone(&proxy);
-    let (tally, took) = workload(&client, "udp", move |i| {
+    let (tally, took) = workload(&mut rtpe, &client, "udp", move |i| {
         if i > 0 && loss_at(i) != loss_at(i - 1) {
             relay.set_pattern(pattern(loss_at(i)));
         }
@@ -561,20 +620,29 @@ async fn udp_ten_thousand_requests_through_loss_up_to_fifty_percent_and_every_fa
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tcp_ten_thousand_requests_with_connections_cut_mid_message() {
-    let rtpe = common::start();
+    let mut rtpe = common::start();
+    // 12.5 mishandles a partial request at the end of a connection (see `TcpFaults`): there
+    // the relay withholds a cut request chunk instead of passing its first part.
+    let line = common::daemon_version(&rtpe).line();
+    let partial_requests = line != Version::new(12, 5);
     let proxy = CuttingTcpProxy::start(
         rtpe.ng_tcp_addr(),
         TcpFaults {
             cut_requests: 0.05,
             cut_replies: 0.05,
             seed: 0xc4a0_7c90,
+            // rtpengine 12.5 crashes when a TCP NG connection closes while it executes a
+            // command received on it: the relay closes the daemon's side only once it is quiet
+            // (the client's side is cut at once either way).
+            upstream_grace: Duration::from_millis(300),
+            partial_requests,
         },
     )
     .await
     .expect("cutting relay");
     let client = Client::connect(&proxy.url()).await.expect("client");
     assert_eq!(client.timeout(), DEFAULT_TIMEOUT);
-    let (tally, took) = workload(&client, "tcp", |_| {}).await;
+    let (tally, took) = workload(&mut rtpe, &client, "tcp", |_| {}).await;
     let (offers, answers) = daemon_counts(&rtpe).await;
     let p = proxy.stats();
     let line = check_common("tcp", &client, &tally, took, offers, answers);

@@ -4,12 +4,15 @@
 //! the upstream address (e.g. a real daemon's NG TCP port, [`crate::Rtpengine::ng_tcp_addr`])
 //! and relays bytes both ways, chunk by chunk, as they are read. [`TcpFaults`] gives, per
 //! direction, the probability that a chunk is the last one: only a random part of it (at least
-//! one byte short of the whole, so the cut falls inside the chunk) is passed on, and then both
-//! connections are closed. A cut request never reaches the daemon whole (rtpengine discards a
-//! partial message when its connection closes); a cut reply reaches the client in part, followed
-//! by the end of the stream. Requests that were delivered whole before a cut may have been
-//! executed, their replies lost: a client must reconnect and re-send what is still waiting (with
-//! the same cookie, so the daemon's cookie cache answers without executing twice).
+//! one byte short of the whole, so the cut falls inside the chunk) is passed on (for a request
+//! chunk, only with [`TcpFaults::partial_requests`]; otherwise none of it), and then the
+//! client's connection is closed, the daemon's with it or, with a [`TcpFaults::upstream_grace`],
+//! once it has been quiet that long. A cut request never reaches the daemon whole (rtpengine
+//! 10.5 discards a partial message when its connection closes; 12.5 mishandles it, see
+//! [`TcpFaults::partial_requests`]); a cut reply reaches the client in part, followed by the end
+//! of the stream. Requests that were delivered whole before a cut may have been executed, their
+//! replies lost: a client must reconnect and re-send what is still waiting (with the same
+//! cookie, so the daemon's cookie cache answers without executing twice).
 //! [`CuttingTcpProxy::cut_all`] cuts every open connection at once.
 //!
 //! TCP has no loss, duplication or corruption to inject: its checksums and retransmissions hide
@@ -19,6 +22,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -36,6 +40,20 @@ pub struct TcpFaults {
     /// Seed for the deterministic pseudo-random generator (shared by all connections, so the
     /// decisions depend on the order chunks arrive in).
     pub seed: u64,
+    /// After a cut, how long the upstream connection stays open, its data read and thrown away,
+    /// until it has been quiet this long (zero: closed with the client's, at once). The client
+    /// sees the same cut either way; a grace lets the daemon finish what it is executing before
+    /// its connection closes, which rtpengine 12.5 needs: it crashes when a TCP NG connection
+    /// closes while a command received on it is being executed.
+    pub upstream_grace: Duration,
+    /// Whether the part of a cut request chunk before the cut reaches upstream (so the daemon
+    /// holds a partial message when its connection closes) or is withheld (the daemon's stream
+    /// ends at a chunk boundary, normally a message boundary, as clients write each message
+    /// whole). rtpengine 12.5 mishandles a partial message at the end of a connection: it
+    /// sometimes answers it with an error its cookie cache then returns to the intact
+    /// re-sent copy, leaves the connection in CLOSE-WAIT, and at times stops answering another
+    /// connection for seconds.
+    pub partial_requests: bool,
 }
 
 impl TcpFaults {
@@ -83,6 +101,14 @@ struct Shared {
 }
 
 impl Shared {
+    fn partial_requests(&self) -> bool {
+        self.faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .0
+            .partial_requests
+    }
+
     /// How many bytes of a chunk of `len` read from one side to pass on: `None` for all of it,
     /// `Some(n)` (n < len) for a cut after n bytes.
     fn decide(&self, from_client: bool, len: usize) -> Option<usize> {
@@ -211,36 +237,76 @@ async fn relay(client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>) {
     };
     let _ = client.set_nodelay(true);
     let _ = up.set_nodelay(true);
+    if relay_until_cut(&client, &up, &shared, &mut cut_all).await {
+        // Cut: the client's connection closes now; the daemon's after the grace.
+        drop(client);
+        let grace = shared
+            .faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .0
+            .upstream_grace;
+        drain(&up, grace).await;
+    }
+}
+
+/// Reads and throws away what `stream` sends until it has been quiet for `grace` (or closed).
+async fn drain(stream: &TcpStream, grace: Duration) {
+    let mut buf = vec![0u8; 65_536];
+    while !grace.is_zero() {
+        match tokio::time::timeout(grace, stream.readable()).await {
+            Ok(Ok(())) => match stream.try_read(&mut buf) {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => return,
+            },
+            Ok(Err(_)) | Err(_) => return,
+        }
+    }
+}
+
+/// Relays between the two streams until one closes (false) or a cut (true).
+async fn relay_until_cut(
+    client: &TcpStream,
+    up: &TcpStream,
+    shared: &Shared,
+    cut_all: &mut watch::Receiver<u64>,
+) -> bool {
+    let c = &shared.counters;
     let mut cbuf = vec![0u8; 65_536];
     let mut ubuf = vec![0u8; 65_536];
-    let c = &shared.counters;
     loop {
         // (No io-util here: readiness and non-blocking reads and writes.)
         let from_client = tokio::select! {
-            ready = client.readable() => { if ready.is_err() { return } true }
-            ready = up.readable() => { if ready.is_err() { return } false }
+            ready = client.readable() => { if ready.is_err() { return false } true }
+            ready = up.readable() => { if ready.is_err() { return false } false }
             changed = cut_all.changed() => {
                 if changed.is_ok() {
                     c.forced_cuts.fetch_add(1, Ordering::Relaxed);
                 }
-                return;
+                return changed.is_ok();
             }
         };
         let (src, dst, buf) = if from_client {
-            (&client, &up, &mut cbuf)
+            (client, up, &mut cbuf)
         } else {
-            (&up, &client, &mut ubuf)
+            (up, client, &mut ubuf)
         };
         let n = match src.try_read(buf) {
-            Ok(0) => return,
+            Ok(0) => return false,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-            Err(_) => return,
+            Err(_) => return false,
         };
         let keep = shared.decide(from_client, n);
-        let pass = keep.unwrap_or(n);
+        let pass = match keep {
+            Some(_) if from_client && !shared.partial_requests() => 0,
+            Some(cut) => cut,
+            None => n,
+        };
         if write_all(dst, &buf[..pass]).await.is_err() {
-            return;
+            return false;
         }
         let (bytes, cuts) = if from_client {
             (&c.request_bytes, &c.requests_cut)
@@ -250,7 +316,7 @@ async fn relay(client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>) {
         bytes.fetch_add(pass as u64, Ordering::Relaxed);
         if keep.is_some() {
             cuts.fetch_add(1, Ordering::Relaxed);
-            return;
+            return true;
         }
     }
 }
