@@ -523,8 +523,11 @@ fn check_common(
 // ---------------------------------------------------------------------------------------------
 // UDP
 
-/// The faults of the UDP run, at `loss` each way.
-fn udp_chaos(seed: u64) -> Chaos {
+/// The faults of the UDP run (loss aside). `truncate_requests`: whether requests are truncated
+/// too (rtpengine 26.0 answers an undecodable request with an empty body, cached like any reply,
+/// so such a request can only time out, holding a call slot for the whole deadline: the test
+/// kit's own tests cover that; here 26.0 gets intact requests).
+fn udp_chaos(seed: u64, truncate_requests: bool) -> Chaos {
     let both = Faults {
         duplicate: 0.05,
         reorder: 0.05,
@@ -535,7 +538,7 @@ fn udp_chaos(seed: u64) -> Chaos {
     };
     Chaos {
         requests: Faults {
-            truncate: 0.01,
+            truncate: if truncate_requests { 0.01 } else { 0.0 },
             ..both
         },
         replies: Faults {
@@ -555,6 +558,7 @@ fn loss_at(i: usize) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn udp_ten_thousand_requests_through_loss_up_to_fifty_percent_and_every_fault() {
     let mut rtpe = common::start();
+    let truncate_requests = common::daemon_version(&rtpe).line() < Version::new(26, 0);
     let seed = 0xc4a0_5001;
     let pattern = move |loss: f64| LossPattern::Random {
         request_loss: loss,
@@ -562,9 +566,13 @@ async fn udp_ten_thousand_requests_through_loss_up_to_fifty_percent_and_every_fa
         seed,
     };
     let proxy = Arc::new(
-        LossyUdpProxy::start_with_chaos(rtpe.ng_udp_addr(), pattern(loss_at(0)), udp_chaos(seed))
-            .await
-            .expect("chaos relay"),
+        LossyUdpProxy::start_with_chaos(
+            rtpe.ng_udp_addr(),
+            pattern(loss_at(0)),
+            udp_chaos(seed, truncate_requests),
+        )
+        .await
+        .expect("chaos relay"),
     );
     // Default settings: adaptive retransmission, 10 s deadline.
     let client = Client::connect(&proxy.url()).await.expect("client");

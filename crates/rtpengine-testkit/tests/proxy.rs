@@ -325,10 +325,11 @@ async fn corrupted_and_truncated_replies() {
     assert_eq!((stats.requests_corrupted, stats.requests_truncated), (0, 0));
 }
 
-/// What the faults are designed around: rtpengine answers a request cut inside a string with
-/// an error, and its cookie cache gives every later copy (intact or not) that same error.
+/// What the faults are designed around: rtpengine cannot decode a request cut inside a string.
+/// 10.5 and 12.5 answer it with an error, 26.0 with an empty body; either way its cookie cache
+/// gives every later copy of that cookie (intact or not) the same answer.
 #[tokio::test]
-async fn the_daemon_answers_a_truncated_request_with_a_cached_error() {
+async fn the_daemon_answers_a_truncated_request_once_and_for_all() {
     let rtpe = Rtpengine::start().unwrap();
     let cut = Faults {
         truncate: 1.0,
@@ -344,11 +345,12 @@ async fn the_daemon_answers_a_truncated_request_with_a_cached_error() {
         .await
         .expect("a reply");
     let text = String::from_utf8_lossy(&reply).into_owned();
+    let body = text.strip_prefix("t1 ").unwrap_or_else(|| panic!("{text}"));
     assert!(
-        text.starts_with("t1 d") && text.contains("6:result5:error") && text.contains("decode"),
+        body.is_empty() || (body.contains("6:result5:error") && body.contains("decode")),
         "{text}"
     );
-    // The intact copy, straight to the daemon: the same cached error.
+    // The intact copy, straight to the daemon: the same cached answer.
     let direct = ping(&sock, rtpe.ng_udp_addr(), "t1", wait).await.unwrap();
     assert_eq!(direct, reply);
     assert_eq!(proxy.stats().requests_truncated, 1);
