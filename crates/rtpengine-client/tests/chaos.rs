@@ -161,7 +161,7 @@ fn kind(e: &Error) -> String {
     match e {
         Error::Timeout { .. } => "timeout".into(),
         Error::Rtpengine { reason } if reason.contains("decode") => {
-            "rtpengine: undecodable (request truncated by the relay)".into()
+            "rtpengine: undecodable (request truncated or cut by the relay)".into()
         }
         Error::Rtpengine { reason } => format!("rtpengine: {reason}"),
         // Reasons quote the odd value: keep the text before it, so kinds stay few.
@@ -629,8 +629,9 @@ async fn udp_ten_thousand_requests_through_loss_up_to_fifty_percent_and_every_fa
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tcp_ten_thousand_requests_with_connections_cut_mid_message() {
     let mut rtpe = common::start();
-    // 12.5 mishandles a partial request at the end of a connection (see `TcpFaults`): there
-    // the relay withholds a cut request chunk instead of passing its first part.
+    // 12.5 mishandles a partial request at the end of a connection (see `TcpFaults`: crashes,
+    // stalled connections): there the relay withholds a cut request chunk instead of passing
+    // its first part.
     let line = common::daemon_version(&rtpe).line();
     let partial_requests = line != Version::new(12, 5);
     let proxy = CuttingTcpProxy::start(
@@ -661,7 +662,17 @@ async fn tcp_ten_thousand_requests_with_connections_cut_mid_message() {
     );
     assert!(p.requests_cut > 10 && p.replies_cut > 10, "{p:?}");
     assert!(client.stats().reconnects >= p.requests_cut + p.replies_cut - 1);
-    // TCP loses nothing: every request succeeds, no reply is damaged.
-    assert_eq!(tally.failed(), 0, "{line}");
+    // TCP loses nothing and damages nothing: no reply is damaged, and every request succeeds,
+    // but one whose first part the daemon held when its connection was cut: 10.5 sometimes
+    // answers such a partial message (a decode error, which its cookie cache then returns to
+    // the intact copy the client re-sends), 26.0 answers it with an empty body (cached too: the
+    // request times out). At most one such failure per cut request.
     assert_eq!(tally.damaged.load(Ordering::Relaxed), 0, "{line}");
+    let poisoned = tally.failed_of("undecodable") + tally.failed_of("timeout");
+    assert_eq!(tally.failed(), poisoned, "no other failure: {line}");
+    let allowed = if partial_requests { p.requests_cut } else { 0 };
+    assert!(
+        poisoned <= allowed,
+        "{poisoned} failures for {allowed} cut requests: {line}"
+    );
 }
