@@ -6,7 +6,8 @@
 //! [`LOOPS`] call loops run side by side, most on one shared UDP client, the rest on one TCP
 //! client (both with default settings). Each call: offer, answer, [`PACKETS`] RTP packets each
 //! way at 20 ms through the ports rtpengine advertised (every one must arrive), query, delete;
-//! a new call-id every time. Every request must succeed (loopback: nothing is lost).
+//! a new call-id every time. Every request must succeed (loopback: nothing is lost), media must
+//! flow both ways in every call and [`MIN_DELIVERED_PERCENT`] of all packets arrive in time.
 //!
 //! The verdict on the samples is [`verdict`], a pure function with its own unit test: the
 //! median of the samples just after the warm-up (the first [`WARMUP_PERCENT`] of the run, while
@@ -44,7 +45,7 @@ const PACKETS: u16 = 50;
 const PTIME: Duration = Duration::from_millis(20);
 const PAYLOAD_LEN: usize = 160;
 /// How long after its last packet a receiver waits for the rest.
-const MEDIA_GRACE: Duration = Duration::from_secs(3);
+const MEDIA_GRACE: Duration = Duration::from_secs(5);
 /// Requests per call: offer, answer, query, delete.
 const REQUESTS_PER_CALL: u64 = 4;
 /// Failures kept word for word (all are counted).
@@ -70,12 +71,13 @@ const RSS_GROWTH_MIN_KIB: u64 = 4 * 1024;
 const RSS_GROWTH_PERCENT: u64 = 10;
 /// The daemon's RSS may grow by this much after the warm-up, or by
 /// [`DAEMON_RSS_GROWTH_PERCENT`] of its baseline if that is more: a backstop against runaway
-/// growth only, as its memory is not ours and warms up on its own schedule. Measured (2-minute
-/// runs): 10.5 grows by ~2 MiB after the warm-up (its cookie cache filling up); 26.0 goes from
-/// 40 MiB idle to ~115 MiB in steps over its first 60 s (27–38 MiB of that after a 2-minute
-/// run's warm-up) and then creeps by ~0.8 kB a call (7-minute run: 114.6 → 119.1 MiB). What a
-/// client could make the daemon keep (calls it never deleted) is checked exactly instead: no
-/// call is listed at the end and the daemon's file descriptors are back to idle.
+/// growth only, as its memory is not ours and warms up on its own schedule. Measured: 10.5
+/// grows by ~2.5 MiB after a 2-minute run's warm-up and is flat after 60 s (its cookie cache
+/// full); 12.5 by ~4 MiB, still growing at 2 minutes; 26.0 goes from 40 MiB idle to 80–115 MiB
+/// in steps over its first 60–90 s (up to 38 MiB of that after a 2-minute run's warm-up), then
+/// creeps by ~0.7 kB a call (30-minute run: 118.5 MiB at the baseline, 135.1 MiB at the end).
+/// What a client could make the daemon keep (calls it never deleted) is checked exactly
+/// instead: no call is listed at the end and the daemon's file descriptors are back to idle.
 const DAEMON_RSS_GROWTH_MIN_KIB: u64 = 64 * 1024;
 const DAEMON_RSS_GROWTH_PERCENT: u64 = 50;
 /// Open file descriptors of this process may differ from the baseline by this many: in the
@@ -85,6 +87,14 @@ const FD_GROWTH: u64 = 4;
 /// Requests in flight never exceed this: each loop waits for every reply before it sends its
 /// next request (one request in flight per loop).
 const MAX_IN_FLIGHT: u64 = LOOPS as u64;
+/// Of all RTP packets sent, at least this share (percent) must arrive before its receiver's
+/// deadline, and every call must carry some each way. Loopback loses none, but a daemon stalled
+/// by a loaded host delivers a few late: 26.0 on a 2-core machine shared with other jobs, its
+/// "kill calls" timer taking up to 0.9 s ("Too many packets in UDP receive queue ... aborting
+/// loop"), delivered 175 of 2.88 million packets after their receivers' deadline (then 3 s
+/// after the last packet) in a 30-minute run: 10 calls of 28,820 short, every request still
+/// answered.
+const MIN_DELIVERED_PERCENT: u64 = 99;
 /// Once every call is deleted, the daemon's file descriptors are back to what they were before
 /// the first call, give or take this many (its media sockets close with the call, at once with
 /// `delete-delay=0`).
@@ -356,8 +366,11 @@ struct Tally {
     calls: AtomicU64,
     packets_sent: AtomicU64,
     packets_received: AtomicU64,
-    /// Datagrams that were not this call's RTP from rtpengine's port.
+    /// Datagrams that were not this call's RTP from rtpengine's port (a late packet of the
+    /// loop's previous call, say).
     strays: AtomicU64,
+    /// Calls some of whose packets did not arrive in time.
+    short_calls: AtomicU64,
     failures: AtomicU64,
     kept: Mutex<Vec<String>>,
 }
@@ -420,7 +433,21 @@ async fn receive_stream(sock: &UdpSocket, from: SocketAddr, ssrc: u32) -> (u64, 
     (got, strays)
 }
 
-/// One call: offer, answer, media both ways, query, delete. `Err` names what failed.
+/// Why a call failed, and whether it is still up in the daemon (it failed before its delete).
+struct CallFailure {
+    what: String,
+    still_up: bool,
+}
+
+/// A failure before the call's delete.
+fn up(what: String) -> CallFailure {
+    CallFailure {
+        what,
+        still_up: true,
+    }
+}
+
+/// One call: offer, answer, media both ways, query, delete.
 async fn call(
     client: &Client,
     call_id: &str,
@@ -429,7 +456,7 @@ async fn call(
     n: u64,
     ssrc_a: u32,
     tally: &Tally,
-) -> Result<(), String> {
+) -> Result<(), CallFailure> {
     let (a_at, b_at) = (a.local_addr().unwrap(), b.local_addr().unwrap());
     let offer = client
         .offer(
@@ -439,7 +466,7 @@ async fn call(
             &OfferOptions::new(),
         )
         .await
-        .map_err(|e| format!("offer: {e}"))?;
+        .map_err(|e| up(format!("offer: {e}")))?;
     let answer = client
         .answer(
             &sdp_audio("127.0.0.1", b_at.port(), n + 1),
@@ -449,7 +476,7 @@ async fn call(
             &AnswerOptions::new(),
         )
         .await
-        .map_err(|e| format!("answer: {e}"))?;
+        .map_err(|e| up(format!("answer: {e}")))?;
     // Each side sends to the address in the SDP it received.
     let b_sends_to = media_target(&offer.sdp_str());
     let a_sends_to = media_target(&answer.sdp_str());
@@ -462,8 +489,8 @@ async fn call(
         receive_stream(b, b_sends_to, ssrc_a),
         receive_stream(a, a_sends_to, ssrc_b),
     );
-    sent_a?;
-    sent_b?;
+    sent_a.map_err(up)?;
+    sent_b.map_err(up)?;
     let sent = u64::from(PACKETS);
     tally.packets_sent.fetch_add(2 * sent, Ordering::Relaxed);
     tally
@@ -472,18 +499,21 @@ async fn call(
     tally
         .strays
         .fetch_add(strays_a + strays_b, Ordering::Relaxed);
-    let media = if got_a == sent && got_b == sent {
+    if got_a < sent || got_b < sent {
+        tally.short_calls.fetch_add(1, Ordering::Relaxed);
+    }
+    let media = if got_a > 0 && got_b > 0 {
         Ok(())
     } else {
         Err(format!(
-            "media: A→B {got_b} of {sent} arrived, B→A {got_a} of {sent}"
+            "media did not flow: A→B {got_b} of {sent} arrived, B→A {got_a} of {sent}"
         ))
     };
 
     let stats = client
         .query(call_id, &QueryOptions::new())
         .await
-        .map_err(|e| format!("query: {e}"))?;
+        .map_err(|e| up(format!("query: {e}")))?;
     let query = if stats.rtp_totals.packets >= 2 * sent {
         Ok(())
     } else {
@@ -496,8 +526,11 @@ async fn call(
     client
         .delete(call_id, "tagA", &DeleteOptions::new().delete_delay(0))
         .await
-        .map_err(|e| format!("delete: {e}"))?;
-    media.and(query)
+        .map_err(|e| up(format!("delete: {e}")))?;
+    media.and(query).map_err(|what| CallFailure {
+        what,
+        still_up: false,
+    })
 }
 
 /// Calls one after the other on `client` until `end`.
@@ -516,12 +549,14 @@ async fn call_loop(client: Client, id: usize, end: Instant, tally: Arc<Tally>) {
             Ok(()) => {
                 tally.calls.fetch_add(1, Ordering::Relaxed);
             }
-            Err(e) => {
-                tally.fail(format!("{call_id}: {e}"));
-                // Free its ports if it got that far (the failure is counted already).
-                let _ = client
-                    .delete(&call_id, "tagA", &DeleteOptions::new().delete_delay(0))
-                    .await;
+            Err(failure) => {
+                tally.fail(format!("{call_id}: {}", failure.what));
+                if failure.still_up {
+                    // Free its ports (the failure is counted already).
+                    let _ = client
+                        .delete(&call_id, "tagA", &DeleteOptions::new().delete_delay(0))
+                        .await;
+                }
             }
         }
         k += 1;
@@ -684,7 +719,7 @@ async fn soak_calls_with_media_stay_flat() {
     eprintln!(
         "soak against {} for {:.1} s ({LOOPS} loops, {TCP_LOOPS} over TCP): {calls} calls \
          completed, {failures} failed; {requests} requests (UDP {} with {} retransmissions, \
-         TCP {} with {} reconnects); RTP {received} of {sent} packets arrived, {} strays; \
+         TCP {} with {} reconnects); RTP {received} of {sent} packets arrived in time ({} calls short), {} strays; \
          {} samples every {every:?}; daemon log {} bytes",
         rtpe.version(),
         ran.as_secs_f64(),
@@ -692,6 +727,7 @@ async fn soak_calls_with_media_stay_flat() {
         udp_stats.retransmissions,
         tcp_stats.requests,
         tcp_stats.reconnects,
+        tally.short_calls.load(Ordering::Relaxed),
         tally.strays.load(Ordering::Relaxed),
         samples.len(),
         rtpe.log().len(),
@@ -717,8 +753,12 @@ async fn soak_calls_with_media_stay_flat() {
     if calls < LOOPS as u64 {
         complaints.push(format!("only {calls} calls completed"));
     }
-    if received != sent {
-        complaints.push(format!("{} RTP packets lost", sent - received));
+    if received * 100 < sent * MIN_DELIVERED_PERCENT {
+        complaints.push(format!(
+            "{} of {sent} RTP packets lost or late (at most {} % may be)",
+            sent - received,
+            100 - MIN_DELIVERED_PERCENT
+        ));
     }
     for (name, s) in [("UDP", &udp_stats), ("TCP", &tcp_stats)] {
         let errors = s.errors.iter().map(|(_, n)| n).sum::<u64>();
