@@ -49,10 +49,11 @@ pub struct TcpFaults {
     /// Whether the part of a cut request chunk before the cut reaches upstream (so the daemon
     /// holds a partial message when its connection closes) or is withheld (the daemon's stream
     /// ends at a chunk boundary, normally a message boundary, as clients write each message
-    /// whole). rtpengine 12.5 mishandles a partial message at the end of a connection: it
-    /// sometimes answers it with an error its cookie cache then returns to the intact
-    /// re-sent copy, leaves the connection in CLOSE-WAIT, and at times stops answering another
-    /// connection for seconds.
+    /// whole). rtpengine mishandles a partial message at the end of a connection: 10.5 and
+    /// 12.5 sometimes answer it with a decode error (26.0 with an empty body) that the cookie
+    /// cache then returns to the intact copy a client re-sends; 12.5 leaves such connections in
+    /// CLOSE-WAIT and at times stops answering another connection; in one run 10.5 stopped
+    /// answering altogether (UDP too).
     pub partial_requests: bool,
 }
 
