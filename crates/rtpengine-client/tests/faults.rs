@@ -547,7 +547,7 @@ async fn undecodable_datagrams_are_dropped() {
             FakeAction::Reply(Bytes::from_static(b"d1:n5:trunc6:result2:ok")),
             FakeAction::Reply(Bytes::from_static(b"d1:n5:trunc6:result2:oke trailing")),
             FakeAction::Reply(Bytes::from_static(b"{\"result\":\"ok\"")),
-            with_cookie(b""),
+            with_cookie(b"  x"),
             FakeAction::Reply(Bytes::from_static(b"d6:resulti1e")),
             FakeAction::Reply(marked("right")),
         ]
@@ -557,6 +557,30 @@ async fn undecodable_datagrams_are_dropped() {
     // Datagrams are handled in order, so all 13 were dropped before the right one arrived.
     assert_dropped(&logs, UNDECODABLE, 13, &client);
     assert_eq!(fake.received_count(), 1);
+}
+
+/// rtpengine 26 answers a request it cannot decode with `<cookie> ` and nothing else, from its
+/// cache for every copy: the request fails at once with a clear error, not after the deadline.
+#[tokio::test]
+async fn an_empty_reply_fails_the_request_at_once() {
+    let (fake, client) = fake_and_client(|req| {
+        let mut d = req.cookie.to_vec();
+        d.push(b' ');
+        vec![FakeAction::Raw(Bytes::from(d))]
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let err = client.ping().await.expect_err("an empty reply");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(matches!(err, Error::MalformedReply { .. }), "{err:?}");
+    assert!(err.to_string().contains("empty body"), "{err}");
+    assert_eq!(fake.received_count(), 1, "no copy sent");
+    assert_eq!(client.stats().errors.malformed_reply, 1);
+    assert_eq!(client.in_flight(), 0);
 }
 
 /// Nesting bombs. 60,000 balanced levels (`l`×60000 `e`×60000) need 120,000 bytes, more than a

@@ -251,9 +251,33 @@ async fn drive(shared: Arc<Shared>) {
             Ok((cookie, dict)) => {
                 shared.inflight.complete(&cookie, dict);
             }
-            Err(e) => debug!(len, error = %e, "dropping undecodable datagram"),
+            Err(e) => match empty_reply_cookie(&datagram) {
+                // rtpengine 26 answers a request it cannot decode with its cookie and nothing
+                // else, and caches that: every copy would get the same, so fail now.
+                Some(cookie) => {
+                    debug!(len, "empty reply: the daemon could not decode the request");
+                    shared.inflight.fail(
+                        cookie,
+                        Error::malformed(
+                            "rtpengine answered with an empty body (it does so for a request \
+                             it cannot decode)",
+                        ),
+                    );
+                }
+                // Anything else may be damage on the way: a copy may fetch the intact reply.
+                None => debug!(len, error = %e, "dropping undecodable datagram"),
+            },
         }
     }
+}
+
+/// The cookie of a reply that is a cookie and nothing else but white space.
+fn empty_reply_cookie(datagram: &[u8]) -> Option<&[u8]> {
+    let cookie = cookie_of(datagram)?;
+    datagram[cookie.len()..]
+        .iter()
+        .all(u8::is_ascii_whitespace)
+        .then_some(cookie)
 }
 
 /// `EMSGSIZE` (a datagram over the size limit), which has no [`std::io::ErrorKind`] of its own
@@ -306,6 +330,15 @@ fn is_transient(e: &std::io::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_reply_is_a_cookie_and_white_space() {
+        assert_eq!(empty_reply_cookie(b"abc "), Some(&b"abc"[..]));
+        assert_eq!(empty_reply_cookie(b"abc \n"), Some(&b"abc"[..]));
+        assert_eq!(empty_reply_cookie(b"abc d"), None);
+        assert_eq!(empty_reply_cookie(b"abc"), None);
+        assert_eq!(empty_reply_cookie(b" "), None);
+    }
 
     #[test]
     fn transient_errors_by_kind_and_by_code() {
