@@ -536,15 +536,20 @@ fn check(fault: &Fault, client: &Client, recs: &[Rec]) -> Figures {
 // ---------------------------------------------------------------------------------------------
 // The faults
 
+/// The daemon's NG URL over TCP or UDP.
+fn ng_url(rtpe: &Rtpengine, tcp: bool) -> String {
+    if tcp {
+        format!("tcp://{}", rtpe.ng_tcp_addr())
+    } else {
+        rtpe.udp_url()
+    }
+}
+
 /// SIGKILL under load, `down` dead, restart on the same ports; the client speaks `url`.
 async fn kill_and_restart(name: &str, tcp: bool, down: Duration) -> (Figures, Probe) {
     let _serial = SERIAL.lock().await;
     let rtpe = common::start();
-    let url = if tcp {
-        format!("tcp://{}", rtpe.ng_tcp_addr())
-    } else {
-        rtpe.udp_url()
-    };
+    let url = ng_url(&rtpe, tcp);
     let client = Client::connect(&url).await.expect("client");
     assert_eq!(client.timeout(), DEFAULT_TIMEOUT);
     let load = Load::start(&client);
@@ -631,11 +636,7 @@ async fn icmp_port_unreachable_while_the_daemon_is_down() {
 async fn stop_and_continue(name: &str, tcp: bool) {
     let _serial = SERIAL.lock().await;
     let rtpe = common::start();
-    let url = if tcp {
-        format!("tcp://{}", rtpe.ng_tcp_addr())
-    } else {
-        rtpe.udp_url()
-    };
+    let url = ng_url(&rtpe, tcp);
     let client = Client::connect(&url).await.expect("client");
     assert_eq!(client.timeout(), DEFAULT_TIMEOUT);
     let offers_before = daemon_count(&rtpe, "totaloffercount").await;
