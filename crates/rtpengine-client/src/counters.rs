@@ -52,6 +52,11 @@ pub struct ClientStats {
     /// Times a `tcp://` connection (main or stream transport) was re-established after it
     /// broke or failed.
     pub reconnects: u64,
+    /// Times the server's port was seen refusing: an ICMP port unreachable reported on the UDP
+    /// socket, or a `tcp://` connection attempt refused (nothing listens there: the daemon is
+    /// down). See [`ClientBuilder::fail_fast_when_refused`](super::ClientBuilder::fail_fast_when_refused)
+    /// for what the waiting requests do then.
+    pub refusals: u64,
     /// Requests started and not ended yet.
     pub in_flight: u64,
     /// The same counters per command: one row per entry of [`COMMANDS`], in its order, then one
@@ -268,6 +273,7 @@ pub(crate) struct StatsCells {
     commands: [CommandCells; ROWS],
     errors: [AtomicU64; ErrorKind::ALL.len()],
     reconnects: AtomicU64,
+    refusals: AtomicU64,
 }
 
 impl Default for StatsCells {
@@ -276,6 +282,7 @@ impl Default for StatsCells {
             commands: std::array::from_fn(|_| CommandCells::default()),
             errors: std::array::from_fn(|_| AtomicU64::new(0)),
             reconnects: AtomicU64::new(0),
+            refusals: AtomicU64::new(0),
         }
     }
 }
@@ -306,6 +313,11 @@ impl StatsCells {
     #[cfg_attr(not(feature = "tcp"), allow(dead_code))]
     pub(crate) fn reconnected(&self) {
         self.reconnects.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The server's port refused (ICMP port unreachable, or a refused TCP connect).
+    pub(crate) fn refused(&self) {
+        self.refusals.fetch_add(1, Ordering::Relaxed);
     }
 
     fn error(&self, cells: &CommandCells, err: &Error) {
@@ -343,6 +355,7 @@ impl StatsCells {
             cancelled: sum(|c| c.cancelled),
             errors,
             reconnects: self.reconnects.load(Ordering::Relaxed),
+            refusals: self.refusals.load(Ordering::Relaxed),
             in_flight: sum(|c| c.in_flight),
             commands,
         }

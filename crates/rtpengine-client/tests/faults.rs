@@ -663,7 +663,9 @@ async fn reply_from_a_foreign_address_is_ignored() {
     .await;
     let err = client.with_timeout(ms(200)).ping().await.unwrap_err();
     assert_timeout(&err, "ping", 1, ms(200));
-    assert_dropped(&logs, FOREIGN, 1, &client);
+    // The client's socket is connected to the server: the kernel drops the foreign datagram
+    // before the driver's own source check would.
+    assert_dropped(&logs, FOREIGN, 0, &client);
 }
 
 #[tokio::test]
@@ -677,7 +679,8 @@ async fn reply_from_the_right_socket_after_a_foreign_one_wins() {
     })
     .await;
     assert_eq!(query_marker(&client, "f").await.unwrap(), "right");
-    assert_eq!(logs.count(FOREIGN), 1, "{}", logs.text());
+    // Filtered by the connected socket, below the driver.
+    assert_eq!(logs.count(FOREIGN), 0, "{}", logs.text());
 }
 
 /// Nothing listens: the request times out (ICMP port unreachable is not fatal), and the same

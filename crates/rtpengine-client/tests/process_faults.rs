@@ -18,12 +18,13 @@
 //! counts: copies queued meanwhile are answered from its cookie cache). Figures are printed
 //! (`--nocapture`).
 //!
-//! What the client does with ECONNREFUSED: nothing, because it never gets one. Its UDP socket
-//! is not connected (`send_to`), and Linux reports ICMP errors only to connected UDP sockets (or
-//! with `IP_RECVERR`): a dead daemon is silence, retransmitted on the dead-server schedule until
-//! the deadline (`Error::Timeout`), and no request fails early with `Error::Io`. The probe in
-//! these tests uses a connected socket to show the ICMP errors were there (its ECONNREFUSED
-//! count is printed and asserted).
+//! What the client does with ECONNREFUSED with the default settings: it counts it
+//! (`ClientStats::refusals`, asserted) and nothing more. Its UDP socket is connected, so the
+//! kernel reports each ICMP port unreachable, but a request keeps retransmitting on the
+//! dead-server schedule until the deadline (`Error::Timeout`) and no request fails early with
+//! `Error::Io`: the daemon may come back in time. (`fail_fast_when_refused`, which a cluster
+//! uses, fails them at once instead: tests/refusal.rs.) A separate probe socket also counts
+//! the ICMP errors, to show they were there.
 
 mod common;
 use common::control_counter;
@@ -351,6 +352,8 @@ struct Figures {
     first_recovery: Duration,
     last_recovery: Duration,
     ok_offers: i64,
+    /// Refusals the client saw (ICMP port unreachable, refused TCP reconnections).
+    refusals: u64,
 }
 
 fn count(recs: &[&Rec], outcome: Outcome) -> usize {
@@ -397,6 +400,7 @@ fn check(fault: &Fault, client: &Client, recs: &[Rec]) -> Figures {
             .iter()
             .filter(|r| r.command == "offer" && r.outcome == Outcome::Ok)
             .count() as i64,
+        refusals: client.stats().refusals,
     };
     let stats = client.stats();
     let outage = fault.back - fault.down;
@@ -405,8 +409,9 @@ fn check(fault: &Fault, client: &Client, recs: &[Rec]) -> Figures {
          {} hung; default deadline: {} ok, {} daemon errors, {} timeouts, max latency {:?}; \
          {SHORT:?} deadline: {} ok, {} timeouts, max latency {:?}; {} waiting during the \
          fault, answered {:?} to {:?} after the daemon was back; client stats: {} requests, {} \
-         replies, {} retransmissions, {} timeouts, {} reconnects, errors {:?}; in flight after: \
-         {} (stats {})",
+         replies, {} retransmissions, {} timeouts, {} reconnects, {} refusals, errors {:?}; in \
+         flight after: \
+{} (stats {})",
         fault.name,
         all.len(),
         figures.ok,
@@ -429,6 +434,7 @@ fn check(fault: &Fault, client: &Client, recs: &[Rec]) -> Figures {
         stats.retransmissions,
         stats.timeouts,
         stats.reconnects,
+        stats.refusals,
         stats.errors,
         client.in_flight(),
         stats.in_flight,
@@ -613,10 +619,14 @@ async fn connection_refused_while_the_daemon_is_down_over_tcp() {
         figures.timeouts > 0,
         "the {SHORT:?}-deadline requests of the outage ended with a timeout"
     );
+    assert!(
+        figures.refusals > 0,
+        "the refused reconnections were counted"
+    );
 }
 
 /// Kept down for the whole outage: every copy the client sends meanwhile draws an ICMP port
-/// unreachable, which its unconnected socket never reports (the connected probe's does).
+/// unreachable; the client counts them and keeps retransmitting.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn icmp_port_unreachable_while_the_daemon_is_down() {
     let (figures, seen) =
@@ -624,6 +634,10 @@ async fn icmp_port_unreachable_while_the_daemon_is_down() {
     assert!(
         seen.refused > 0,
         "loopback answered the probe's pings with ICMP port unreachable: {seen:?}"
+    );
+    assert!(
+        figures.refusals > 0,
+        "the client's socket reported them too"
     );
     assert!(
         figures.timeouts > 0,

@@ -115,6 +115,8 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     pool_size: usize,
     max_idle_connections: usize,
+    fail_fast_when_refused: bool,
+    connect_lazily: bool,
 }
 
 impl ClientBuilder {
@@ -136,6 +138,8 @@ impl ClientBuilder {
             connect_timeout: None,
             pool_size: DEFAULT_POOL_SIZE,
             max_idle_connections: DEFAULT_MAX_IDLE_CONNECTIONS,
+            fail_fast_when_refused: false,
+            connect_lazily: false,
         }
     }
 
@@ -254,6 +258,41 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether the server refusing fails the waiting requests at once (default: off).
+    ///
+    /// The client sees a refusal when nothing listens on the server's port (the daemon is down
+    /// or restarting): over UDP an ICMP port unreachable, reported on the client's connected
+    /// socket; over `tcp://` a refused reconnection. It is always counted
+    /// ([`ClientStats::refusals`]). Off, requests keep retransmitting (or waiting for the
+    /// reconnection) until their deadline, so a daemon that restarts within it answers them.
+    /// On, every request waiting then fails with [`Error::Io`] (kind `ConnectionRefused`,
+    /// [`Error::is_retryable_elsewhere`]), as does every TCP request made before a connection
+    /// succeeds again: right when something else can take the request.
+    /// A [`Cluster`](crate::Cluster) turns it on for its nodes, so a dead node costs a new call
+    /// a round trip instead of half its deadline, and its breaker opens at once. A host that
+    /// is down, or a blackholed path, sends no ICMP error: that is still a timeout. Which
+    /// datagram drew an ICMP error is unknown, so a refusal fails every UDP request in flight.
+    pub fn fail_fast_when_refused(mut self, on: bool) -> Self {
+        self.fail_fast_when_refused = on;
+        self
+    }
+
+    /// Whether [`ClientBuilder::connect`] succeeds when a `tcp://` server cannot be reached yet
+    /// (default: off, it fails with the connection's error).
+    ///
+    /// On, the background task keeps connecting (pauses up to 1 s between attempts), and
+    /// requests made meanwhile wait for the connection within their deadline (or fail at once
+    /// if [`fail_fast_when_refused`](ClientBuilder::fail_fast_when_refused) is on and the
+    /// server refuses): a program can start before its rtpengine. A name that does not
+    /// resolve still fails `connect`. The other transports never connect in `connect` (UDP has
+    /// no connection, HTTP and WebSocket dial per request).
+    /// A [`Cluster`](crate::Cluster) turns it on for its nodes, so a node that is down
+    /// when the cluster is built (or added) does not stop it: it starts as a down node.
+    pub fn connect_lazily(mut self, on: bool) -> Self {
+        self.connect_lazily = on;
+        self
+    }
+
     /// Sends requests as JSON (`cookie SP {json}`) instead of bencode (default: off). Works on
     /// UDP, HTTP and WebSocket; [`ClientBuilder::connect`] refuses it on TCP (also as the
     /// [`stream`](ClientBuilder::stream) transport), where rtpengine leaves the connection
@@ -282,6 +321,8 @@ impl ClientBuilder {
             tls: self.tls,
             json: self.json,
             stats: Arc::clone(&stats),
+            fail_fast_when_refused: self.fail_fast_when_refused,
+            connect_lazily: self.connect_lazily,
         };
         let transport = Transport::open(&url, &config).await?;
         let server = transport.server();

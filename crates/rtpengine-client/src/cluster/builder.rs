@@ -144,7 +144,12 @@ impl ClusterBuilder {
 
     /// Settings for every node's [`Client`](crate::Client) (retransmission, TLS, JSON, version,
     /// stream transport …): `f` gets each node's builder and returns it configured. The
-    /// deadline is the cluster's.
+    /// deadline is the cluster's. The builder `f` gets has
+    /// [`fail_fast_when_refused`](ClientBuilder::fail_fast_when_refused) on, so a node whose
+    /// port refuses fails over at once, and [`connect_lazily`](ClientBuilder::connect_lazily)
+    /// on, so a `tcp://` node that is down at [`build`](ClusterBuilder::build) or
+    /// [`Cluster::add_node`](crate::Cluster::add_node) starts as a down node instead of
+    /// failing the call; `f` may turn either off.
     pub fn client(
         mut self,
         f: impl Fn(ClientBuilder) -> ClientBuilder + Send + Sync + 'static,
@@ -241,7 +246,9 @@ impl ClusterBuilder {
     }
 
     /// Opens a client per node and starts the health task. Sends nothing yet; the first pings
-    /// go out within one ping interval.
+    /// go out within one ping interval. A node that cannot be reached yet does not fail it
+    /// (it is found down by its first requests or pings); a URL that is malformed, or whose
+    /// host does not resolve, does.
     pub async fn build(self) -> Result<Cluster> {
         let specs = self
             .nodes

@@ -815,7 +815,12 @@ impl Cluster {
 
     pub(crate) async fn add_spec(&self, spec: NodeUrl) -> Result<NodeToken> {
         let config = &self.inner.config;
-        let builder = Client::builder(spec.url.to_string());
+        // A node that refuses is down: its requests fail over at once; one that is down when
+        // it is added starts as a down node rather than failing the cluster (the template may
+        // turn either off).
+        let builder = Client::builder(spec.url.to_string())
+            .fail_fast_when_refused(true)
+            .connect_lazily(true);
         let builder = match &config.template {
             Some(f) => f(builder),
             None => builder,

@@ -102,6 +102,21 @@ pub(crate) fn reply_too_large(server: &str, size: usize, limit: usize) -> Error 
     }
 }
 
+/// The error of a request failed because `server` (as the client names it) refused: nothing
+/// listens on its port. `source` is the socket's own error (`ConnectionRefused`).
+pub(crate) fn refused(server: &str, source: std::io::Error) -> Error {
+    Error::io(
+        format!("{server} refused: nothing listens there (is rtpengine down?)"),
+        source,
+    )
+}
+
+/// Whether a socket error says the server's port refused (ICMP port unreachable on a
+/// connected UDP socket, RST on a TCP connect).
+pub(crate) fn is_refusal(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::ConnectionRefused
+}
+
 /// Aborts a driver task when the last handle goes.
 pub(crate) struct DriverGuard(pub(crate) AbortHandle);
 
@@ -203,8 +218,14 @@ pub(crate) struct TransportConfig {
     pub(crate) tls: TlsSettings,
     /// Requests are sent as JSON (refused on TCP, where rtpengine hangs the connection).
     pub(crate) json: bool,
-    /// The client's counters (reconnects).
+    /// The client's counters (reconnects, refusals).
     pub(crate) stats: Arc<StatsCells>,
+    /// A refusal (ICMP port unreachable, refused TCP connect) fails every waiting request at
+    /// once instead of waiting for the server to come back within the deadline.
+    pub(crate) fail_fast_when_refused: bool,
+    /// A `tcp://` server that cannot be reached at open does not fail it: the driver keeps
+    /// trying in the background.
+    pub(crate) connect_lazily: bool,
 }
 
 impl Default for TransportConfig {
@@ -219,6 +240,8 @@ impl Default for TransportConfig {
             tls: TlsSettings::default(),
             json: false,
             stats: Arc::default(),
+            fail_fast_when_refused: false,
+            connect_lazily: false,
         }
     }
 }

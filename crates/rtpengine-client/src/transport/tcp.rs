@@ -8,7 +8,9 @@
 //! driver reconnects (at once after a connection that carried messages, otherwise with backoff,
 //! each attempt bounded by a connect timeout) and re-sends every request still waiting, in the
 //! order they were made and with the same cookie (the daemon's cookie cache makes that safe);
-//! requests that see no reply by their deadline end with [`Error::Timeout`].
+//! requests that see no reply by their deadline end with [`Error::Timeout`]. A refused
+//! reconnection (the daemon is down) is counted; with `fail_fast_when_refused` it also fails
+//! every waiting request, and every new one until a connection is made again.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -23,7 +25,8 @@ use tracing::{debug, info, warn};
 
 use super::inflight::InFlight;
 use super::{
-    reply_too_large, resolve, tcp_connect, DriverGuard, Exchange, ServerUrl, TransportConfig,
+    is_refusal, refused, reply_too_large, resolve, tcp_connect, DriverGuard, Exchange, ServerUrl,
+    TransportConfig,
 };
 use crate::bencode::Dict;
 use crate::counters::StatsCells;
@@ -58,6 +61,8 @@ struct Shared {
     /// The longest wait for a connection to be accepted (a host that drops SYNs would
     /// otherwise hold `Client::connect`, or a reconnection, for the kernel's two minutes).
     connect_timeout: Duration,
+    /// A refused reconnection fails the waiting requests (else they wait for the next one).
+    fail_fast_when_refused: bool,
 }
 
 #[derive(Default)]
@@ -75,11 +80,18 @@ pub(crate) struct TcpTransport {
 }
 
 impl TcpTransport {
-    /// Resolves the server, connects once (so a wrong address fails here, clearly) and starts
-    /// the driver task.
+    /// Resolves the server, connects once (so a wrong address fails here, clearly; unless
+    /// `connect_lazily`, when the driver keeps trying) and starts the driver task.
     pub(crate) async fn open(url: &ServerUrl, config: &TransportConfig) -> Result<Self> {
         let server = resolve(url, config.bind).await?;
-        let stream = connect(server, config.bind, config.connect_timeout).await?;
+        let stream = match connect(server, config.bind, config.connect_timeout).await {
+            Ok(stream) => Some(stream),
+            Err(e) if config.connect_lazily => {
+                debug!(error = %e, "first connection failed; connecting in the background");
+                None
+            }
+            Err(e) => return Err(e),
+        };
         let (outbox, inbox) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let shared = Arc::new(Shared {
@@ -92,6 +104,7 @@ impl TcpTransport {
             state: Mutex::new(ConnState::default()),
             stats: Arc::clone(&config.stats),
             connect_timeout: config.connect_timeout,
+            fail_fast_when_refused: config.fail_fast_when_refused,
         });
         let task = tokio::spawn(drive(Arc::clone(&shared), stream, inbox, config.bind));
         Ok(Self {
@@ -182,11 +195,11 @@ async fn connect(
 
 async fn drive(
     shared: Arc<Shared>,
-    first: TcpStream,
+    first: Option<TcpStream>,
     mut inbox: mpsc::UnboundedReceiver<Bytes>,
     bind: Option<SocketAddr>,
 ) {
-    let mut stream = Some(first);
+    let mut stream = first;
     let mut backoff = BACKOFF_MIN;
     loop {
         let conn = match stream.take() {
@@ -199,7 +212,22 @@ async fn drive(
                 Err(e) => {
                     debug!(error = %e, ?backoff, "reconnect failed");
                     set_error(&shared, e.to_string());
-                    if !pause(&mut inbox, backoff).await {
+                    let refusal = matches!(&e, Error::Io { source, .. } if is_refusal(source));
+                    let fail = if refusal {
+                        shared.stats.refused();
+                        let err = refused(
+                            &shared.label,
+                            std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+                        );
+                        shared.fail_fast_when_refused.then_some(err)
+                    } else {
+                        None
+                    };
+                    if let Some(err) = &fail {
+                        shared.inflight.fail_all(err);
+                    }
+                    let fail = fail.as_ref().map(|err| (&shared.inflight, err));
+                    if !pause(&mut inbox, backoff, fail).await {
                         return;
                     }
                     backoff = (backoff * 2).min(BACKOFF_MAX);
@@ -237,7 +265,7 @@ async fn drive(
         } else {
             // It broke before carrying anything (a relay with nothing behind it, garbage, an
             // immediate hang-up): back off as after a failed connect.
-            if !pause(&mut inbox, backoff).await {
+            if !pause(&mut inbox, backoff, None).await {
                 return;
             }
             backoff = (backoff * 2).min(BACKOFF_MAX);
@@ -246,14 +274,24 @@ async fn drive(
 }
 
 /// Waits `pause` while taking (and dropping) queued messages, so senders never block; they are
-/// re-sent from the in-flight table once connected. False when every handle is gone.
-async fn pause(inbox: &mut mpsc::UnboundedReceiver<Bytes>, pause: Duration) -> bool {
+/// re-sent from the in-flight table once connected, or, with `fail` (the server refused and
+/// refusals fail fast), failed at once with its error. False when every handle is gone.
+async fn pause(
+    inbox: &mut mpsc::UnboundedReceiver<Bytes>,
+    pause: Duration,
+    fail: Option<(&InFlight, &Error)>,
+) -> bool {
     let sleep = tokio::time::sleep(pause);
     tokio::pin!(sleep);
     loop {
         tokio::select! {
             () = &mut sleep => return true,
-            msg = inbox.recv() => if msg.is_none() { return false },
+            msg = inbox.recv() => match (msg, fail) {
+                (None, _) => return false,
+                // Its request registered before it was queued, so it is in the table.
+                (Some(_), Some((inflight, err))) => inflight.fail_all(err),
+                (Some(_), None) => {}
+            },
         }
     }
 }

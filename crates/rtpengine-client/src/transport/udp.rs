@@ -5,6 +5,13 @@
 //! oneshot. The driver task only receives: it drops datagrams from foreign addresses,
 //! undecodable ones and unknown cookies (late or duplicate replies) with a debug log, and hands
 //! every other reply to its waiter.
+//!
+//! The socket is connected to the server, so the kernel reports an ICMP port unreachable (the
+//! daemon is down) as `ECONNREFUSED` on the next receive or send. It is counted, and either
+//! ignored (the default: the request keeps its retransmission schedule and rides through a
+//! restart) or fails every waiting request at once (`fail_fast_when_refused`, which a cluster
+//! sets so a dead node costs a new call microseconds rather than half its deadline). Which
+//! datagram drew the ICMP error is unknown, so it is all of them or none.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,8 +24,9 @@ use tracing::{debug, warn};
 
 use super::inflight::InFlight;
 use super::retransmit::{Backoff, RttEstimator};
-use super::{reply_too_large, DriverGuard, Exchange, TransportConfig};
+use super::{is_refusal, refused, reply_too_large, DriverGuard, Exchange, TransportConfig};
 use crate::bencode::Dict;
+use crate::counters::StatsCells;
 use crate::error::{Error, Result};
 use crate::message::{cookie_of, parse_message, MAX_UDP_PAYLOAD};
 
@@ -38,6 +46,10 @@ struct Shared {
     /// others was lost, not ignored, and retransmits at the timeout rather than backing off.
     last_heard: AtomicU64,
     epoch: Instant,
+    /// The client's counters (refusals).
+    stats: Arc<StatsCells>,
+    /// A refusal fails every waiting request (else it is only counted).
+    fail_fast_when_refused: bool,
 }
 
 impl Shared {
@@ -55,6 +67,20 @@ impl Shared {
 
     fn rtt(&self) -> std::sync::MutexGuard<'_, RttEstimator> {
         self.rtt.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The socket reported that the server's port refused (an ICMP port unreachable drawn by
+    /// some earlier datagram). Returns the error the waiting requests got, if they were failed.
+    fn on_refusal(&self, source: std::io::Error) -> Option<Error> {
+        self.stats.refused();
+        if !self.fail_fast_when_refused {
+            debug!(server = %self.server, "port unreachable; retransmitting until the deadline");
+            return None;
+        }
+        let err = refused(&format!("udp://{}", self.server), source);
+        debug!(error = %err, "port unreachable; failing every request in flight");
+        self.inflight.fail_all(&err);
+        Some(err)
     }
 }
 
@@ -74,6 +100,11 @@ impl UdpTransport {
             SocketAddr::V6(_) => SocketAddr::from(([0u16; 8], 0)),
         });
         let socket = bind_socket(bind)?;
+        // Connected: only the server's datagrams are delivered, and ICMP errors are reported.
+        socket
+            .connect(server)
+            .await
+            .map_err(|e| Error::io(format!("connecting the UDP socket to {server}"), e))?;
         let shared = Arc::new(Shared {
             socket,
             server,
@@ -82,6 +113,8 @@ impl UdpTransport {
             rtt: Mutex::new(RttEstimator::default()),
             last_heard: AtomicU64::new(0),
             epoch: Instant::now(),
+            stats: Arc::clone(&config.stats),
+            fail_fast_when_refused: config.fail_fast_when_refused,
         });
         let task = tokio::spawn(drive(Arc::clone(&shared)));
         Ok(Self {
@@ -108,12 +141,28 @@ impl UdpTransport {
 
     /// Sends one datagram to the server.
     async fn send(&self, datagram: &[u8]) -> Result<()> {
-        let sent = self
-            .shared
-            .socket
-            .send_to(datagram, self.shared.server)
-            .await
-            .map_err(|e| Error::io(format!("sending to {}", self.shared.server), e))?;
+        let mut result = self.shared.socket.send(datagram).await;
+        if let Err(e) = result {
+            if !is_refusal(&e) {
+                return Err(Error::io(format!("sending to {}", self.shared.server), e));
+            }
+            // The error of an earlier datagram, reported here rather than to the driver's
+            // receive: this one was not sent.
+            if let Some(err) = self.shared.on_refusal(e) {
+                return Err(err);
+            }
+            // Sent once more; a second refusal in between leaves the copy to the
+            // retransmission schedule.
+            result = match self.shared.socket.send(datagram).await {
+                Err(e) if is_refusal(&e) => {
+                    self.shared.on_refusal(e);
+                    Ok(datagram.len())
+                }
+                other => other,
+            };
+        }
+        let sent =
+            result.map_err(|e| Error::io(format!("sending to {}", self.shared.server), e))?;
         if sent != datagram.len() {
             return Err(Error::io(
                 "sending",
@@ -215,6 +264,10 @@ async fn drive(shared: Arc<Shared>) {
     loop {
         let (len, from) = match shared.socket.recv_from(&mut buf).await {
             Ok(v) => v,
+            Err(e) if is_refusal(&e) => {
+                shared.on_refusal(e);
+                continue;
+            }
             Err(e) if is_transient(&e) => {
                 debug!(error = %e, "transient UDP receive error");
                 continue;
@@ -226,6 +279,7 @@ async fn drive(shared: Arc<Shared>) {
                 return;
             }
         };
+        // The connected socket already filters other sources; kept for platforms that do not.
         if from != shared.server {
             debug!(%from, len, "dropping datagram from a foreign address");
             continue;
@@ -316,8 +370,7 @@ fn is_transient(e: &std::io::Error) -> bool {
     use std::io::ErrorKind::*;
     matches!(
         e.kind(),
-        ConnectionRefused
-            | ConnectionReset
+        ConnectionReset
             | Interrupted
             | WouldBlock
             | TimedOut
@@ -343,11 +396,11 @@ mod tests {
     #[test]
     fn transient_errors_by_kind_and_by_code() {
         use std::io::{Error, ErrorKind};
-        for kind in [
-            ErrorKind::ConnectionRefused,
-            ErrorKind::HostUnreachable,
-            ErrorKind::NetworkUnreachable,
-        ] {
+        // A refusal is handled before (counted, maybe failing the requests in flight).
+        assert!(is_refusal(&Error::from(ErrorKind::ConnectionRefused)));
+        #[cfg(target_os = "linux")]
+        assert!(is_refusal(&Error::from_raw_os_error(111)));
+        for kind in [ErrorKind::HostUnreachable, ErrorKind::NetworkUnreachable] {
             assert!(is_transient(&Error::from(kind)), "{kind:?}");
         }
         assert!(!is_transient(&Error::from(ErrorKind::PermissionDenied)));
