@@ -2,16 +2,20 @@
 //! final delete or an idle time-to-live, bounded in size.
 //!
 //! Placement decides a new call once; this table makes every follow-up go to the node that
-//! holds the call even after the node set changed. Sans-IO: time is passed in.
+//! holds the call even after the node set changed. It also says when a call's entry in the
+//! shared (Redis) table is due a rewrite, so that entry outlives its TTL as long as the call is
+//! used, as the local one does. Sans-IO: time is passed in.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-/// One call's node and when it was last used.
+/// One call's node, when it was last used and when its shared copy was last written.
 #[derive(Debug, Clone, Copy)]
 struct Entry<N> {
     node: N,
     last_used: Instant,
+    /// `None`: not written by this table since the node was recorded.
+    shared_at: Option<Instant>,
 }
 
 /// Call-id → node.
@@ -24,7 +28,7 @@ pub(crate) struct Affinity<N> {
     capacity: usize,
 }
 
-impl<N: Copy> Affinity<N> {
+impl<N: Copy + PartialEq> Affinity<N> {
     /// An empty table (`capacity` at least 1).
     pub(crate) fn new(ttl: Duration, capacity: usize) -> Self {
         Self {
@@ -52,7 +56,12 @@ impl<N: Copy> Affinity<N> {
 
     /// Records (or moves) a call's node.
     pub(crate) fn insert(&mut self, call_id: &[u8], node: N, now: Instant) {
-        if !self.entries.contains_key(call_id) && self.entries.len() >= self.capacity {
+        if let Some(e) = self.entries.get_mut(call_id) {
+            if e.node == node {
+                e.last_used = now;
+                return;
+            }
+        } else if self.entries.len() >= self.capacity {
             self.make_room(now);
         }
         self.entries.insert(
@@ -60,8 +69,27 @@ impl<N: Copy> Affinity<N> {
             Entry {
                 node,
                 last_used: now,
+                shared_at: None,
             },
         );
+    }
+
+    /// Whether the call's shared entry is due a write: its node is new or changed here, or it
+    /// was last written a quarter of the TTL ago (a Redis key lives one TTL from its write).
+    /// Marks it written.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn shared_due(&mut self, call_id: &[u8], now: Instant) -> bool {
+        let refresh = self.ttl / 4;
+        match self.entries.get_mut(call_id) {
+            Some(e)
+                if e.shared_at
+                    .is_none_or(|at| now.saturating_duration_since(at) >= refresh) =>
+            {
+                e.shared_at = Some(now);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Forgets a call (after its final delete); its node, if it was known.
@@ -136,6 +164,29 @@ mod tests {
         assert_eq!(a.remove(b"c1"), Some(3));
         assert_eq!(a.get(b"c1", t0), None);
         assert_eq!(a.remove(b"c1"), None);
+    }
+
+    #[test]
+    fn the_shared_copy_is_written_when_new_or_moved_and_every_quarter_ttl() {
+        let t0 = Instant::now();
+        let mut a = Affinity::new(TTL, 10);
+        assert!(!a.shared_due(b"c1", t0), "unknown call");
+        a.insert(b"c1", 1usize, t0);
+        assert!(a.shared_due(b"c1", t0), "new");
+        assert!(!a.shared_due(b"c1", t0 + Duration::from_secs(1)));
+        // Used again on the same node: not rewritten until a quarter of the TTL passed.
+        a.insert(b"c1", 1, t0 + Duration::from_secs(10));
+        assert!(!a.shared_due(b"c1", t0 + Duration::from_secs(14)));
+        assert!(a.shared_due(b"c1", t0 + Duration::from_secs(15)));
+        assert!(!a.shared_due(b"c1", t0 + Duration::from_secs(16)));
+        // Moved: due at once.
+        a.insert(b"c1", 2, t0 + Duration::from_secs(17));
+        assert!(a.shared_due(b"c1", t0 + Duration::from_secs(17)));
+        a.remove(b"c1");
+        assert!(
+            !a.shared_due(b"c1", t0 + Duration::from_secs(60)),
+            "deleted"
+        );
     }
 
     #[test]

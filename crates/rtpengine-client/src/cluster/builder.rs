@@ -223,8 +223,12 @@ impl ClusterBuilder {
     /// by the others, even after their node lists or node states diverged. Keys are
     /// [`DEFAULT_SHARED_AFFINITY_PREFIX`](crate::DEFAULT_SHARED_AFFINITY_PREFIX) + call-id
     /// (see [`ClusterBuilder::shared_affinity_prefix`]), values node tokens, with the table's
-    /// TTL ([`ClusterBuilder::affinity`]). [`ClusterBuilder::build`] fails when Redis does not
-    /// answer; later Redis errors are logged and routing goes on without it.
+    /// TTL ([`ClusterBuilder::affinity`]). A key is written when a call is placed or moved
+    /// (and by a proxy that learned the call from Redis, on its first success), and written
+    /// again by a request that succeeds a quarter of the TTL after the proxy's last write, so
+    /// it lives as long as the call is used (one write per call and proxy per TTL/4 at most).
+    /// [`ClusterBuilder::build`] fails when Redis does not answer; later Redis errors are
+    /// logged and routing goes on without it.
     #[cfg(feature = "redis")]
     pub fn shared_affinity(mut self, url: impl Into<String>) -> Self {
         let prefix = self.shared.take().map_or_else(

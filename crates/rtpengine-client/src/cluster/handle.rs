@@ -479,7 +479,7 @@ impl Cluster {
                 let (reply, _) = self.attempt(node, request, deadline, checked).await;
                 let reply = reply?;
                 let moved = known.is_some_and(|r| r.moved);
-                self.remember(request, call_id, Route { node: id, moved }, known)
+                self.remember(request, call_id, Route { node: id, moved })
                     .await;
                 Ok(self.routed(node, reply, moved, 1))
             }
@@ -515,7 +515,7 @@ impl Cluster {
                     node: to,
                     moved: true,
                 };
-                self.remember(request, call_id, route, known).await;
+                self.remember(request, call_id, route).await;
                 Ok(self.routed(peer, reply, true, 1))
             }
             Plan::Down(id) => {
@@ -557,7 +557,7 @@ impl Cluster {
                             node: id,
                             moved: false,
                         };
-                        self.remember(request, call_id, route, known).await;
+                        self.remember(request, call_id, route).await;
                         return Ok(self.routed(node, reply, false, attempts));
                     };
                     let reason = match &reply {
@@ -603,13 +603,11 @@ impl Cluster {
     }
 
     /// After a success: the call lives on `route.node`, or nowhere after its final delete.
-    /// `known` is where the request was routed from (the table's entry, if any).
     async fn remember<R: Request + ?Sized>(
         &self,
         request: &R,
         call_id: Option<&str>,
         route: Route,
-        known: Option<Route>,
     ) {
         let Some(call_id) = call_id else { return };
         if self.pinned.is_some() && !request.opens_call() {
@@ -620,15 +618,19 @@ impl Cluster {
             }
         }
         let ends = request.ends_call();
-        {
+        let due = {
             let mut affinity = lock(&self.inner.affinity);
             if ends {
                 affinity.remove(call_id.as_bytes());
+                false
             } else {
-                affinity.insert(call_id.as_bytes(), route, Instant::now());
+                let now = Instant::now();
+                affinity.insert(call_id.as_bytes(), route, now);
+                // New or moved here, or a long call's shared entry nearing its TTL.
+                affinity.shared_due(call_id.as_bytes(), now)
             }
-        }
-        self.shared_record(call_id, ends, (known != Some(route)).then_some(route))
+        };
+        self.shared_record(call_id, ends, due.then_some(route))
             .await;
     }
 
@@ -655,7 +657,8 @@ impl Cluster {
         None
     }
 
-    /// Writes a new or changed route (`changed`), or the call's end, to the shared table.
+    /// Writes a route that is due (`changed`: new, moved, or to refresh the entry's TTL), or
+    /// the call's end, to the shared table.
     #[cfg(feature = "redis")]
     async fn shared_record(&self, call_id: &str, ends: bool, changed: Option<Route>) {
         let Some(shared) = self.inner.shared.as_ref() else {

@@ -1,7 +1,8 @@
 //! The call → node table shared by several proxies through Redis (feature `redis`).
 //!
 //! Each proxy keeps its own table as a cache; Redis holds `PREFIX + call-id` → the node's
-//! token (and `,moved` when the call moved to an HA peer), with the table's TTL. A proxy that
+//! token (and `,moved` when the call moved to an HA peer), with the table's TTL, rewritten
+//! while the call is used (the local table says when: `Affinity::shared_due`). A proxy that
 //! does not know a call asks Redis before routing; a proxy that places or moves a call writes
 //! Redis before the request's reply is returned, so another proxy's next request for the call
 //! finds it; the final `delete` removes the key. Redis being slow or down costs the lookup only
