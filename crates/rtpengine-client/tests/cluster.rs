@@ -377,19 +377,25 @@ async fn a_node_killed_under_load_costs_no_new_call_and_its_calls_fail_fast() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hung_node_gets_half_the_deadline_and_the_next_node_the_rest() {
-    let mut a = Rtpengine::start().expect("start rtpengine");
+/// Daemon A (tier 0) and its backup B (tier 1) in a cluster whose pings are slower than the
+/// test, so only requests find what happens to A.
+async fn primary_and_backup() -> (Rtpengine, Rtpengine, Cluster) {
+    let a = Rtpengine::start().expect("start rtpengine");
     let b = Rtpengine::start().expect("start rtpengine");
     let cluster = builder([
         format!("{}?tier=0", a.udp_url()),
         format!("{}?tier=1", b.udp_url()),
     ])
-    // Pings slower than the test, so only the request finds the hang.
     .ping(Duration::from_secs(30), Duration::from_millis(300))
     .build()
     .await
     .expect("cluster");
+    (a, b, cluster)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_node_gets_half_the_deadline_and_the_next_node_the_rest() {
+    let (mut a, b, cluster) = primary_and_backup().await;
     let mut events = cluster.events();
     a.stop().expect("SIGSTOP A");
     let started = Instant::now();
@@ -423,17 +429,7 @@ async fn a_hung_node_gets_half_the_deadline_and_the_next_node_the_rest() {
 /// ping.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_node_costs_a_new_call_a_round_trip_not_half_the_deadline() {
-    let mut a = Rtpengine::start().expect("start rtpengine");
-    let b = Rtpengine::start().expect("start rtpengine");
-    let cluster = builder([
-        format!("{}?tier=0", a.udp_url()),
-        format!("{}?tier=1", b.udp_url()),
-    ])
-    // Pings slower than the test, so only the requests find the dead node.
-    .ping(Duration::from_secs(30), Duration::from_millis(300))
-    .build()
-    .await
-    .expect("cluster");
+    let (mut a, b, cluster) = primary_and_backup().await;
     let mut events = cluster.events();
     routed_offer(&cluster, "dead-0", 0).await.expect("A up");
     a.kill().expect("SIGKILL A");

@@ -46,6 +46,23 @@ async fn ping_until_answered(client: &Client, within: Duration) -> Duration {
     }
 }
 
+/// A ping made while the daemon is down waits (refused all along) for `down`, then the daemon
+/// is restarted and the ping answered within its deadline.
+async fn answered_after_restart(client: &Client, rtpe: &mut Rtpengine, down: Duration) {
+    let waiting = {
+        let client = client.clone();
+        tokio::spawn(async move { client.ping().await })
+    };
+    tokio::time::sleep(down).await;
+    assert!(!waiting.is_finished(), "it waits through the refusals");
+    rtpe.restart().expect("restart on the same ports");
+    waiting
+        .await
+        .expect("task")
+        .expect("answered after the restart");
+    assert!(client.stats().refusals >= 1);
+}
+
 fn tcp_url(rtpe: &Rtpengine) -> String {
     format!("tcp://{}", rtpe.ng_tcp_addr())
 }
@@ -155,18 +172,7 @@ async fn over_tcp_by_default_a_request_waits_for_the_daemon_to_come_back() {
     client.ping().await.expect("up");
     rtpe.kill().expect("SIGKILL");
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let waiting = {
-        let client = client.clone();
-        tokio::spawn(async move { client.ping().await })
-    };
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(!waiting.is_finished(), "it waits through the refusals");
-    rtpe.restart().expect("restart on the same ports");
-    waiting
-        .await
-        .expect("task")
-        .expect("answered after the restart");
-    assert!(client.stats().refusals >= 1);
+    answered_after_restart(&client, &mut rtpe, Duration::from_millis(500)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,16 +188,5 @@ async fn a_lazy_tcp_client_starts_before_its_daemon() {
         .connect()
         .await
         .expect("a lazy client starts without its daemon");
-    let waiting = {
-        let client = client.clone();
-        tokio::spawn(async move { client.ping().await })
-    };
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!waiting.is_finished(), "it waits for the connection");
-    rtpe.restart().expect("start on the same ports");
-    waiting
-        .await
-        .expect("task")
-        .expect("answered once connected");
-    assert!(client.stats().refusals >= 1);
+    answered_after_restart(&client, &mut rtpe, Duration::from_millis(300)).await;
 }
