@@ -67,20 +67,32 @@ fn tcp_url(rtpe: &Rtpengine) -> String {
     format!("tcp://{}", rtpe.ng_tcp_addr())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn with_fail_fast_a_dead_daemon_fails_a_udp_request_in_a_round_trip() {
+/// A daemon and a client (over TCP or UDP) that it answered once, then the daemon SIGKILLed.
+async fn killed_after_a_ping(tcp: bool, fail_fast: bool, timeout: Duration) -> (Rtpengine, Client) {
     let mut rtpe = common::start();
-    let client = client(&rtpe.udp_url(), true, Duration::from_secs(5)).await;
+    let url = if tcp { tcp_url(&rtpe) } else { rtpe.udp_url() };
+    let client = client(&url, fail_fast, timeout).await;
     client.ping().await.expect("up");
     rtpe.kill().expect("SIGKILL");
+    (rtpe, client)
+}
+
+/// Three pings, each refused in well under the first retransmission interval (200 ms).
+async fn three_pings_refused_at_once(client: &Client) {
     for _ in 0..3 {
         let started = Instant::now();
         let e = client.ping().await.expect_err("nothing listens");
         let took = started.elapsed();
         assert_refused(&e);
-        // The first copy's ICMP error, not a retransmission (the first is 200 ms later).
         assert!(took < Duration::from_millis(150), "{took:?}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_fail_fast_a_dead_daemon_fails_a_udp_request_in_a_round_trip() {
+    let (mut rtpe, client) = killed_after_a_ping(false, true, Duration::from_secs(5)).await;
+    // The first copy's ICMP error, not a retransmission's.
+    three_pings_refused_at_once(&client).await;
     let stats = client.stats();
     assert!(stats.refusals >= 3, "{stats:?}");
     assert_eq!((stats.retransmissions, stats.in_flight), (0, 0));
@@ -124,11 +136,8 @@ async fn with_fail_fast_every_udp_request_in_flight_fails_when_the_daemon_dies()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn by_default_a_refusal_is_counted_and_the_request_waits_for_its_deadline() {
-    let mut rtpe = common::start();
     let deadline = Duration::from_millis(1500);
-    let client = client(&rtpe.udp_url(), false, deadline).await;
-    client.ping().await.expect("up");
-    rtpe.kill().expect("SIGKILL");
+    let (_rtpe, client) = killed_after_a_ping(false, false, deadline).await;
     let started = Instant::now();
     let e = client.ping().await.expect_err("nothing listens");
     let took = started.elapsed();
@@ -143,19 +152,10 @@ async fn by_default_a_refusal_is_counted_and_the_request_waits_for_its_deadline(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_tcp_fail_fast_fails_requests_until_the_daemon_is_back() {
-    let mut rtpe = common::start();
-    let client = client(&tcp_url(&rtpe), true, Duration::from_secs(5)).await;
-    client.ping().await.expect("up");
-    rtpe.kill().expect("SIGKILL");
+    let (mut rtpe, client) = killed_after_a_ping(true, true, Duration::from_secs(5)).await;
     // The driver sees the connection close and its reconnection refused.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    for _ in 0..3 {
-        let started = Instant::now();
-        let e = client.ping().await.expect_err("nothing listens");
-        let took = started.elapsed();
-        assert_refused(&e);
-        assert!(took < Duration::from_millis(150), "{took:?}");
-    }
+    three_pings_refused_at_once(&client).await;
     assert!(client.stats().refusals >= 1);
     assert_eq!(client.in_flight(), 0);
     rtpe.restart().expect("restart on the same ports");
@@ -167,10 +167,7 @@ async fn over_tcp_fail_fast_fails_requests_until_the_daemon_is_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_tcp_by_default_a_request_waits_for_the_daemon_to_come_back() {
-    let mut rtpe = common::start();
-    let client = client(&tcp_url(&rtpe), false, Duration::from_secs(5)).await;
-    client.ping().await.expect("up");
-    rtpe.kill().expect("SIGKILL");
+    let (mut rtpe, client) = killed_after_a_ping(true, false, Duration::from_secs(5)).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     answered_after_restart(&client, &mut rtpe, Duration::from_millis(500)).await;
 }
