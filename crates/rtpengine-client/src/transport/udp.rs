@@ -2,9 +2,10 @@
 //! by cookie, retransmission of the same bytes with the same cookie.
 //!
 //! Callers register their cookie, send (and re-send) the datagram themselves and wait on a
-//! oneshot. The driver task only receives: it drops datagrams from foreign addresses,
-//! undecodable ones and unknown cookies (late or duplicate replies) with a debug log, and hands
-//! every other reply to its waiter.
+//! oneshot. The driver task only receives: it drops undecodable datagrams and unknown cookies
+//! (late or duplicate replies) with a debug log, and hands every other reply to its waiter.
+//! Datagrams from other sources never reach it (the connected socket filters them; the driver
+//! checks the source again where a platform would not).
 //!
 //! The socket is connected to the server, so the kernel reports an ICMP port unreachable (the
 //! daemon is down) as `ECONNREFUSED` on the next receive or send. It is counted, and either
