@@ -11,7 +11,7 @@
 //! daemon is down) as `ECONNREFUSED` on the next receive or send. It is counted, and either
 //! ignored (the default: the request keeps its retransmission schedule and rides through a
 //! restart) or fails every waiting request at once (`fail_fast_when_refused`, which a cluster
-//! sets so a dead node costs a new call microseconds rather than half its deadline). Which
+//! sets so a dead node costs a new call about a round trip rather than half its deadline). Which
 //! datagram drew the ICMP error is unknown, so it is all of them or none.
 
 use std::net::SocketAddr;
