@@ -26,6 +26,17 @@ async fn proxy_with_ttl(redis: &RedisServer, nodes: &[String], ttl: Duration) ->
         .expect("cluster with a shared table")
 }
 
+/// A private redis-server and three rtpengine daemons (kept alive by the caller), with the
+/// daemons' URLs.
+fn redis_and_three_daemons() -> (RedisServer, Vec<Rtpengine>, Vec<String>) {
+    let redis = RedisServer::start().unwrap_or_else(|e| panic!("start redis-server: {e}"));
+    let daemons = Rtpengine::builder()
+        .start_many(3)
+        .unwrap_or_else(|e| panic!("start rtpengine: {e}"));
+    let urls = daemons.iter().map(Rtpengine::udp_url).collect();
+    (redis, daemons, urls)
+}
+
 /// Proxy two's node list: proxy one's, plus a heavily weighted third node where placement
 /// alone would send most calls.
 fn with_heavy_third(urls: &[String]) -> Vec<String> {
@@ -36,11 +47,7 @@ fn with_heavy_third(urls: &[String]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_placed_by_one_proxy_is_found_by_another_whose_nodes_differ() {
-    let redis = RedisServer::start().unwrap_or_else(|e| panic!("start redis-server: {e}"));
-    let daemons = Rtpengine::builder()
-        .start_many(3)
-        .unwrap_or_else(|e| panic!("start rtpengine: {e}"));
-    let urls: Vec<String> = daemons.iter().map(Rtpengine::udp_url).collect();
+    let (redis, _daemons, urls) = redis_and_three_daemons();
     let one = proxy(&redis, &urls[..2]).await;
     // The second proxy also knows a third node, heavily weighted: placement alone would send
     // most follow-ups there, where the calls are not.
@@ -106,11 +113,7 @@ async fn build_fails_clearly_when_redis_does_not_answer() {
 /// call after the TTL has passed (with a 2 s TTL, after 3.2 s of follow-ups).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_in_use_keeps_its_shared_entry_past_the_ttl() {
-    let redis = RedisServer::start().unwrap_or_else(|e| panic!("start redis-server: {e}"));
-    let daemons = Rtpengine::builder()
-        .start_many(3)
-        .unwrap_or_else(|e| panic!("start rtpengine: {e}"));
-    let urls: Vec<String> = daemons.iter().map(Rtpengine::udp_url).collect();
+    let (redis, _daemons, urls) = redis_and_three_daemons();
     let ttl = Duration::from_secs(2);
     let one = proxy_with_ttl(&redis, &urls[..2], ttl).await;
     let calls: Vec<String> = (0..8).map(|i| format!("long-{i}")).collect();

@@ -32,6 +32,7 @@ use bytes::Bytes;
 use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
+use tracing::debug;
 
 pub use retransmit::RetransmitPolicy;
 pub use url::{Scheme, ServerUrl, DEFAULT_PORT};
@@ -102,13 +103,28 @@ pub(crate) fn reply_too_large(server: &str, size: usize, limit: usize) -> Error 
     }
 }
 
-/// The error of a request failed because `server` (as the client names it) refused: nothing
-/// listens on its port. `source` is the socket's own error (`ConnectionRefused`).
-pub(crate) fn refused(server: &str, source: std::io::Error) -> Error {
-    Error::io(
+/// A transport saw `server` (as the client names it) refuse: nothing listens on its port.
+/// Counted; when refusals fail fast, every request waiting in `inflight` fails with the
+/// returned error (`source` is the socket's own, `ConnectionRefused`), else `None`.
+pub(crate) fn on_refusal(
+    server: &str,
+    stats: &StatsCells,
+    inflight: &inflight::InFlight,
+    fail_fast: bool,
+    source: std::io::Error,
+) -> Option<Error> {
+    stats.refused();
+    if !fail_fast {
+        debug!(server, "refused; requests wait for their deadline");
+        return None;
+    }
+    let err = Error::io(
         format!("{server} refused: nothing listens there (is rtpengine down?)"),
         source,
-    )
+    );
+    debug!(error = %err, "refused; failing every request in flight");
+    inflight.fail_all(&err);
+    Some(err)
 }
 
 /// Whether a socket error says the server's port refused (ICMP port unreachable on a

@@ -25,8 +25,8 @@ use tracing::{debug, info, warn};
 
 use super::inflight::InFlight;
 use super::{
-    is_refusal, refused, reply_too_large, resolve, tcp_connect, DriverGuard, Exchange, ServerUrl,
-    TransportConfig,
+    is_refusal, on_refusal, reply_too_large, resolve, tcp_connect, DriverGuard, Exchange,
+    ServerUrl, TransportConfig,
 };
 use crate::bencode::Dict;
 use crate::counters::StatsCells;
@@ -212,20 +212,16 @@ async fn drive(
                 Err(e) => {
                     debug!(error = %e, ?backoff, "reconnect failed");
                     set_error(&shared, e.to_string());
-                    let refusal = matches!(&e, Error::Io { source, .. } if is_refusal(source));
-                    let fail = if refusal {
-                        shared.stats.refused();
-                        let err = refused(
+                    let fail = match &e {
+                        Error::Io { source, .. } if is_refusal(source) => on_refusal(
                             &shared.label,
+                            &shared.stats,
+                            &shared.inflight,
+                            shared.fail_fast_when_refused,
                             std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
-                        );
-                        shared.fail_fast_when_refused.then_some(err)
-                    } else {
-                        None
+                        ),
+                        _ => None,
                     };
-                    if let Some(err) = &fail {
-                        shared.inflight.fail_all(err);
-                    }
                     let fail = fail.as_ref().map(|err| (&shared.inflight, err));
                     if !pause(&mut inbox, backoff, fail).await {
                         return;

@@ -25,7 +25,7 @@ use tracing::{debug, warn};
 
 use super::inflight::InFlight;
 use super::retransmit::{Backoff, RttEstimator};
-use super::{is_refusal, refused, reply_too_large, DriverGuard, Exchange, TransportConfig};
+use super::{is_refusal, on_refusal, reply_too_large, DriverGuard, Exchange, TransportConfig};
 use crate::bencode::Dict;
 use crate::counters::StatsCells;
 use crate::error::{Error, Result};
@@ -73,15 +73,13 @@ impl Shared {
     /// The socket reported that the server's port refused (an ICMP port unreachable drawn by
     /// some earlier datagram). Returns the error the waiting requests got, if they were failed.
     fn on_refusal(&self, source: std::io::Error) -> Option<Error> {
-        self.stats.refused();
-        if !self.fail_fast_when_refused {
-            debug!(server = %self.server, "port unreachable; retransmitting until the deadline");
-            return None;
-        }
-        let err = refused(&format!("udp://{}", self.server), source);
-        debug!(error = %err, "port unreachable; failing every request in flight");
-        self.inflight.fail_all(&err);
-        Some(err)
+        on_refusal(
+            &format!("udp://{}", self.server),
+            &self.stats,
+            &self.inflight,
+            self.fail_fast_when_refused,
+            source,
+        )
     }
 }
 
